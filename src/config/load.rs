@@ -1,0 +1,316 @@
+//! Reading the configuration directory (or the embedded demo), parsing, environment overrides,
+//! and the checks that need nothing but the files themselves.
+
+use super::types::*;
+use super::{ConfigProblem, ConfigReport};
+use crate::saml::Credential;
+use serde::de::DeserializeOwned;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Where the configuration comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// The demo configuration compiled into the binary (`config/` and `keys/`).
+    Embedded,
+    /// A directory on disk; relative paths inside are relative to it.
+    Dir(PathBuf),
+}
+
+/// The embedded demo files, by path relative to `config/`.
+const EMBEDDED: &[(&str, &str)] = &[
+    ("chsim.toml", include_str!("../../config/chsim.toml")),
+    ("municipalities.toml", include_str!("../../config/municipalities.toml")),
+    ("user_systems.toml", include_str!("../../config/user_systems.toml")),
+    ("test_idps.toml", include_str!("../../config/test_idps.toml")),
+    ("demo_sps.toml", include_str!("../../config/demo_sps.toml")),
+    ("../keys/broker.key.pem", include_str!("../../keys/broker.key.pem")),
+    ("../keys/broker.cert.pem", include_str!("../../keys/broker.cert.pem")),
+    ("../keys/test-idp-korsbaek.key.pem", include_str!("../../keys/test-idp-korsbaek.key.pem")),
+    ("../keys/test-idp-korsbaek.cert.pem", include_str!("../../keys/test-idp-korsbaek.cert.pem")),
+    ("../keys/test-idp-bakkeby.key.pem", include_str!("../../keys/test-idp-bakkeby.key.pem")),
+    ("../keys/test-idp-bakkeby.cert.pem", include_str!("../../keys/test-idp-bakkeby.cert.pem")),
+    ("../keys/demo-sp-oiosaml3.key.pem", include_str!("../../keys/demo-sp-oiosaml3.key.pem")),
+    ("../keys/demo-sp-oiosaml3.cert.pem", include_str!("../../keys/demo-sp-oiosaml3.cert.pem")),
+    ("../keys/demo-sp-oiosaml2.key.pem", include_str!("../../keys/demo-sp-oiosaml2.key.pem")),
+    ("../keys/demo-sp-oiosaml2.cert.pem", include_str!("../../keys/demo-sp-oiosaml2.cert.pem")),
+];
+
+impl ConfigSource {
+    /// Reads a file named relative to the configuration directory.
+    pub fn read(&self, relative: &str) -> Result<String, String> {
+        match self {
+            ConfigSource::Embedded => EMBEDDED
+                .iter()
+                .find(|(name, _)| *name == relative)
+                .map(|(_, text)| text.to_string())
+                .ok_or_else(|| {
+                    format!("`{relative}` is not part of the embedded demo configuration; use --config DIR to read files from disk")
+                }),
+            ConfigSource::Dir(dir) => {
+                let path = self.path_of(relative).unwrap_or_else(|| dir.join(relative));
+                std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+            }
+        }
+    }
+
+    /// The on-disk path of a relative file name (None for the embedded source).
+    pub fn path_of(&self, relative: &str) -> Option<PathBuf> {
+        match self {
+            ConfigSource::Embedded => None,
+            ConfigSource::Dir(dir) => {
+                let p = Path::new(relative);
+                Some(if p.is_absolute() { p.to_path_buf() } else { dir.join(p) })
+            }
+        }
+    }
+
+    /// A description for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            ConfigSource::Embedded => "the embedded demo configuration".to_string(),
+            ConfigSource::Dir(d) => format!("configuration directory `{}`", d.display()),
+        }
+    }
+}
+
+fn parse_file<T: DeserializeOwned>(
+    source: &ConfigSource,
+    file: &str,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<T> {
+    let text = match source.read(file) {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(ConfigProblem::new(file, "", e));
+            return None;
+        }
+    };
+    match toml::from_str::<T>(&text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let location = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
+                    format!("line {line}")
+                })
+                .unwrap_or_default();
+            problems.push(ConfigProblem::new(
+                file,
+                location,
+                e.message().to_string(),
+            ));
+            None
+        }
+    }
+}
+
+/// Reads, parses and checks the configuration. Returns every problem found.
+pub fn load(source: ConfigSource) -> Result<Config, ConfigReport> {
+    let mut problems = Vec::new();
+    let chsim = parse_file::<ChsimFile>(&source, "chsim.toml", &mut problems);
+    let municipalities = parse_file::<MunicipalitiesFile>(&source, "municipalities.toml", &mut problems);
+    let user_systems = parse_file::<UserSystemsFile>(&source, "user_systems.toml", &mut problems);
+    let test_idps = parse_file::<TestIdpsFile>(&source, "test_idps.toml", &mut problems);
+    let demo_sps = parse_file::<DemoSpsFile>(&source, "demo_sps.toml", &mut problems);
+    let (Some(mut chsim), Some(municipalities), Some(user_systems), Some(test_idps), Some(demo_sps)) =
+        (chsim, municipalities, user_systems, test_idps, demo_sps)
+    else {
+        return Err(ConfigReport(problems));
+    };
+    apply_env(&mut chsim);
+    let config = Config {
+        source,
+        chsim,
+        municipalities,
+        user_systems,
+        test_idps,
+        demo_sps,
+    };
+    check(&config, &mut problems);
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigReport(problems))
+    }
+}
+
+/// Environment overrides (the last layer).
+fn apply_env(chsim: &mut ChsimFile) {
+    if let Ok(v) = std::env::var("CHSIM_LISTEN") {
+        chsim.server.listen = v;
+    }
+    if let Ok(v) = std::env::var("CHSIM_PUBLIC_URL") {
+        chsim.server.public_url = v;
+    }
+}
+
+/// Loads a key pair named in the configuration; the problem names both files.
+pub fn load_credential(
+    source: &ConfigSource,
+    file: &str,
+    key_path: &str,
+    key_file: &str,
+    cert_file: &str,
+) -> Result<Credential, ConfigProblem> {
+    let key = source
+        .read(key_file)
+        .map_err(|e| ConfigProblem::new(file, format!("{key_path}signing_key"), e))?;
+    let cert = source
+        .read(cert_file)
+        .map_err(|e| ConfigProblem::new(file, format!("{key_path}signing_cert"), e))?;
+    Credential::from_pem(key.as_bytes(), cert.as_bytes()).map_err(|e| {
+        ConfigProblem::new(
+            file,
+            format!("{key_path}signing_key"),
+            format!("`{key_file}` with `{cert_file}`: {e}"),
+        )
+    })
+}
+
+/// Checks that need only the files: URLs, ranges, duplicates, references, keys.
+fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
+    const CHSIM: &str = "chsim.toml";
+    if c.chsim.server.listen.parse::<std::net::SocketAddr>().is_err() {
+        problems.push(ConfigProblem::new(
+            CHSIM,
+            "server.listen",
+            format!("`{}` is not a socket address such as 127.0.0.1:8080", c.chsim.server.listen),
+        ));
+    }
+    match url::Url::parse(&c.chsim.server.public_url) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+        _ => problems.push(ConfigProblem::new(
+            CHSIM,
+            "server.public_url",
+            format!("`{}` is not an http(s) URL", c.chsim.server.public_url),
+        )),
+    }
+    let b = &c.chsim.broker;
+    if b.max_message_bytes < 4096 {
+        problems.push(ConfigProblem::new(CHSIM, "broker.max_message_bytes", "must be at least 4096"));
+    }
+    if b.assertion_lifetime_seconds == 0 || b.login_timeout_seconds == 0 {
+        problems.push(ConfigProblem::new(
+            CHSIM,
+            "broker",
+            "assertion_lifetime_seconds and login_timeout_seconds must be positive",
+        ));
+    }
+    if let Err(p) = load_credential(&c.source, CHSIM, "broker.", &b.signing_key, &b.signing_cert) {
+        problems.push(p);
+    }
+
+    const MUN: &str = "municipalities.toml";
+    let test_idp_ids: HashSet<&str> = c.test_idps.test_idp.iter().map(|t| t.id.as_str()).collect();
+    let demo_sp_ids: HashSet<&str> = c.demo_sps.demo_sp.iter().map(|t| t.id.as_str()).collect();
+    let mut cvrs = HashSet::new();
+    let mut idp_metadata = HashSet::new();
+    for (i, m) in c.municipalities.municipality.iter().enumerate() {
+        if !cvrs.insert(m.cvr.clone()) {
+            problems.push(ConfigProblem::new(MUN, format!("municipality[{i}].cvr"), format!("CVR {} appears twice", m.cvr)));
+        }
+        for (j, idp) in m.idp.iter().enumerate() {
+            let key = format!("municipality[{i}].idp[{j}]");
+            check_metadata_ref(&idp.metadata, "test-idp", &test_idp_ids, MUN, &format!("{key}.metadata"), problems);
+            if !idp_metadata.insert(idp.metadata.clone()) {
+                problems.push(ConfigProblem::new(MUN, format!("{key}.metadata"), format!("`{}` is configured twice; an IdP belongs to one entry (list several municipalities' CVRs under it instead)", idp.metadata)));
+            }
+            for (k, r) in idp.ip_ranges.iter().enumerate() {
+                if r.parse::<ipnet::IpNet>().is_err() {
+                    problems.push(ConfigProblem::new(MUN, format!("{key}.ip_ranges[{k}]"), format!("`{r}` is not a CIDR range such as 10.0.0.0/8")));
+                }
+            }
+        }
+    }
+
+    const US: &str = "user_systems.toml";
+    let mut us_metadata = HashSet::new();
+    for (i, u) in c.user_systems.user_system.iter().enumerate() {
+        check_metadata_ref(&u.metadata, "demo-sp", &demo_sp_ids, US, &format!("user_system[{i}].metadata"), problems);
+        if !us_metadata.insert(u.metadata.clone()) {
+            problems.push(ConfigProblem::new(US, format!("user_system[{i}].metadata"), format!("`{}` is configured twice", u.metadata)));
+        }
+    }
+
+    const TI: &str = "test_idps.toml";
+    let mut seen = HashSet::new();
+    for (i, t) in c.test_idps.test_idp.iter().enumerate() {
+        let key = format!("test_idp[{i}].");
+        if !is_path_segment(&t.id) {
+            problems.push(ConfigProblem::new(TI, format!("{key}id"), format!("`{}` must be lowercase letters, digits and '-'", t.id)));
+        }
+        if !seen.insert(t.id.clone()) {
+            problems.push(ConfigProblem::new(TI, format!("{key}id"), format!("`{}` appears twice", t.id)));
+        }
+        if let Err(p) = load_credential(&c.source, TI, &key, &t.signing_key, &t.signing_cert) {
+            problems.push(p);
+        }
+        let mut users = HashSet::new();
+        for (j, u) in t.user.iter().enumerate() {
+            let ukey = format!("{key}user[{j}]");
+            if !users.insert(u.id.clone()) {
+                problems.push(ConfigProblem::new(TI, format!("{ukey}.id"), format!("`{}` appears twice", u.id)));
+            }
+            if !(1..=4).contains(&u.nist_level) {
+                problems.push(ConfigProblem::new(TI, format!("{ukey}.nist_level"), "must be 1, 2, 3 or 4"));
+            }
+            if let Some(n) = &u.nsis_level {
+                if !["Low", "Substantial", "High"].contains(&n.as_str()) {
+                    problems.push(ConfigProblem::new(TI, format!("{ukey}.nsis_level"), format!("`{n}` must be Low, Substantial or High")));
+                }
+            }
+            if u.robot && u.nsis_level.is_some() {
+                problems.push(ConfigProblem::new(TI, format!("{ukey}.nsis_level"), "a robot has no NSIS identity; remove nsis_level"));
+            }
+        }
+    }
+
+    const DS: &str = "demo_sps.toml";
+    let mut seen = HashSet::new();
+    for (i, d) in c.demo_sps.demo_sp.iter().enumerate() {
+        let key = format!("demo_sp[{i}].");
+        if !is_path_segment(&d.id) {
+            problems.push(ConfigProblem::new(DS, format!("{key}id"), format!("`{}` must be lowercase letters, digits and '-'", d.id)));
+        }
+        if !seen.insert(d.id.clone()) {
+            problems.push(ConfigProblem::new(DS, format!("{key}id"), format!("`{}` appears twice", d.id)));
+        }
+        if let Err(p) = load_credential(&c.source, DS, &key, &d.signing_key, &d.signing_cert) {
+            problems.push(p);
+        }
+    }
+}
+
+fn is_path_segment(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn check_metadata_ref(
+    value: &str,
+    kind: &str,
+    builtin_ids: &HashSet<&str>,
+    file: &str,
+    key: &str,
+    problems: &mut Vec<ConfigProblem>,
+) {
+    if let Some(rest) = value.strip_prefix("builtin:") {
+        let ok = rest
+            .strip_prefix(kind)
+            .and_then(|r| r.strip_prefix('/'))
+            .is_some_and(|id| builtin_ids.contains(id));
+        if !ok {
+            let mut known: Vec<_> = builtin_ids.iter().map(|i| format!("builtin:{kind}/{i}")).collect();
+            known.sort();
+            problems.push(ConfigProblem::new(file, key, format!("`{value}` names no built-in party; known: {}", known.join(", "))));
+        }
+    } else if value.starts_with("http://") || value.starts_with("https://") {
+        if url::Url::parse(value).is_err() {
+            problems.push(ConfigProblem::new(file, key, format!("`{value}` is not a valid URL")));
+        }
+    } else if value.is_empty() {
+        problems.push(ConfigProblem::new(file, key, "is empty; give builtin:…, a file path or an http(s) URL"));
+    }
+}

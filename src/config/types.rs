@@ -1,0 +1,313 @@
+//! The typed configuration tree, one struct per TOML file. Every key is documented in place in the
+//! demo files under `config/`; defaults live here.
+
+use crate::ids::Cvr;
+use serde::Deserialize;
+
+/// `chsim.toml`: the server and the broker.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChsimFile {
+    /// `[server]`.
+    pub server: ServerConfig,
+    /// `[broker]`.
+    pub broker: BrokerConfig,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Socket address to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// The base URL browsers use to reach chsim (no trailing slash).
+    #[serde(default = "default_public_url")]
+    pub public_url: String,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".to_string()
+}
+fn default_public_url() -> String {
+    "http://localhost:8080".to_string()
+}
+
+/// `[broker]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerConfig {
+    /// entityID of both faces; default `<public_url>/runtime`.
+    pub entity_id: Option<String>,
+    /// PEM private key file.
+    pub signing_key: String,
+    /// PEM certificate file.
+    pub signing_cert: String,
+    /// Allowed clock skew in seconds.
+    #[serde(default = "default_skew")]
+    pub clock_skew_seconds: u32,
+    /// Validity of issued assertions in seconds.
+    #[serde(default = "default_lifetime")]
+    pub assertion_lifetime_seconds: u32,
+    /// How long a login may take from the user system's request to the IdP's answer.
+    #[serde(default = "default_login_timeout")]
+    pub login_timeout_seconds: u32,
+    /// Upper bound for a SAML message (decoded XML) and for request bodies.
+    #[serde(default = "default_max_bytes")]
+    pub max_message_bytes: usize,
+    /// Refuse unsigned AuthnRequests from user systems.
+    #[serde(default = "default_true")]
+    pub require_signed_authn_requests: bool,
+    /// Accept rsa-sha1 signatures and SHA-1 digests (logs a warning at start).
+    #[serde(default)]
+    pub insecure_allow_sha1: bool,
+}
+
+fn default_skew() -> u32 {
+    60
+}
+fn default_lifetime() -> u32 {
+    300
+}
+fn default_login_timeout() -> u32 {
+    900
+}
+fn default_max_bytes() -> usize {
+    256 * 1024
+}
+fn default_true() -> bool {
+    true
+}
+
+/// `municipalities.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MunicipalitiesFile {
+    /// `[[municipality]]`.
+    #[serde(default)]
+    pub municipality: Vec<MunicipalityConfig>,
+}
+
+/// One municipality (anvenderkontekst).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MunicipalityConfig {
+    /// Name shown to people.
+    pub name: String,
+    /// CVR number.
+    pub cvr: Cvr,
+    /// Its identity providers (with a federation agreement).
+    #[serde(default)]
+    pub idp: Vec<IdpConfig>,
+}
+
+/// One municipal IdP.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdpConfig {
+    /// Name in the IdP chooser (Præsentationsnavn).
+    pub presentation_name: String,
+    /// `builtin:test-idp/<id>`, a file path relative to the config directory, or an http(s) URL.
+    pub metadata: String,
+    /// IP ranges (CIDR) whose users are sent straight to this IdP.
+    #[serde(default)]
+    pub ip_ranges: Vec<String>,
+}
+
+/// `user_systems.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSystemsFile {
+    /// `[[user_system]]`.
+    #[serde(default)]
+    pub user_system: Vec<UserSystemConfig>,
+}
+
+/// The attribute profile of a user system (reference §3.3 `OIOSAMLProfile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Profile {
+    /// Context Handler 1 style (reference §4.4).
+    #[serde(rename = "OIOSAML2")]
+    Oiosaml2,
+    /// Context Handler 2 style, KOMBIT attribute profile (reference §4.3).
+    #[serde(rename = "OIOSAML3")]
+    Oiosaml3,
+}
+
+impl Profile {
+    /// The configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Oiosaml2 => "OIOSAML2",
+            Profile::Oiosaml3 => "OIOSAML3",
+        }
+    }
+}
+
+/// One user system (brugervendt system).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSystemConfig {
+    /// Name shown to people.
+    pub name: String,
+    /// `builtin:demo-sp/<id>`, a file path relative to the config directory, or an http(s) URL.
+    pub metadata: String,
+    /// Attribute profile.
+    pub profile: Profile,
+}
+
+/// `test_idps.toml`: chsim's built-in municipal test IdPs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestIdpsFile {
+    /// `[[test_idp]]`.
+    #[serde(default)]
+    pub test_idp: Vec<TestIdpConfig>,
+}
+
+/// Which element a test IdP signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignWhat {
+    /// The Assertion (as OS2faktor does).
+    Assertion,
+    /// The Response (as the Safewhere sample does).
+    Response,
+}
+
+/// One built-in test IdP.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestIdpConfig {
+    /// Path segment: served under `/test-idp/<id>/`.
+    pub id: String,
+    /// Display name on its login page.
+    pub name: String,
+    /// CVR of the municipality its users belong to.
+    pub cvr: Cvr,
+    /// Municipality name (orgName attribute).
+    pub org_name: String,
+    /// PEM private key file.
+    pub signing_key: String,
+    /// PEM certificate file.
+    pub signing_cert: String,
+    /// Which element to sign.
+    #[serde(default = "default_sign")]
+    pub sign: SignWhat,
+    /// Encrypt assertions to chsim.
+    #[serde(default)]
+    pub encrypt: bool,
+    /// Attribute profile it speaks to chsim.
+    pub profile: Profile,
+    /// Test users.
+    #[serde(default)]
+    pub user: Vec<TestUserConfig>,
+}
+
+fn default_sign() -> SignWhat {
+    SignWhat::Assertion
+}
+
+/// One test user (or robot).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestUserConfig {
+    /// Short login name.
+    pub id: String,
+    /// Display name (NameID CN).
+    pub name: String,
+    /// Serial / UUID (NameID Serial).
+    pub serial: String,
+    /// E-mail.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Job-function role URIs, scoped to the IdP's CVR.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// NIST level 1–4 reached by this user.
+    pub nist_level: u8,
+    /// NSIS level reached (`Low`, `Substantial`, `High`), if the user has an NSIS identity.
+    #[serde(default)]
+    pub nsis_level: Option<String>,
+    /// A robot (RPA) account.
+    #[serde(default)]
+    pub robot: bool,
+}
+
+/// `demo_sps.toml`: chsim's built-in demo user systems.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSpsFile {
+    /// `[[demo_sp]]`.
+    #[serde(default)]
+    pub demo_sp: Vec<DemoSpConfig>,
+}
+
+/// How a demo SP sends its AuthnRequest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BindingChoice {
+    /// HTTP-Redirect with a query-string signature.
+    Redirect,
+    /// HTTP-POST with an enveloped XML signature.
+    Post,
+}
+
+/// One demo user system.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSpConfig {
+    /// Path segment: served under `/demo-sp/<id>/`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Attribute profile it expects.
+    pub profile: Profile,
+    /// PEM private key file.
+    pub signing_key: String,
+    /// PEM certificate file.
+    pub signing_cert: String,
+    /// Publish an encryption key (chsim then encrypts assertions to it).
+    #[serde(default)]
+    pub encrypt: bool,
+    /// Binding for its AuthnRequests.
+    #[serde(default = "default_binding")]
+    pub binding: BindingChoice,
+}
+
+fn default_binding() -> BindingChoice {
+    BindingChoice::Redirect
+}
+
+/// The whole configuration as read.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it came from.
+    pub source: super::ConfigSource,
+    /// `chsim.toml`.
+    pub chsim: ChsimFile,
+    /// `municipalities.toml`.
+    pub municipalities: MunicipalitiesFile,
+    /// `user_systems.toml`.
+    pub user_systems: UserSystemsFile,
+    /// `test_idps.toml`.
+    pub test_idps: TestIdpsFile,
+    /// `demo_sps.toml`.
+    pub demo_sps: DemoSpsFile,
+}
+
+impl Config {
+    /// chsim's entityID.
+    pub fn entity_id(&self) -> String {
+        self.chsim
+            .broker
+            .entity_id
+            .clone()
+            .unwrap_or_else(|| format!("{}/runtime", self.public_url()))
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn public_url(&self) -> &str {
+        self.chsim.server.public_url.trim_end_matches('/')
+    }
+}

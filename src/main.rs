@@ -1,0 +1,2 @@
+//! The chsim command line.
+fn main() {}

@@ -1,0 +1,322 @@
+//! SAML 2.0 bindings (saml-bindings-2.0-os §3.4 HTTP-Redirect, §3.5 HTTP-POST).
+//!
+//! Redirect: DEFLATE (flate2) + base64 + URL encoding, with the query-string signature over the
+//! raw, as-received `SAMLRequest=…&RelayState=…&SigAlg=…` octets (§3.4.4.1), signed and verified
+//! with openssl. samael's `sign_url` signs the destination's whole query (wrong when it already has
+//! parameters) and its verifier re-encodes the query (breaks with other encoders) and panics on a
+//! missing `Signature` parameter, so neither is used.
+
+use super::signing::{AlgorithmPolicy, RSA_SHA1, RSA_SHA256};
+use super::SamlError;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use flate2::read::DeflateDecoder;
+use flate2::write::DeflateEncoder;
+use flate2::Compression;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
+use openssl::sign::{Signer, Verifier};
+use openssl::x509::X509;
+use std::io::{Read, Write};
+use url::Url;
+
+/// Which SAML parameter carries the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    /// `SAMLRequest`
+    Request,
+    /// `SAMLResponse`
+    Response,
+}
+
+impl MessageKind {
+    /// The query/form parameter name.
+    pub fn param(self) -> &'static str {
+        match self {
+            MessageKind::Request => "SAMLRequest",
+            MessageKind::Response => "SAMLResponse",
+        }
+    }
+}
+
+/// A message received over HTTP-Redirect, decoded but not yet verified.
+#[derive(Debug, Clone)]
+pub struct RedirectMessage {
+    /// The inflated XML.
+    pub xml: String,
+    /// RelayState, if sent.
+    pub relay_state: Option<String>,
+    /// SigAlg, if sent.
+    pub sig_alg: Option<String>,
+    signature: Option<String>,
+    /// The raw `SAMLRequest=…[&RelayState=…]&SigAlg=…` octets the signature covers.
+    signed_octets: Option<String>,
+}
+
+impl RedirectMessage {
+    /// True when the query string carried a `Signature`.
+    pub fn is_signed(&self) -> bool {
+        self.signature.is_some()
+    }
+
+    /// Verifies the query-string signature with `cert`.
+    pub fn verify(&self, cert: &X509, policy: AlgorithmPolicy) -> Result<(), SamlError> {
+        let (Some(signature), Some(sig_alg), Some(octets)) =
+            (&self.signature, &self.sig_alg, &self.signed_octets)
+        else {
+            return Err(SamlError::NotSigned);
+        };
+        let digest = match sig_alg.as_str() {
+            RSA_SHA256 => MessageDigest::sha256(),
+            RSA_SHA1 if policy.allow_sha1 => MessageDigest::sha1(),
+            other => {
+                return Err(SamlError::WeakSignatureAlgorithm {
+                    found: other.to_string(),
+                })
+            }
+        };
+        let signature = STANDARD
+            .decode(signature.trim())
+            .map_err(|e| SamlError::BadSignature {
+                reason: format!("Signature parameter is not base64: {e}"),
+            })?;
+        let key = cert.public_key().map_err(|e| SamlError::BadSignature {
+            reason: format!("trusted certificate has no usable key: {e}"),
+        })?;
+        let ok = Verifier::new(digest, &key)
+            .and_then(|mut v| {
+                v.update(octets.as_bytes())?;
+                v.verify(&signature)
+            })
+            .map_err(|e| SamlError::BadSignature {
+                reason: e.to_string(),
+            })?;
+        if ok {
+            Ok(())
+        } else {
+            Err(SamlError::BadSignature {
+                reason: "the query-string signature does not match the trusted certificate"
+                    .to_string(),
+            })
+        }
+    }
+}
+
+/// Decodes an HTTP-Redirect query string. `max_xml_bytes` bounds the inflated size (a DEFLATE
+/// bomb is refused, not inflated).
+pub fn decode_redirect(
+    raw_query: &str,
+    kind: MessageKind,
+    max_xml_bytes: usize,
+) -> Result<RedirectMessage, SamlError> {
+    let mut message = None;
+    let mut relay_state = None;
+    let mut sig_alg = None;
+    let mut signature = None;
+    let mut raw_message = None;
+    let mut raw_relay = None;
+    let mut raw_sig_alg = None;
+    for part in raw_query.split('&') {
+        let (key, raw_value) = part.split_once('=').unwrap_or((part, ""));
+        let value = url::form_urlencoded::parse(format!("v={raw_value}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        match key {
+            k if k == kind.param() => {
+                message = Some(value);
+                raw_message = Some(part.to_string());
+            }
+            "RelayState" => {
+                relay_state = Some(value);
+                raw_relay = Some(part.to_string());
+            }
+            "SigAlg" => {
+                sig_alg = Some(value);
+                raw_sig_alg = Some(part.to_string());
+            }
+            "Signature" => signature = Some(value),
+            _ => {}
+        }
+    }
+    let message = message.ok_or(SamlError::MissingParameter {
+        name: kind.param(),
+    })?;
+    let deflated = STANDARD
+        .decode(message.trim())
+        .map_err(|e| SamlError::BadEncoding {
+            reason: format!("{} is not base64: {e}", kind.param()),
+        })?;
+    let mut xml = String::new();
+    DeflateDecoder::new(deflated.as_slice())
+        .take(max_xml_bytes as u64 + 1)
+        .read_to_string(&mut xml)
+        .map_err(|e| SamlError::BadEncoding {
+            reason: format!(
+                "{} is not DEFLATE-compressed UTF-8 XML as HTTP-Redirect requires: {e}",
+                kind.param()
+            ),
+        })?;
+    if xml.len() > max_xml_bytes {
+        return Err(SamlError::TooLarge {
+            limit: max_xml_bytes,
+        });
+    }
+    let signed_octets = match (&raw_message, &raw_sig_alg) {
+        (Some(m), Some(s)) => Some(match &raw_relay {
+            Some(r) => format!("{m}&{r}&{s}"),
+            None => format!("{m}&{s}"),
+        }),
+        _ => None,
+    };
+    Ok(RedirectMessage {
+        xml,
+        relay_state,
+        sig_alg,
+        signature,
+        signed_octets,
+    })
+}
+
+/// Builds an HTTP-Redirect URL for `xml` to `destination`; with `key`, signed rsa-sha256 over
+/// exactly `SAMLRequest=…[&RelayState=…]&SigAlg=…` (§3.4.4.1), whatever else the destination's
+/// query already holds.
+pub fn encode_redirect(
+    destination: &str,
+    kind: MessageKind,
+    xml: &str,
+    relay_state: Option<&str>,
+    key: Option<&PKey<Private>>,
+) -> Result<Url, SamlError> {
+    let encoding = |e: std::io::Error| SamlError::BadEncoding {
+        reason: e.to_string(),
+    };
+    let mut compressed = Vec::new();
+    {
+        let mut encoder = DeflateEncoder::new(&mut compressed, Compression::default());
+        encoder.write_all(xml.as_bytes()).map_err(encoding)?;
+        encoder.finish().map_err(encoding)?;
+    }
+    let mut url = Url::parse(destination).map_err(|e| SamlError::BadEncoding {
+        reason: format!("destination `{destination}` is not a URL: {e}"),
+    })?;
+    let mut saml_query = url::form_urlencoded::Serializer::new(String::new());
+    saml_query.append_pair(kind.param(), &STANDARD.encode(&compressed));
+    if let Some(rs) = relay_state {
+        saml_query.append_pair("RelayState", rs);
+    }
+    if let Some(key) = key {
+        saml_query.append_pair("SigAlg", RSA_SHA256);
+        let octets = saml_query.finish();
+        let signature = Signer::new(MessageDigest::sha256(), key)
+            .and_then(|mut s| {
+                s.update(octets.as_bytes())?;
+                s.sign_to_vec()
+            })
+            .map_err(|e| SamlError::Signing {
+                reason: e.to_string(),
+            })?;
+        saml_query = url::form_urlencoded::Serializer::new(octets);
+        saml_query.append_pair("Signature", &STANDARD.encode(signature));
+    }
+    let saml_part = saml_query.finish();
+    let query = match url.query() {
+        Some(existing) if !existing.is_empty() => format!("{existing}&{saml_part}"),
+        _ => saml_part,
+    };
+    url.set_query(Some(&query));
+    Ok(url)
+}
+
+/// Decodes the base64 `SAMLRequest`/`SAMLResponse` of an HTTP-POST form.
+pub fn decode_post(value: &str, max_xml_bytes: usize) -> Result<String, SamlError> {
+    let bytes = STANDARD
+        .decode(value.split_whitespace().collect::<String>())
+        .map_err(|e| SamlError::BadEncoding {
+            reason: format!("the posted SAML message is not base64: {e}"),
+        })?;
+    if bytes.len() > max_xml_bytes {
+        return Err(SamlError::TooLarge {
+            limit: max_xml_bytes,
+        });
+    }
+    String::from_utf8(bytes).map_err(|_| SamlError::BadEncoding {
+        reason: "the posted SAML message is not UTF-8".to_string(),
+    })
+}
+
+/// Base64 for an HTTP-POST form field.
+pub fn encode_post(xml: &str) -> String {
+    STANDARD.encode(xml.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn credential() -> (PKey<Private>, X509) {
+        let key = PKey::private_key_from_pem(include_bytes!("../../keys/broker.key.pem")).unwrap();
+        let cert = X509::from_pem(include_bytes!("../../keys/broker.cert.pem")).unwrap();
+        (key, cert)
+    }
+
+    #[test]
+    fn redirect_round_trip_verifies_with_the_signers_certificate() {
+        let (key, cert) = credential();
+        let url = encode_redirect(
+            "https://idp.example/sso?x=1",
+            MessageKind::Request,
+            "<a>æøå</a>",
+            Some("state 1/2"),
+            Some(&key),
+        )
+        .unwrap();
+        let msg = decode_redirect(url.query().unwrap(), MessageKind::Request, 1000).unwrap();
+        assert_eq!(msg.xml, "<a>æøå</a>");
+        assert_eq!(msg.relay_state.as_deref(), Some("state 1/2"));
+        msg.verify(&cert, AlgorithmPolicy::default()).unwrap();
+    }
+
+    #[test]
+    fn redirect_signature_fails_when_relay_state_is_changed() {
+        let (key, cert) = credential();
+        let url = encode_redirect(
+            "https://idp.example/sso",
+            MessageKind::Request,
+            "<a/>",
+            Some("one"),
+            Some(&key),
+        )
+        .unwrap();
+        let tampered = url.query().unwrap().replace("RelayState=one", "RelayState=two");
+        let msg = decode_redirect(&tampered, MessageKind::Request, 1000).unwrap();
+        assert!(matches!(
+            msg.verify(&cert, AlgorithmPolicy::default()),
+            Err(SamlError::BadSignature { .. })
+        ));
+    }
+
+    #[test]
+    fn redirect_refuses_a_deflate_bomb() {
+        let big = "<a>".to_string() + &"x".repeat(100_000) + "</a>";
+        let url = encode_redirect("https://i/", MessageKind::Request, &big, None, None).unwrap();
+        let err = decode_redirect(url.query().unwrap(), MessageKind::Request, 10_000).unwrap_err();
+        assert!(matches!(err, SamlError::TooLarge { limit: 10_000 }));
+    }
+
+    #[test]
+    fn redirect_refuses_sha1_unless_allowed() {
+        let (_, cert) = credential();
+        let msg = RedirectMessage {
+            xml: String::new(),
+            relay_state: None,
+            sig_alg: Some(RSA_SHA1.to_string()),
+            signature: Some("AA==".to_string()),
+            signed_octets: Some("x".to_string()),
+        };
+        assert!(matches!(
+            msg.verify(&cert, AlgorithmPolicy::default()),
+            Err(SamlError::WeakSignatureAlgorithm { .. })
+        ));
+    }
+}

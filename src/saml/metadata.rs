@@ -1,0 +1,291 @@
+//! SAML 2.0 metadata (saml-metadata-2.0-os): what chsim and its built-in parties publish (signed),
+//! and what chsim reads about municipal IdPs and user systems (reference §2.4).
+
+use super::xml::{self, Element, NS_DS, NS_MD};
+use super::{bindings, signing, Credential, SamlError, NAMEID_X509};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
+/// An endpoint: binding and location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Binding URI.
+    pub binding: String,
+    /// URL.
+    pub location: String,
+}
+
+impl Endpoint {
+    /// An endpoint.
+    pub fn new(binding: &str, location: impl Into<String>) -> Self {
+        Self {
+            binding: binding.to_string(),
+            location: location.into(),
+        }
+    }
+}
+
+/// The role an entity plays in a metadata document.
+#[derive(Debug, Clone)]
+pub enum RoleSpec {
+    /// `IDPSSODescriptor`.
+    Idp {
+        /// SingleSignOnService endpoints.
+        sso: Vec<Endpoint>,
+        /// `WantAuthnRequestsSigned`.
+        want_authn_requests_signed: bool,
+    },
+    /// `SPSSODescriptor`.
+    Sp {
+        /// AssertionConsumerService endpoints (index = position).
+        acs: Vec<Endpoint>,
+        /// `AuthnRequestsSigned`.
+        authn_requests_signed: bool,
+        /// `WantAssertionsSigned`.
+        want_assertions_signed: bool,
+    },
+}
+
+/// Builds metadata for one entity, signed with `signer`. `encryption` adds a KeyDescriptor
+/// use="encryption" (the party wants encrypted assertions).
+pub fn build_signed(
+    entity_id: &str,
+    role: &RoleSpec,
+    signer: &Credential,
+    encryption: Option<&Credential>,
+) -> Result<String, SamlError> {
+    let id = crate::ids::new_saml_id();
+    let key_descriptor = |usage: &str, cert: &Credential| {
+        Element::new("md:KeyDescriptor").attr("use", usage).child(
+            Element::new("ds:KeyInfo").child(
+                Element::new("ds:X509Data")
+                    .child(Element::new("ds:X509Certificate").text(cert.cert_base64())),
+            ),
+        )
+    };
+    let mut keys = vec![key_descriptor("signing", signer)];
+    if let Some(enc) = encryption {
+        keys.push(key_descriptor("encryption", enc));
+    }
+    let protocol = "urn:oasis:names:tc:SAML:2.0:protocol";
+    let descriptor = match role {
+        RoleSpec::Idp {
+            sso,
+            want_authn_requests_signed,
+        } => Element::new("md:IDPSSODescriptor")
+            .attr("protocolSupportEnumeration", protocol)
+            .attr(
+                "WantAuthnRequestsSigned",
+                want_authn_requests_signed.to_string(),
+            )
+            .children(keys)
+            .child(Element::new("md:NameIDFormat").text(NAMEID_X509))
+            .children(sso.iter().map(|e| {
+                Element::new("md:SingleSignOnService")
+                    .attr("Binding", &e.binding)
+                    .attr("Location", &e.location)
+            })),
+        RoleSpec::Sp {
+            acs,
+            authn_requests_signed,
+            want_assertions_signed,
+        } => Element::new("md:SPSSODescriptor")
+            .attr("protocolSupportEnumeration", protocol)
+            .attr("AuthnRequestsSigned", authn_requests_signed.to_string())
+            .attr("WantAssertionsSigned", want_assertions_signed.to_string())
+            .children(keys)
+            .child(Element::new("md:NameIDFormat").text(NAMEID_X509))
+            .children(acs.iter().enumerate().map(|(i, e)| {
+                Element::new("md:AssertionConsumerService")
+                    .attr("Binding", &e.binding)
+                    .attr("Location", &e.location)
+                    .attr("index", i.to_string())
+                    .attr("isDefault", if i == 0 { "true" } else { "false" })
+            })),
+    };
+    let doc = Element::new("md:EntityDescriptor")
+        .attr("xmlns:md", NS_MD)
+        .attr("xmlns:ds", NS_DS)
+        .attr("ID", &id)
+        .attr("entityID", entity_id)
+        .child(signing::template(&id, &signer.cert_base64()))
+        .child(descriptor)
+        .to_xml();
+    signing::sign(&doc, signer.key_der())
+}
+
+/// What chsim needs to know about an IdP, read from its metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdpDescriptor {
+    /// SingleSignOnService endpoints.
+    pub sso: Vec<Endpoint>,
+    /// Certificates (DER) with use="signing" or no use.
+    pub signing_certs: Vec<Vec<u8>>,
+    /// `WantAuthnRequestsSigned`.
+    pub want_authn_requests_signed: bool,
+}
+
+/// What chsim needs to know about a service provider, read from its metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpDescriptor {
+    /// AssertionConsumerService endpoints with their index; the default first.
+    pub acs: Vec<(u32, Endpoint)>,
+    /// Certificates (DER) with use="signing" or no use.
+    pub signing_certs: Vec<Vec<u8>>,
+    /// Certificates (DER) with use="encryption" or no use.
+    pub encryption_certs: Vec<Vec<u8>>,
+    /// `AuthnRequestsSigned`.
+    pub authn_requests_signed: bool,
+}
+
+/// One entity's metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityMetadata {
+    /// The entityID.
+    pub entity_id: String,
+    /// Its IdP role, if any.
+    pub idp: Option<IdpDescriptor>,
+    /// Its SP role, if any.
+    pub sp: Option<SpDescriptor>,
+}
+
+/// Parses an `EntityDescriptor` (the root, or the first one inside an `EntitiesDescriptor`).
+pub fn parse(text: &str) -> Result<EntityMetadata, SamlError> {
+    let doc = xml::parse(text)?;
+    let malformed = |reason: String| SamlError::Malformed {
+        expected: "EntityDescriptor",
+        reason,
+    };
+    let entity = doc
+        .descendants()
+        .find(|n| xml::is(n, NS_MD, "EntityDescriptor"))
+        .ok_or_else(|| malformed("there is no md:EntityDescriptor element".to_string()))?;
+    let entity_id = entity
+        .attribute("entityID")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| malformed("the EntityDescriptor has no entityID".to_string()))?
+        .to_string();
+    let certs = |role: &roxmltree::Node<'_, '_>, usage: &str| -> Result<Vec<Vec<u8>>, SamlError> {
+        let mut out = Vec::new();
+        for kd in role.children().filter(|c| xml::is(c, NS_MD, "KeyDescriptor")) {
+            let key_use = kd.attribute("use");
+            if key_use.is_some() && key_use != Some(usage) {
+                continue;
+            }
+            for cert in kd
+                .descendants()
+                .filter(|c| xml::is(c, NS_DS, "X509Certificate"))
+            {
+                let b64: String = xml::text_of(&cert).split_whitespace().collect();
+                let der = STANDARD.decode(b64).map_err(|e| {
+                    malformed(format!("a ds:X509Certificate is not base64: {e}"))
+                })?;
+                openssl::x509::X509::from_der(&der).map_err(|e| {
+                    malformed(format!("a ds:X509Certificate is not a certificate: {e}"))
+                })?;
+                out.push(der);
+            }
+        }
+        Ok(out)
+    };
+    let endpoints = |role: &roxmltree::Node<'_, '_>, name: &str| -> Vec<(Option<u32>, bool, Endpoint)> {
+        role.children()
+            .filter(|c| xml::is(c, NS_MD, name))
+            .filter_map(|c| {
+                Some((
+                    c.attribute("index").and_then(|i| i.parse().ok()),
+                    c.attribute("isDefault") == Some("true"),
+                    Endpoint::new(c.attribute("Binding")?, c.attribute("Location")?),
+                ))
+            })
+            .collect()
+    };
+    let idp = match entity
+        .children()
+        .find(|c| xml::is(c, NS_MD, "IDPSSODescriptor"))
+    {
+        None => None,
+        Some(role) => Some(IdpDescriptor {
+            sso: endpoints(&role, "SingleSignOnService")
+                .into_iter()
+                .map(|(_, _, e)| e)
+                .collect(),
+            signing_certs: certs(&role, "signing")?,
+            want_authn_requests_signed: role.attribute("WantAuthnRequestsSigned") == Some("true"),
+        }),
+    };
+    let sp = match entity
+        .children()
+        .find(|c| xml::is(c, NS_MD, "SPSSODescriptor"))
+    {
+        None => None,
+        Some(role) => {
+            let mut acs: Vec<(u32, bool, Endpoint)> = endpoints(&role, "AssertionConsumerService")
+                .into_iter()
+                .enumerate()
+                .map(|(pos, (index, default, e))| (index.unwrap_or(pos as u32), default, e))
+                .collect();
+            // The default endpoint first (saml-metadata §2.2.3), else the lowest index.
+            acs.sort_by_key(|(index, default, _)| (!default, *index));
+            Some(SpDescriptor {
+                acs: acs.into_iter().map(|(i, _, e)| (i, e)).collect(),
+                signing_certs: certs(&role, "signing")?,
+                encryption_certs: certs(&role, "encryption")?,
+                authn_requests_signed: role.attribute("AuthnRequestsSigned") == Some("true"),
+            })
+        }
+    };
+    Ok(EntityMetadata { entity_id, idp, sp })
+}
+
+/// Keeps the binding constant reachable for callers that match on endpoints.
+pub fn is_redirect(e: &Endpoint) -> bool {
+    e.binding == bindings::REDIRECT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cred() -> Credential {
+        Credential::from_pem(
+            include_bytes!("../../keys/broker.key.pem"),
+            include_bytes!("../../keys/broker.cert.pem"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn published_sp_metadata_is_signed_and_parses_back() {
+        let c = cred();
+        let xml = build_signed(
+            "https://sp",
+            &RoleSpec::Sp {
+                acs: vec![Endpoint::new(bindings::POST, "https://sp/acs")],
+                authn_requests_signed: true,
+                want_assertions_signed: true,
+            },
+            &c,
+            Some(&c),
+        )
+        .unwrap();
+        signing::verify_and_reduce(&xml, &[c.cert_der().to_vec()], Default::default()).unwrap();
+        let md = parse(&xml).unwrap();
+        assert_eq!(md.entity_id, "https://sp");
+        let sp = md.sp.unwrap();
+        assert_eq!(sp.acs[0].1.location, "https://sp/acs");
+        assert_eq!(sp.signing_certs, vec![c.cert_der().to_vec()]);
+        assert_eq!(sp.encryption_certs.len(), 1);
+        assert!(md.idp.is_none());
+    }
+
+    #[test]
+    fn idp_metadata_without_certificate_has_no_signing_certs() {
+        let xml = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x">
+          <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+          <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://i/sso"/>
+          </md:IDPSSODescriptor></md:EntityDescriptor>"#;
+        let md = parse(xml).unwrap();
+        assert!(md.idp.unwrap().signing_certs.is_empty());
+    }
+}
