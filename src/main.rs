@@ -1,2 +1,98 @@
-//! The chsim command line.
-fn main() {}
+//! The chsim command line: `chsim serve`, `chsim check-config`.
+//!
+//! Loads the configuration (the embedded demo unless `--config DIR`), builds the state and
+//! serves. Configuration problems are reported all at once and end the process with exit code 1.
+
+use chsim::clock::SystemClock;
+use chsim::config::{self, ConfigReport, ConfigSource};
+use chsim::http;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "chsim", version, about = "Simulator of KOMBIT's Context Handler (SF1511)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve chsim (the embedded demo configuration unless --config is given).
+    Serve {
+        /// Configuration directory (chsim.toml, municipalities.toml, …).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Check a configuration and report every problem; exit code 1 when there are any.
+    CheckConfig {
+        /// Configuration directory.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn source(dir: Option<PathBuf>) -> ConfigSource {
+    dir.map(ConfigSource::Dir).unwrap_or(ConfigSource::Embedded)
+}
+
+async fn load_and_build(dir: Option<PathBuf>) -> Result<(config::Config, http::AppState), ConfigReport> {
+    let config = config::load(source(dir))?;
+    let state = http::state::build(&config, Arc::new(SystemClock)).await?;
+    Ok((config, state))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::CheckConfig { config } => match load_and_build(config).await {
+            Ok((c, _)) => {
+                println!("{} is valid", c.source.describe());
+                ExitCode::SUCCESS
+            }
+            Err(report) => {
+                eprint!("{report}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve { config } => {
+            let (c, state) = match load_and_build(config).await {
+                Ok(v) => v,
+                Err(report) => {
+                    eprint!("chsim cannot start: {report}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let listen = c.chsim.server.listen.clone();
+            let listener = match tokio::net::TcpListener::bind(&listen).await {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("chsim cannot listen on {listen}: {e}; set server.listen in chsim.toml or CHSIM_LISTEN");
+                    return ExitCode::FAILURE;
+                }
+            };
+            tracing::info!("chsim serves {} on http://{listen} — open {}/", c.source.describe(), c.public_url());
+            let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await
+            {
+                eprintln!("chsim stopped: {e}");
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -170,6 +170,17 @@ pub fn load_credential(
     })
 }
 
+/// Loads a key pair named in `config` (see [`load_credential`]).
+pub fn load_credential_for(
+    config: &Config,
+    file: &str,
+    key_path: &str,
+    key_file: &str,
+    cert_file: &str,
+) -> Result<Credential, ConfigProblem> {
+    load_credential(&config.source, file, key_path, key_file, cert_file)
+}
+
 /// Checks that need only the files: URLs, ranges, duplicates, references, keys.
 fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
     const CHSIM: &str = "chsim.toml";

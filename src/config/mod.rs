@@ -10,7 +10,7 @@
 mod load;
 mod types;
 
-pub use load::{load, ConfigSource};
+pub use load::{load, load_credential, load_credential_for, ConfigSource};
 pub use types::*;
 
 use std::fmt;

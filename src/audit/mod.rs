@@ -1,0 +1,28 @@
+//! Audit events: one named constructor per event, written as structured `tracing` events with
+//! target `chsim::audit` (filter them with `RUST_LOG=chsim::audit=info`).
+
+use tracing::{info, warn};
+
+/// A user system's AuthnRequest was accepted.
+pub fn login_started(login: &str, user_system: &str, request_id: &str) {
+    info!(target: "chsim::audit", event = "login_started", login, user_system, request_id);
+}
+
+/// chsim sent the person to an IdP.
+pub fn sent_to_idp(login: &str, idp: &str, request_id: &str) {
+    info!(target: "chsim::audit", event = "sent_to_idp", login, idp, request_id);
+}
+
+/// chsim issued a token.
+pub fn token_issued(login: &str, user_system: &str, idp: &str, name_id: &str, privileges: bool) {
+    info!(target: "chsim::audit", event = "token_issued", login, user_system, idp, name_id, privileges);
+    if !privileges {
+        info!(target: "chsim::audit", event = "privileges_omitted", login, user_system,
+            reason = "the person has no privileges for this user system; the attribute is omitted (OIOBPP)");
+    }
+}
+
+/// A login or request was refused.
+pub fn refused(stage: &str, reason: &str) {
+    warn!(target: "chsim::audit", event = "refused", stage, reason);
+}

@@ -1,0 +1,112 @@
+//! Step 3 of a login: the IdP's Response arrives at `consume.idp` (reference §2.2). It is matched
+//! to the request chsim sent (rule 5), validated (rules 1–4, 6, 7, 9, 10 in `saml::validate`),
+//! checked for replay (rule 8), and turned into the user system's token.
+
+use super::{identity, Broker, BrokerError, Delivery, Failure};
+use crate::audit;
+use crate::ids::new_saml_id;
+use crate::roles;
+use crate::saml::binding;
+use crate::saml::validate::{self, Expectations};
+use crate::saml::xml;
+use crate::token::Recipient;
+
+impl Broker {
+    /// Consumes an IdP's HTTP-POST Response and returns the token to deliver to the user system.
+    pub fn consume(&self, saml_response: &str) -> Result<Delivery, Failure> {
+        let s = &self.settings;
+        let response_xml = binding::decode_post(saml_response, s.max_message_bytes)
+            .map_err(BrokerError::BadIdpResponse)?;
+        // Which request does it answer? Read InResponseTo (unverified) only to select the
+        // pending request and the IdP whose certificates may verify it.
+        let in_response_to = {
+            let doc = xml::parse(&response_xml)
+                .map_err(|e| BrokerError::BadIdpResponse(e.into()))?;
+            doc.root_element()
+                .attribute("InResponseTo")
+                .unwrap_or("")
+                .to_string()
+        };
+        // Rule 5: a pending request we created and have not used.
+        let Some(sent) = self.idp_requests.remove(&in_response_to) else {
+            let error = if self.answered.contains_key(&in_response_to) {
+                BrokerError::AlreadyAnswered { in_response_to }
+            } else {
+                BrokerError::Unsolicited { in_response_to }
+            };
+            audit::refused("idp_response", &error.to_string());
+            return Err(error.into());
+        };
+        self.answered.insert(in_response_to.clone(), ());
+        let login = self.logins.remove(&sent.login).ok_or(BrokerError::UnknownLogin {
+            timeout_seconds: s.login_timeout.num_seconds(),
+        })?;
+        let user_system = self
+            .trust
+            .user_systems
+            .get(&login.user_system)
+            .ok_or_else(|| BrokerError::UnknownUserSystem {
+                issuer: login.user_system.to_string(),
+            })?;
+        let fail = |e: BrokerError| self.fail_to_user_system(&login, user_system, e);
+        let idp = self.trust.idp(sent.idp.as_str()).ok_or_else(|| {
+            fail(BrokerError::UnknownIdp {
+                entity_id: sent.idp.to_string(),
+            })
+        })?;
+        let now = self.clock.now();
+        let expect = Expectations {
+            issuer: idp.entity_id.as_str(),
+            trusted_certs: &idp.signing_certs,
+            audience: s.entity_id.as_str(),
+            acs_url: &s.acs_url,
+            in_response_to: &in_response_to,
+            now,
+            clock_skew: s.clock_skew,
+            algorithms: s.algorithms,
+            decryption_key: Some(s.credential.key()),
+        };
+        let assertion = validate::validate_response(&response_xml, &expect).map_err(|error| {
+            fail(BrokerError::Invalid {
+                idp: idp.entity_id.to_string(),
+                error,
+            })
+        })?;
+        // Rule 8: each assertion ID once, remembered until the assertion expires.
+        let remaining = (assertion.not_on_or_after + s.clock_skew - now)
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(1))
+            .max(std::time::Duration::from_secs(1));
+        let entry = self.replay.entry(assertion.id.clone()).or_insert(remaining);
+        if !entry.is_fresh() {
+            return Err(fail(BrokerError::Replay {
+                assertion_id: assertion.id.clone(),
+            }));
+        }
+        let mut facts = identity::facts_from(&assertion, idp).map_err(fail)?;
+        facts.privileges = roles::privileges_for(facts.privileges.as_deref(), user_system);
+        let to = Recipient {
+            user_system,
+            acs_url: &login.acs_url,
+            in_response_to: &login.request_id,
+        };
+        let session_index = new_saml_id();
+        let xml = self
+            .tokens
+            .issue(&facts, to, now, &session_index)
+            .map_err(|e| fail(BrokerError::Token(e.to_string())))?;
+        audit::token_issued(
+            login.id.as_str(),
+            user_system.entity_id.as_str(),
+            idp.entity_id.as_str(),
+            &facts.name_id,
+            facts.privileges.is_some(),
+        );
+        Ok(Delivery {
+            acs_url: login.acs_url.clone(),
+            saml_response: binding::encode_post(&xml),
+            relay_state: login.relay_state.clone(),
+            user_system_name: user_system.name.clone(),
+        })
+    }
+}

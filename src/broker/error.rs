@@ -1,0 +1,195 @@
+//! What can go wrong in a brokered login, and the SAML status each failure gives the user system —
+//! the one place where that mapping lives (HTTP statuses are mapped in `http::error`).
+
+use super::Delivery;
+use crate::saml::response::Status;
+use crate::saml::validate::ValidationError;
+use crate::saml::{status, SamlError};
+
+/// A brokered login failed. Every variant names what failed and carries the evidence.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    /// The user system's AuthnRequest could not be decoded or parsed.
+    #[error("the user system's AuthnRequest could not be read: {0}")]
+    BadAuthnRequest(SamlError),
+    /// The AuthnRequest's Issuer is not a configured user system.
+    #[error("`{issuer}` is not a user system known to chsim; register its metadata in user_systems.toml")]
+    UnknownUserSystem {
+        /// The Issuer sent.
+        issuer: String,
+    },
+    /// The AuthnRequest's Destination is not chsim's SSO endpoint.
+    #[error("the AuthnRequest's Destination is `{found}`, expected `{expected}`; use the SingleSignOnService location from chsim's metadata")]
+    WrongDestination {
+        /// Our endpoint.
+        expected: String,
+        /// What was sent.
+        found: String,
+    },
+    /// Signed requests are required and this one is not signed.
+    #[error("the AuthnRequest from `{issuer}` is not signed, and chsim requires signed AuthnRequests (WantAuthnRequestsSigned)")]
+    UnsignedAuthnRequest {
+        /// The user system.
+        issuer: String,
+    },
+    /// The request's signature does not verify with the user system's metadata certificate.
+    #[error("the AuthnRequest from `{issuer}` has a bad signature: {reason}")]
+    BadAuthnRequestSignature {
+        /// The user system.
+        issuer: String,
+        /// Why.
+        reason: SamlError,
+    },
+    /// The requested ACS is not in the user system's metadata.
+    #[error("the AuthnRequest from `{issuer}` asks for the ACS `{requested}`, which its metadata does not list as an HTTP-POST AssertionConsumerService")]
+    UnknownAcs {
+        /// The user system.
+        issuer: String,
+        /// The URL or index asked for.
+        requested: String,
+    },
+    /// The login handle is unknown or has expired.
+    #[error("this login is unknown or has expired (logins must finish within {timeout_seconds} s); start again from the user system")]
+    UnknownLogin {
+        /// The configured timeout.
+        timeout_seconds: i64,
+    },
+    /// An IdP was named that chsim does not know.
+    #[error("`{entity_id}` is not an identity provider configured in municipalities.toml")]
+    UnknownIdp {
+        /// The entityID asked for.
+        entity_id: String,
+    },
+    /// No IdP is configured at all.
+    #[error("no identity provider is configured; add one to municipalities.toml")]
+    NoIdpAvailable,
+    /// The IdP's Response could not be decoded.
+    #[error("the identity provider's Response could not be read: {0}")]
+    BadIdpResponse(SamlError),
+    /// The Response answers no request chsim sent (rule 5).
+    #[error("the Response answers no pending request of chsim (InResponseTo `{in_response_to}`); unsolicited responses are refused — start the login from the user system")]
+    Unsolicited {
+        /// InResponseTo found (empty when absent).
+        in_response_to: String,
+    },
+    /// The request was already answered once (rule 5).
+    #[error("the request `{in_response_to}` has already been answered; each request is answered once")]
+    AlreadyAnswered {
+        /// The request ID.
+        in_response_to: String,
+    },
+    /// A rule of issue #2 §4 failed.
+    #[error("the Response from `{idp}` was refused: {error}")]
+    Invalid {
+        /// The IdP.
+        idp: String,
+        /// Which rule and the evidence.
+        error: ValidationError,
+    },
+    /// The assertion was accepted before (rule 8).
+    #[error("the assertion `{assertion_id}` was already used once (replay)")]
+    Replay {
+        /// The assertion ID.
+        assertion_id: String,
+    },
+    /// The person's CVR could not be determined.
+    #[error("the assertion from `{idp}` names no CVR (neither a CVR attribute nor O= in the NameID)")]
+    MissingCvr {
+        /// The IdP.
+        idp: String,
+    },
+    /// The IdP vouched for a person of another municipality.
+    #[error("the IdP `{idp}` serves {municipality} (CVR {expected}), but asserted a person with CVR {found}")]
+    ForeignCvr {
+        /// The IdP.
+        idp: String,
+        /// Its municipality.
+        municipality: String,
+        /// Its CVR.
+        expected: String,
+        /// What it asserted.
+        found: String,
+    },
+    /// Signing or encrypting the token failed.
+    #[error("chsim could not issue the token: {0}")]
+    Token(String),
+}
+
+impl BrokerError {
+    /// The SAML status the user system receives for this failure.
+    pub fn saml_status(&self) -> Status {
+        let (code, sub) = match self {
+            BrokerError::Invalid {
+                error: ValidationError::IdpStatus { status },
+                ..
+            } => return status.clone(),
+            BrokerError::BadAuthnRequest(_)
+            | BrokerError::WrongDestination { .. }
+            | BrokerError::UnsignedAuthnRequest { .. }
+            | BrokerError::BadAuthnRequestSignature { .. }
+            | BrokerError::UnknownUserSystem { .. }
+            | BrokerError::UnknownAcs { .. } => (status::REQUESTER, Some(status::REQUEST_DENIED)),
+            BrokerError::UnknownIdp { .. } | BrokerError::NoIdpAvailable => {
+                (status::RESPONDER, Some(status::NO_AVAILABLE_IDP))
+            }
+            BrokerError::UnknownLogin { .. }
+            | BrokerError::BadIdpResponse(_)
+            | BrokerError::Unsolicited { .. }
+            | BrokerError::AlreadyAnswered { .. }
+            | BrokerError::Invalid { .. }
+            | BrokerError::Replay { .. }
+            | BrokerError::MissingCvr { .. }
+            | BrokerError::ForeignCvr { .. } => (status::RESPONDER, Some(status::AUTHN_FAILED)),
+            BrokerError::Token(_) => (status::RESPONDER, None),
+        };
+        Status {
+            code: code.to_string(),
+            sub_code: sub.map(str::to_string),
+            message: Some(self.to_string()),
+        }
+    }
+
+    /// What the person (or the municipality/vendor behind them) can do about it.
+    pub fn advice(&self) -> &'static str {
+        match self {
+            BrokerError::BadAuthnRequest(_) | BrokerError::WrongDestination { .. } => {
+                "The user system sent a request chsim cannot accept. Its vendor should compare the request with chsim's IdP metadata (/runtime/saml2/metadata.idp)."
+            }
+            BrokerError::UnknownUserSystem { .. } | BrokerError::UnknownAcs { .. } => {
+                "Register the user system's current metadata in user_systems.toml and restart chsim."
+            }
+            BrokerError::UnsignedAuthnRequest { .. } | BrokerError::BadAuthnRequestSignature { .. } => {
+                "The user system must sign its AuthnRequests with the key whose certificate is in its registered metadata."
+            }
+            BrokerError::UnknownLogin { .. } | BrokerError::Unsolicited { .. } | BrokerError::AlreadyAnswered { .. } => {
+                "Go back to the user system and log in again."
+            }
+            BrokerError::UnknownIdp { .. } | BrokerError::NoIdpAvailable => {
+                "Pick an identity provider from the list, or configure one in municipalities.toml."
+            }
+            BrokerError::BadIdpResponse(_) | BrokerError::Invalid { .. } | BrokerError::Replay { .. }
+            | BrokerError::MissingCvr { .. } | BrokerError::ForeignCvr { .. } => {
+                "The municipality's identity provider sent an answer chsim cannot trust. The municipality should check its IdP setup against chsim's SP metadata (/runtime/saml2auth/metadata.idp): keys, entityID, ACS URL, clocks and attributes."
+            }
+            BrokerError::Token(_) => "chsim's own signing or encryption key failed; check the keys named in chsim.toml.",
+        }
+    }
+}
+
+/// A failure, with the non-success Response for the user system when there is one to send.
+#[derive(Debug)]
+pub struct Failure {
+    /// What failed.
+    pub error: BrokerError,
+    /// The signed non-success Response, when the user system is known and verified.
+    pub to_user_system: Option<Delivery>,
+}
+
+impl From<BrokerError> for Failure {
+    fn from(error: BrokerError) -> Self {
+        Self {
+            error,
+            to_user_system: None,
+        }
+    }
+}

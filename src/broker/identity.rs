@@ -1,0 +1,71 @@
+//! Reading who the person is from a validated IdP assertion, in either attribute profile
+//! (reference §2.2 NameID, §4.1 and §4.2 attributes).
+
+use super::BrokerError;
+use crate::ids::Cvr;
+use crate::saml::validate::ValidatedAssertion;
+use crate::token::attributes::{oiosaml2, oiosaml3};
+use crate::token::LoginFacts;
+use crate::trust::TrustedIdp;
+
+/// The parts of an X509SubjectName NameID (`C=DK,O=<cvr>,CN=<name>,Serial=<id>`), tolerating
+/// spaces around `=` and `,` as seen in samples.
+pub fn name_id_part(name_id: &str, key: &str) -> Option<String> {
+    name_id.split(',').find_map(|part| {
+        let (k, v) = part.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case(key)
+            .then(|| v.trim().to_string())
+    })
+}
+
+fn first(assertion: &ValidatedAssertion, names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .find_map(|n| assertion.attribute(n).and_then(|v| v.first().cloned()))
+        .filter(|v| !v.is_empty())
+}
+
+/// Builds the login facts, checking that the person belongs to the IdP's municipality.
+pub fn facts_from(assertion: &ValidatedAssertion, idp: &TrustedIdp) -> Result<LoginFacts, BrokerError> {
+    let cvr_text = first(assertion, &[oiosaml3::CVR, oiosaml2::CVR])
+        .or_else(|| name_id_part(&assertion.name_id, "O"))
+        .ok_or_else(|| BrokerError::MissingCvr {
+            idp: idp.entity_id.to_string(),
+        })?;
+    let cvr = Cvr::parse(&cvr_text).map_err(|_| BrokerError::MissingCvr {
+        idp: idp.entity_id.to_string(),
+    })?;
+    if cvr != idp.municipality.cvr {
+        return Err(BrokerError::ForeignCvr {
+            idp: idp.entity_id.to_string(),
+            municipality: idp.municipality.name.clone(),
+            expected: idp.municipality.cvr.to_string(),
+            found: cvr.to_string(),
+        });
+    }
+    Ok(LoginFacts {
+        name_id: assertion.name_id.clone(),
+        idp: idp.entity_id.clone(),
+        org_name: first(assertion, &[oiosaml3::ORG_NAME]).or(Some(idp.municipality.name.clone())),
+        cvr,
+        email: first(assertion, &[oiosaml3::EMAIL]),
+        privileges: first(assertion, &[oiosaml3::PRIVILEGES, oiosaml2::PRIVILEGES]),
+        nist_level: first(assertion, &[oiosaml2::ASSURANCE_LEVEL]).and_then(|v| v.parse().ok()),
+        nsis_level: first(assertion, &[oiosaml3::LOA]),
+        authn_instant: assertion.authn_instant.unwrap_or(assertion.not_on_or_after),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_id_parts_tolerate_spaces() {
+        let n = "C = DK, O = 19435075, CN = user1 oces3kombitidp, Serial = 555ed208";
+        assert_eq!(name_id_part(n, "O").as_deref(), Some("19435075"));
+        assert_eq!(name_id_part(n, "serial").as_deref(), Some("555ed208"));
+        assert_eq!(name_id_part("C=DK,O=11111111", "CN"), None);
+    }
+}

@@ -1,0 +1,156 @@
+//! One brokered login as a state machine (reference §1.1):
+//! user system's AuthnRequest → (IdP chooser) → chsim's AuthnRequest to the IdP → the IdP's
+//! Response, validated → privileges for the user system → assurance (issue #3) → token issued.
+//!
+//! State lives in moka caches: logins waiting for an IdP, requests sent to IdPs (keyed by their
+//! ID, which the IdP's InResponseTo must name), requests already answered, and assertion IDs
+//! already accepted (replay). No axum here: the HTTP layer hands in decoded inputs and renders
+//! the outcomes.
+
+mod consume;
+mod error;
+mod identity;
+mod start;
+
+pub use error::{BrokerError, Failure};
+pub use start::{IdpChoice, IncomingRequest, Next};
+
+use crate::clock::Clock;
+use crate::ids::{EntityId, LoginId};
+use crate::saml::authn_request::RequestedAuthnContext;
+use crate::saml::signing::AlgorithmPolicy;
+use crate::saml::Credential;
+use crate::token::TokenIssuer;
+use crate::trust::Trust;
+use chrono::Duration;
+use moka::sync::Cache;
+use std::sync::Arc;
+
+/// The broker's settings (from `[broker]` and the public URL).
+#[derive(Debug, Clone)]
+pub struct BrokerSettings {
+    /// entityID of both faces.
+    pub entity_id: EntityId,
+    /// `…/runtime/saml2/issue.idp`.
+    pub sso_url: String,
+    /// `…/runtime/saml2auth/consume.idp`.
+    pub acs_url: String,
+    /// Signing and decryption key.
+    pub credential: Credential,
+    /// Allowed clock skew.
+    pub clock_skew: Duration,
+    /// Lifetime of issued assertions.
+    pub assertion_lifetime: Duration,
+    /// How long a login may wait for the IdP.
+    pub login_timeout: Duration,
+    /// Bound on SAML message size.
+    pub max_message_bytes: usize,
+    /// Refuse unsigned AuthnRequests.
+    pub require_signed_authn_requests: bool,
+    /// Signature algorithms accepted.
+    pub algorithms: AlgorithmPolicy,
+}
+
+/// A user system's login waiting for an IdP.
+#[derive(Debug, Clone)]
+pub struct PendingLogin {
+    /// chsim's handle.
+    pub id: LoginId,
+    /// The user system.
+    pub user_system: EntityId,
+    /// Its AuthnRequest ID (the token's InResponseTo).
+    pub request_id: String,
+    /// Where the token goes.
+    pub acs_url: String,
+    /// RelayState to give back.
+    pub relay_state: Option<String>,
+    /// ForceAuthn from the user system.
+    pub force_authn: bool,
+    /// RequestedAuthnContext from the user system (used by issue #3).
+    pub requested_authn_context: Option<RequestedAuthnContext>,
+}
+
+/// A request chsim sent to an IdP.
+#[derive(Debug, Clone)]
+struct IdpRequest {
+    login: LoginId,
+    idp: EntityId,
+}
+
+/// A token ready to be POSTed to a user system's ACS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The ACS URL.
+    pub acs_url: String,
+    /// Base64 SAMLResponse.
+    pub saml_response: String,
+    /// RelayState to return.
+    pub relay_state: Option<String>,
+    /// The user system's name, for the page.
+    pub user_system_name: String,
+}
+
+/// Expiry per replay-cache entry: until the assertion itself expires (plus skew).
+struct UntilExpiry;
+
+impl moka::Expiry<String, std::time::Duration> for UntilExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &String,
+        value: &std::time::Duration,
+        _created_at: std::time::Instant,
+    ) -> Option<std::time::Duration> {
+        Some(*value)
+    }
+}
+
+/// The broker.
+#[derive(Debug)]
+pub struct Broker {
+    settings: BrokerSettings,
+    trust: Trust,
+    tokens: TokenIssuer,
+    clock: Arc<dyn Clock>,
+    logins: Cache<LoginId, PendingLogin>,
+    idp_requests: Cache<String, IdpRequest>,
+    answered: Cache<String, ()>,
+    replay: Cache<String, std::time::Duration>,
+}
+
+impl Broker {
+    /// A broker with empty state.
+    pub fn new(settings: BrokerSettings, trust: Trust, clock: Arc<dyn Clock>) -> Self {
+        let ttl = settings
+            .login_timeout
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(900));
+        let tokens = TokenIssuer {
+            entity_id: settings.entity_id.clone(),
+            credential: settings.credential.clone(),
+            lifetime: settings.assertion_lifetime,
+        };
+        Self {
+            tokens,
+            trust,
+            clock,
+            logins: Cache::builder().max_capacity(100_000).time_to_live(ttl).build(),
+            idp_requests: Cache::builder().max_capacity(100_000).time_to_live(ttl).build(),
+            answered: Cache::builder().max_capacity(100_000).time_to_live(ttl * 2).build(),
+            replay: Cache::builder()
+                .max_capacity(1_000_000)
+                .expire_after(UntilExpiry)
+                .build(),
+            settings,
+        }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &BrokerSettings {
+        &self.settings
+    }
+
+    /// The trusted parties.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
+    }
+}

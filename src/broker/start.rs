@@ -1,0 +1,291 @@
+//! Step 1 and 2 of a login: accept the user system's AuthnRequest (reference §3.1), pick the IdP
+//! (chooser, `?idp=`, or IP range) and send chsim's signed AuthnRequest to it (§2.1).
+
+use super::{Broker, BrokerError, Delivery, Failure, IdpRequest, PendingLogin};
+use crate::audit;
+use crate::ids::{new_saml_id, EntityId, LoginId};
+use crate::saml::authn_request::{self, NewAuthnRequest};
+use crate::saml::binding::{self, MessageKind};
+use crate::saml::{signing, NAMEID_X509};
+use crate::token::Recipient;
+use crate::trust::{TrustedIdp, TrustedUserSystem};
+use std::net::IpAddr;
+use url::Url;
+
+/// The user system's AuthnRequest as it arrived.
+#[derive(Debug, Clone)]
+pub enum IncomingRequest {
+    /// HTTP-Redirect: the raw query string.
+    Redirect {
+        /// Everything after `?`, undecoded.
+        raw_query: String,
+    },
+    /// HTTP-POST: the form fields.
+    Post {
+        /// `SAMLRequest`.
+        saml_request: String,
+        /// `RelayState`.
+        relay_state: Option<String>,
+    },
+}
+
+/// One entry of the IdP chooser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdpChoice {
+    /// The IdP's entityID.
+    pub entity_id: EntityId,
+    /// Its Præsentationsnavn.
+    pub presentation_name: String,
+    /// The municipality.
+    pub municipality: String,
+}
+
+/// What happens after the AuthnRequest was accepted.
+#[derive(Debug, Clone)]
+pub enum Next {
+    /// Show the chooser.
+    Choose {
+        /// The login handle the choice refers to.
+        login: LoginId,
+        /// The user system's name.
+        user_system_name: String,
+        /// The IdPs that can serve the login.
+        choices: Vec<IdpChoice>,
+    },
+    /// Redirect the browser to the IdP.
+    Redirect(Url),
+}
+
+impl Broker {
+    /// Accepts a user system's AuthnRequest. `idp_hint` is the `?idp=` parameter;
+    /// `client_ip` enables IP-range pre-selection.
+    pub fn start(
+        &self,
+        incoming: IncomingRequest,
+        idp_hint: Option<&str>,
+        client_ip: Option<IpAddr>,
+    ) -> Result<Next, Failure> {
+        let s = &self.settings;
+        let (xml, relay_state, redirect) = match incoming {
+            IncomingRequest::Redirect { raw_query } => {
+                let msg = binding::decode_redirect(&raw_query, MessageKind::Request, s.max_message_bytes)
+                    .map_err(BrokerError::BadAuthnRequest)?;
+                (msg.xml.clone(), msg.relay_state.clone(), Some(msg))
+            }
+            IncomingRequest::Post {
+                saml_request,
+                relay_state,
+            } => (
+                binding::decode_post(&saml_request, s.max_message_bytes)
+                    .map_err(BrokerError::BadAuthnRequest)?,
+                relay_state,
+                None,
+            ),
+        };
+        let request = authn_request::parse(&xml).map_err(BrokerError::BadAuthnRequest)?;
+        let user_system = self
+            .trust
+            .user_systems
+            .get(&EntityId::new(request.issuer.clone()))
+            .ok_or_else(|| BrokerError::UnknownUserSystem {
+                issuer: request.issuer.clone(),
+            })?;
+        // Signature: over the query string (Redirect) or enveloped (POST), with the user
+        // system's metadata certificates only.
+        let signed = match &redirect {
+            Some(msg) => msg.is_signed(),
+            None => request.has_xml_signature,
+        };
+        if signed {
+            let mut last_error = None;
+            let verified = user_system.signing_certs.iter().any(|cert| {
+                let result = match &redirect {
+                    Some(msg) => msg.verify(cert, s.algorithms),
+                    None => cert
+                        .to_der()
+                        .map_err(|e| crate::saml::SamlError::BadSignature { reason: e.to_string() })
+                        .and_then(|der| signing::verify_and_reduce(&xml, &[der], s.algorithms))
+                        .and_then(|reduced| {
+                            // Read only what the signature covers.
+                            let signed_request = authn_request::parse(&reduced)?;
+                            if signed_request.id == request.id {
+                                Ok(())
+                            } else {
+                                Err(crate::saml::SamlError::BadSignature {
+                                    reason: "the signature covers another element than the AuthnRequest".into(),
+                                })
+                            }
+                        }),
+                };
+                match result {
+                    Ok(()) => true,
+                    Err(e) => {
+                        last_error = Some(e);
+                        false
+                    }
+                }
+            });
+            if !verified {
+                return Err(BrokerError::BadAuthnRequestSignature {
+                    issuer: request.issuer.clone(),
+                    reason: last_error.unwrap_or(crate::saml::SamlError::NoTrustedCertificate),
+                }
+                .into());
+            }
+        } else if s.require_signed_authn_requests {
+            return Err(BrokerError::UnsignedAuthnRequest {
+                issuer: request.issuer.clone(),
+            }
+            .into());
+        }
+        let acs_url = user_system
+            .acs_for(request.acs_url.as_deref(), request.acs_index)
+            .ok_or_else(|| BrokerError::UnknownAcs {
+                issuer: request.issuer.clone(),
+                requested: request
+                    .acs_url
+                    .clone()
+                    .or(request.acs_index.map(|i| format!("index {i}")))
+                    .unwrap_or_default(),
+            })?
+            .to_string();
+        let login = PendingLogin {
+            id: LoginId::new(new_saml_id()),
+            user_system: user_system.entity_id.clone(),
+            request_id: request.id.clone(),
+            acs_url,
+            relay_state,
+            force_authn: request.force_authn,
+            requested_authn_context: request.requested_authn_context.clone(),
+        };
+        // From here on the user system is verified: failures are also reported to it.
+        if request.destination.as_deref() != Some(s.sso_url.as_str()) {
+            return Err(self.fail_to_user_system(
+                &login,
+                user_system,
+                BrokerError::WrongDestination {
+                    expected: s.sso_url.clone(),
+                    found: request.destination.clone().unwrap_or_default(),
+                },
+            ));
+        }
+        audit::login_started(login.id.as_str(), user_system.entity_id.as_str(), &login.request_id);
+        self.logins.insert(login.id.clone(), login.clone());
+
+        let candidates: Vec<&TrustedIdp> = self.trust.idps.iter().collect();
+        if let Some(hint) = idp_hint.filter(|h| !h.is_empty()) {
+            return self.choose(&login.id, hint);
+        }
+        if let Some(ip) = client_ip {
+            let matching: Vec<&&TrustedIdp> = candidates
+                .iter()
+                .filter(|idp| idp.ip_ranges.iter().any(|r| r.contains(&ip)))
+                .collect();
+            if let [only] = matching.as_slice() {
+                return self.choose(&login.id, only.entity_id.as_str());
+            }
+        }
+        match candidates.as_slice() {
+            [] => Err(self.fail_to_user_system(&login, user_system, BrokerError::NoIdpAvailable)),
+            [only] => self.choose(&login.id, only.entity_id.as_str()),
+            many => Ok(Next::Choose {
+                login: login.id.clone(),
+                user_system_name: user_system.name.clone(),
+                choices: many
+                    .iter()
+                    .map(|idp| IdpChoice {
+                        entity_id: idp.entity_id.clone(),
+                        presentation_name: idp.presentation_name.clone(),
+                        municipality: idp.municipality.name.clone(),
+                    })
+                    .collect(),
+            }),
+        }
+    }
+
+    /// Sends the login `login` to the IdP `idp_entity_id`: a signed HTTP-Redirect AuthnRequest.
+    pub fn choose(&self, login: &LoginId, idp_entity_id: &str) -> Result<Next, Failure> {
+        let pending = self.logins.get(login).ok_or(BrokerError::UnknownLogin {
+            timeout_seconds: self.settings.login_timeout.num_seconds(),
+        })?;
+        let user_system = self
+            .trust
+            .user_systems
+            .get(&pending.user_system)
+            .ok_or_else(|| BrokerError::UnknownUserSystem {
+                issuer: pending.user_system.to_string(),
+            })?;
+        let Some(idp) = self.trust.idp(idp_entity_id) else {
+            return Err(self.fail_to_user_system(
+                &pending,
+                user_system,
+                BrokerError::UnknownIdp {
+                    entity_id: idp_entity_id.to_string(),
+                },
+            ));
+        };
+        let request = NewAuthnRequest {
+            id: new_saml_id(),
+            issue_instant: self.clock.now(),
+            destination: idp.sso_redirect_url.clone(),
+            issuer: self.settings.entity_id.to_string(),
+            acs_url: Some(self.settings.acs_url.clone()),
+            force_authn: pending.force_authn,
+            name_id_format: Some(NAMEID_X509.to_string()),
+            // Issue #3 decides what to request per the IdP's OIOSAML profile.
+            requested_authn_context: None,
+            requester_ids: Vec::new(),
+        };
+        let url = request
+            .to_xml(None)
+            .and_then(|xml| {
+                binding::encode_redirect(
+                    &idp.sso_redirect_url,
+                    MessageKind::Request,
+                    &xml,
+                    Some(login.as_str()),
+                    Some(self.settings.credential.key()),
+                )
+            })
+            .map_err(|e| BrokerError::Token(e.to_string()))?;
+        self.idp_requests.insert(
+            request.id.clone(),
+            IdpRequest {
+                login: login.clone(),
+                idp: idp.entity_id.clone(),
+            },
+        );
+        audit::sent_to_idp(login.as_str(), idp.entity_id.as_str(), &request.id);
+        Ok(Next::Redirect(url))
+    }
+
+    /// Ends `login` with `error`, preparing the signed non-success Response for the user system.
+    pub(super) fn fail_to_user_system(
+        &self,
+        login: &PendingLogin,
+        user_system: &TrustedUserSystem,
+        error: BrokerError,
+    ) -> Failure {
+        audit::refused("login", &error.to_string());
+        self.logins.invalidate(&login.id);
+        let to = Recipient {
+            user_system,
+            acs_url: &login.acs_url,
+            in_response_to: &login.request_id,
+        };
+        let delivery = self
+            .tokens
+            .issue_failure(to, self.clock.now(), error.saml_status())
+            .ok()
+            .map(|xml| Delivery {
+                acs_url: login.acs_url.clone(),
+                saml_response: binding::encode_post(&xml),
+                relay_state: login.relay_state.clone(),
+                user_system_name: user_system.name.clone(),
+            });
+        Failure {
+            error,
+            to_user_system: delivery,
+        }
+    }
+}

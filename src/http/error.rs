@@ -1,0 +1,119 @@
+//! One error type for handlers and the one mapping from domain errors to HTTP responses.
+//! SAML statuses for user systems are decided in `broker::error`; here only the HTTP status and
+//! the page the person sees.
+
+use super::pages;
+use crate::broker::{BrokerError, Failure};
+use crate::demo_sp::DemoSpError;
+use crate::test_idp::TestIdpError;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+/// A handler failure.
+#[derive(Debug)]
+pub enum AppError {
+    /// A brokered login failed.
+    Broker(Failure),
+    /// The built-in test IdP refused.
+    TestIdp(TestIdpError),
+    /// A demo user system refused.
+    DemoSp(DemoSpError),
+    /// No such page or party.
+    NotFound(String),
+    /// A request the endpoint cannot take.
+    BadRequest(String),
+}
+
+impl From<Failure> for AppError {
+    fn from(f: Failure) -> Self {
+        AppError::Broker(f)
+    }
+}
+impl From<TestIdpError> for AppError {
+    fn from(e: TestIdpError) -> Self {
+        AppError::TestIdp(e)
+    }
+}
+impl From<DemoSpError> for AppError {
+    fn from(e: DemoSpError) -> Self {
+        AppError::DemoSp(e)
+    }
+}
+
+fn broker_http_status(e: &BrokerError) -> StatusCode {
+    match e {
+        BrokerError::BadAuthnRequest(_)
+        | BrokerError::WrongDestination { .. }
+        | BrokerError::UnknownAcs { .. }
+        | BrokerError::BadIdpResponse(_)
+        | BrokerError::UnknownIdp { .. } => StatusCode::BAD_REQUEST,
+        BrokerError::UnknownUserSystem { .. }
+        | BrokerError::UnsignedAuthnRequest { .. }
+        | BrokerError::BadAuthnRequestSignature { .. }
+        | BrokerError::Unsolicited { .. }
+        | BrokerError::AlreadyAnswered { .. }
+        | BrokerError::Invalid { .. }
+        | BrokerError::Replay { .. }
+        | BrokerError::MissingCvr { .. }
+        | BrokerError::ForeignCvr { .. } => StatusCode::FORBIDDEN,
+        BrokerError::UnknownLogin { .. } => StatusCode::GONE,
+        BrokerError::NoIdpAvailable => StatusCode::SERVICE_UNAVAILABLE,
+        BrokerError::Token(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn error_page(status: StatusCode, title: &str, message: &str, advice: &str, extra: &str) -> Response {
+    let body = format!(
+        r#"<div class="error"><p><strong>{}</strong></p><p>{}</p></div>{}"#,
+        pages::esc(message),
+        pages::esc(advice),
+        extra
+    );
+    (status, Html(pages::page(title, &body))).into_response()
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self {
+            AppError::Broker(failure) => {
+                let status = broker_http_status(&failure.error);
+                let extra = match &failure.to_user_system {
+                    Some(d) => {
+                        let saml = failure.error.saml_status();
+                        format!(
+                            r#"<p>chsim tells {name} that the login failed with SAML status <code>{code}</code>{sub}.</p>
+<form method="post" action="{action}"><input type="hidden" name="SAMLResponse" value="{value}">{relay}
+<button type="submit">Return to {name}</button></form>"#,
+                            name = pages::esc(&d.user_system_name),
+                            code = pages::esc(&saml.code),
+                            sub = saml.sub_code.map(|s| format!(" / <code>{}</code>", pages::esc(&s))).unwrap_or_default(),
+                            action = pages::esc_attr(&d.acs_url),
+                            value = pages::esc_attr(&d.saml_response),
+                            relay = d.relay_state.as_deref().map(|r| format!(r#"<input type="hidden" name="RelayState" value="{}">"#, pages::esc_attr(r))).unwrap_or_default(),
+                        )
+                    }
+                    None => String::new(),
+                };
+                error_page(status, "The login failed", &failure.error.to_string(), failure.error.advice(), &extra)
+            }
+            AppError::TestIdp(e) => {
+                let status = match e {
+                    TestIdpError::Build(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                    TestIdpError::UnknownRequest => StatusCode::GONE,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                error_page(status, "The test IdP refused", &e.to_string(), "Start the login again from a user system.", "")
+            }
+            AppError::DemoSp(e) => {
+                let status = match e {
+                    DemoSpError::Request(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                    DemoSpError::Status(_) => StatusCode::OK,
+                    _ => StatusCode::FORBIDDEN,
+                };
+                error_page(status, "The demo user system did not log you in", &e.to_string(), "The demo user system shows what it received from chsim; see chsim's page for the cause.", "")
+            }
+            AppError::NotFound(what) => error_page(StatusCode::NOT_FOUND, "Not found", &what, "See the start page for what chsim serves.", ""),
+            AppError::BadRequest(what) => error_page(StatusCode::BAD_REQUEST, "Bad request", &what, "Check the request parameters.", ""),
+        }
+    }
+}

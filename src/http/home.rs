@@ -1,0 +1,66 @@
+//! The start page: what chsim serves and where to begin.
+
+use super::pages;
+use super::state::AppState;
+use axum::extract::State;
+use axum::response::Html;
+
+/// `GET /`.
+pub async fn start_page(State(s): State<AppState>) -> Html<String> {
+    let base = s.public_url.as_str();
+    let settings = s.broker.settings();
+    let mut body = format!(
+        r#"<p>chsim simulates KOMBIT's Context Handler: user systems send their SAML AuthnRequest here, the person logs in at their municipality's identity provider, and chsim issues a signed token to the user system.</p>
+<h2>Try a login</h2><ul>"#
+    );
+    for (id, sp) in s.demo_sps.iter() {
+        body.push_str(&format!(
+            r#"<li><a class="button" href="/demo-sp/{id}/">{}</a> <small>profile {}</small></li>"#,
+            pages::esc(&sp.config().name),
+            sp.config().profile.as_str(),
+            id = pages::esc_attr(id),
+        ));
+    }
+    body.push_str("</ul><h2>chsim's metadata</h2>");
+    body.push_str(&pages::table(
+        ("What", "URL"),
+        &[
+            ("entityID (both faces)".into(), settings.entity_id.to_string()),
+            ("IdP metadata, for user systems".into(), format!("{base}/runtime/saml2/metadata.idp")),
+            ("SP metadata, for municipal IdPs".into(), format!("{base}/runtime/saml2auth/metadata.idp")),
+            ("SingleSignOnService (Redirect, POST)".into(), settings.sso_url.clone()),
+            ("AssertionConsumerService (POST)".into(), settings.acs_url.clone()),
+        ],
+    ));
+    body.push_str("<h2>Municipalities and identity providers</h2>");
+    let rows: Vec<(String, String)> = s
+        .broker
+        .trust()
+        .idps
+        .iter()
+        .map(|i| {
+            (
+                format!("{} (CVR {})", i.municipality.name, i.municipality.cvr),
+                format!("{} — {}", i.presentation_name, i.entity_id),
+            )
+        })
+        .collect();
+    body.push_str(&pages::table(("Municipality", "IdP"), &rows));
+    body.push_str("<h2>Built-in parties' metadata</h2><ul>");
+    for (id, idp) in s.test_idps.iter() {
+        body.push_str(&format!(
+            r#"<li>Test IdP <a href="/test-idp/{id}/metadata">{}</a></li>"#,
+            pages::esc(&idp.config().name),
+            id = pages::esc_attr(id)
+        ));
+    }
+    for (id, sp) in s.demo_sps.iter() {
+        body.push_str(&format!(
+            r#"<li>Demo user system <a href="/demo-sp/{id}/metadata">{}</a></li>"#,
+            pages::esc(&sp.config().name),
+            id = pages::esc_attr(id)
+        ));
+    }
+    body.push_str("</ul>");
+    Html(pages::page("Context Handler simulator", &body))
+}

@@ -1,0 +1,38 @@
+//! The HTTP face of chsim — the only module that imports axum (STYLE.md). Paths follow the real
+//! Context Handler so user systems and IdPs can swap metadata URLs (reference §1.2).
+
+mod error;
+mod home;
+mod pages;
+mod parties;
+mod runtime;
+pub mod state;
+
+pub use error::AppError;
+pub use state::AppState;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+/// The whole router; tests call `app(state).oneshot(request)` or serve it on a loopback port.
+pub fn app(state: AppState) -> Router {
+    let limit = state.max_body_bytes;
+    Router::new()
+        .route("/", get(home::start_page))
+        .route("/runtime/saml2/metadata.idp", get(runtime::idp_metadata))
+        .route("/runtime/saml2auth/metadata.idp", get(runtime::sp_metadata))
+        .route("/runtime/saml2/issue.idp", get(runtime::issue_redirect).post(runtime::issue_post))
+        .route("/runtime/saml2/choose", get(runtime::choose))
+        .route("/runtime/saml2auth/consume.idp", post(runtime::consume))
+        .route("/test-idp/{id}/metadata", get(parties::test_idp_metadata))
+        .route("/test-idp/{id}/sso", get(parties::test_idp_sso))
+        .route("/test-idp/{id}/login", post(parties::test_idp_login))
+        .route("/demo-sp/{id}/", get(parties::demo_sp_page))
+        .route("/demo-sp/{id}/metadata", get(parties::demo_sp_metadata))
+        .route("/demo-sp/{id}/login", get(parties::demo_sp_login))
+        .route("/demo-sp/{id}/acs", post(parties::demo_sp_acs))
+        .fallback(|| async { AppError::NotFound("there is no page at this address".into()) })
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}

@@ -1,0 +1,230 @@
+//! Routes of the built-in parties: `/test-idp/<id>/…` and `/demo-sp/<id>/…`. They only call their
+//! own party's methods; everything between them and chsim travels through the browser.
+
+use super::error::AppError;
+use super::pages;
+use super::state::AppState;
+use crate::demo_sp::{DemoSp, Outgoing};
+use crate::test_idp::TestIdp;
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+fn test_idp(s: &AppState, id: &str) -> Result<Arc<TestIdp>, AppError> {
+    s.test_idps
+        .get(id)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound(format!("there is no test IdP `{id}`")))
+}
+
+fn demo_sp(s: &AppState, id: &str) -> Result<Arc<DemoSp>, AppError> {
+    s.demo_sps
+        .get(id)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound(format!("there is no demo user system `{id}`")))
+}
+
+fn metadata(xml: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/samlmetadata+xml")], xml).into_response()
+}
+
+/// `GET /test-idp/<id>/metadata`.
+pub async fn test_idp_metadata(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+    let idp = test_idp(&s, &id)?;
+    let xml = idp.metadata_xml().map_err(|e| AppError::TestIdp(crate::test_idp::TestIdpError::Build(e)))?;
+    Ok(metadata(xml))
+}
+
+/// `GET /test-idp/<id>/sso` — chsim's AuthnRequest arrives; the person picks a test user.
+pub async fn test_idp_sso(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let idp = test_idp(&s, &id)?;
+    let (handle, pending) = idp.begin(raw.as_deref().unwrap_or(""))?;
+    let cfg = idp.config();
+    let mut body = format!(
+        "<p>This is <strong>{}</strong>, a test identity provider built into chsim (entityID <code>{}</code>). chsim asks it to authenticate someone{}{}.</p><p>Choose a test user:</p>",
+        pages::esc(&cfg.name),
+        pages::esc(idp.entity_id()),
+        if pending.force_authn { " (ForceAuthn)" } else { "" },
+        if pending.requested.is_empty() {
+            String::new()
+        } else {
+            format!(" and requests <code>{}</code>", pages::esc(&pending.requested.join(" ")))
+        },
+    );
+    body.push_str("<table><tr><th>User</th><th>Job-function roles</th><th>NIST</th><th>NSIS</th><th></th></tr>");
+    for u in &cfg.user {
+        body.push_str(&format!(
+            r#"<tr><td>{name}{robot}<br><small>{id}</small></td><td>{roles}</td><td>{nist}</td><td>{nsis}</td><td>
+<form method="post" action="login"><input type="hidden" name="handle" value="{handle}"><input type="hidden" name="user" value="{id_attr}">
+<button type="submit">Log in as {id}</button></form></td></tr>"#,
+            name = pages::esc(&u.name),
+            robot = if u.robot { " 🤖 robot" } else { "" },
+            id = pages::esc(&u.id),
+            id_attr = pages::esc_attr(&u.id),
+            roles = pages::esc(&u.roles.join(", ")),
+            nist = u.nist_level,
+            nsis = pages::esc(u.nsis_level.as_deref().unwrap_or("—")),
+            handle = pages::esc_attr(&handle),
+        ));
+    }
+    body.push_str(&format!(
+        r#"</table><form method="post" action="login"><input type="hidden" name="handle" value="{}"><input type="hidden" name="cancel" value="1">
+<button class="secondary" type="submit">Cancel (answer AuthnFailed)</button></form>"#,
+        pages::esc_attr(&handle)
+    ));
+    Ok(Html(pages::page(&cfg.name, &body)).into_response())
+}
+
+/// `POST /test-idp/<id>/login` — answer chsim.
+pub async fn test_idp_login(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let idp = test_idp(&s, &id)?;
+    let handle = form
+        .get("handle")
+        .ok_or_else(|| AppError::BadRequest("the form has no handle".into()))?;
+    let post = if form.contains_key("cancel") {
+        idp.cancel(handle)?
+    } else {
+        let user = form
+            .get("user")
+            .ok_or_else(|| AppError::BadRequest("the form has no user".into()))?;
+        idp.login(handle, user)?
+    };
+    Ok(Html(pages::auto_post(
+        &post.action,
+        "SAMLResponse",
+        &post.saml_response,
+        post.relay_state.as_deref(),
+        "Returning you to chsim…",
+    ))
+    .into_response())
+}
+
+/// `GET /demo-sp/<id>/metadata`.
+pub async fn demo_sp_metadata(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+    let sp = demo_sp(&s, &id)?;
+    let xml = sp
+        .metadata_xml()
+        .map_err(|e| AppError::DemoSp(crate::demo_sp::DemoSpError::Request(e)))?;
+    Ok(metadata(xml))
+}
+
+/// `GET /demo-sp/<id>/` — the demo user system's front page.
+pub async fn demo_sp_page(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+    let sp = demo_sp(&s, &id)?;
+    let cfg = sp.config();
+    let mut body = format!(
+        r#"<p>A demo user system (fagsystem) built into chsim. entityID <code>{eid}</code>, profile <strong>{profile}</strong>, AuthnRequests by HTTP-{binding}. Metadata: <a href="metadata">metadata</a>.</p>
+<p><a class="button" href="login">Log in through chsim</a></p><p>Or skip chsim's IdP chooser:</p><ul>"#,
+        eid = pages::esc(sp.entity_id()),
+        profile = cfg.profile.as_str(),
+        binding = match cfg.binding {
+            crate::config::BindingChoice::Redirect => "Redirect",
+            crate::config::BindingChoice::Post => "POST",
+        },
+    );
+    for idp in &s.broker.trust().idps {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("idp", idp.entity_id.as_str());
+        body.push_str(&format!(
+            r#"<li><a href="login?{}">{}</a></li>"#,
+            pages::esc_attr(&q.finish()),
+            pages::esc(&idp.presentation_name)
+        ));
+    }
+    body.push_str("</ul>");
+    Ok(Html(pages::page(&cfg.name, &body)).into_response())
+}
+
+/// `GET /demo-sp/<id>/login[?idp=…]` — send a signed AuthnRequest to chsim.
+pub async fn demo_sp_login(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let sp = demo_sp(&s, &id)?;
+    let relay_state = format!("demo-{}", crate::ids::new_saml_id());
+    match sp.start_login(params.get("idp").map(String::as_str), &relay_state)? {
+        Outgoing::Redirect(url) => Ok(Redirect::to(url.as_str()).into_response()),
+        Outgoing::Post {
+            action,
+            saml_request,
+            relay_state,
+        } => Ok(Html(pages::auto_post(
+            &action,
+            "SAMLRequest",
+            &saml_request,
+            Some(&relay_state),
+            "Sending you to chsim…",
+        ))
+        .into_response()),
+    }
+}
+
+/// `POST /demo-sp/<id>/acs` — show what chsim issued.
+pub async fn demo_sp_acs(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let sp = demo_sp(&s, &id)?;
+    let saml_response = form
+        .get("SAMLResponse")
+        .ok_or_else(|| AppError::BadRequest("the form has no SAMLResponse field".into()))?;
+    let login = sp.acs(saml_response, form.get("RelayState").cloned())?;
+    let a = &login.assertion;
+    let mut body = format!(
+        r#"<div class="ok"><p><strong>Logged in.</strong> {name} verified chsim's signature{enc} and accepted the assertion.</p></div>
+<h2>Subject</h2>"#,
+        name = pages::esc(&sp.config().name),
+        enc = if a.was_encrypted { " after decrypting the assertion" } else { "" },
+    );
+    body.push_str(&pages::table(
+        ("", ""),
+        &[
+            ("NameID".into(), a.name_id.clone()),
+            ("Issuer".into(), a.issuer.clone()),
+            ("AuthenticatingAuthority".into(), a.authenticating_authorities.join(", ")),
+            ("AuthnContextClassRef".into(), a.authn_context_class_ref.clone().unwrap_or_default()),
+            ("SessionIndex".into(), a.session_index.clone().unwrap_or_default()),
+            ("RelayState".into(), login.relay_state.clone().unwrap_or_default()),
+        ],
+    ));
+    body.push_str("<h2>Attributes</h2>");
+    let rows: Vec<(String, String)> = a
+        .attributes
+        .iter()
+        .map(|at| {
+            (
+                format!("{}\n({})", at.name, at.name_format.as_deref().unwrap_or("no NameFormat")),
+                at.values.join("\n"),
+            )
+        })
+        .collect();
+    body.push_str(&pages::table(("Name (NameFormat)", "Value"), &rows));
+    if !login.missing_attributes.is_empty() {
+        body.push_str(&format!(
+            r#"<div class="error">Missing attributes the {} profile requires: {}</div>"#,
+            sp.config().profile.as_str(),
+            pages::esc(&login.missing_attributes.join(", "))
+        ));
+    }
+    body.push_str("<h2>Privilege list (decoded)</h2>");
+    match &login.privileges_xml {
+        Some(xml) => body.push_str(&format!("<pre>{}</pre>", pages::esc(xml))),
+        None => body.push_str("<p>No privilege attribute: the person has no privileges for this user system (OIOBPP omits the attribute).</p>"),
+    }
+    body.push_str(&format!("<h2>Assertion (verified XML)</h2><pre>{}</pre>", pages::esc(&a.xml)));
+    body.push_str(r#"<p><a class="button" href="./">Log in again</a></p>"#);
+    Ok(Html(pages::page("What the user system received", &body)).into_response())
+}

@@ -1,0 +1,138 @@
+//! The broker's endpoints: `/runtime/saml2/…` (IdP face toward user systems) and
+//! `/runtime/saml2auth/…` (SP face toward municipal IdPs).
+
+use super::error::AppError;
+use super::pages;
+use super::state::AppState;
+use crate::broker::{Delivery, IncomingRequest, Next};
+use crate::ids::LoginId;
+use axum::extract::{ConnectInfo, Query, RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+fn xml(body: &str) -> Response {
+    ([(header::CONTENT_TYPE, "application/samlmetadata+xml")], body.to_string()).into_response()
+}
+
+/// `GET /runtime/saml2/metadata.idp`.
+pub async fn idp_metadata(State(s): State<AppState>) -> Response {
+    xml(&s.idp_metadata)
+}
+
+/// `GET /runtime/saml2auth/metadata.idp`.
+pub async fn sp_metadata(State(s): State<AppState>) -> Response {
+    xml(&s.sp_metadata)
+}
+
+fn client_ip(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> Option<std::net::IpAddr> {
+    connect.map(|Extension(ConnectInfo(addr))| addr.ip())
+}
+
+fn render_next(next: Next) -> Response {
+    match next {
+        Next::Redirect(url) => Redirect::to(url.as_str()).into_response(),
+        Next::Choose {
+            login,
+            user_system_name,
+            choices,
+        } => {
+            let mut body = format!(
+                "<p><strong>{}</strong> asks you to log in. Choose your organisation's identity provider:</p><ul>",
+                pages::esc(&user_system_name)
+            );
+            for c in choices {
+                let mut url = url::form_urlencoded::Serializer::new(String::new());
+                url.append_pair("login", login.as_str());
+                url.append_pair("idp", c.entity_id.as_str());
+                body.push_str(&format!(
+                    r#"<li><a class="button" href="/runtime/saml2/choose?{}">{}</a> <small>{}</small></li>"#,
+                    pages::esc_attr(&url.finish()),
+                    pages::esc(&c.presentation_name),
+                    pages::esc(&c.municipality),
+                ));
+            }
+            body.push_str("</ul>");
+            Html(pages::page("Log in", &body)).into_response()
+        }
+    }
+}
+
+/// `GET /runtime/saml2/issue.idp` — HTTP-Redirect AuthnRequest.
+pub async fn issue_redirect(
+    State(s): State<AppState>,
+    RawQuery(raw): RawQuery,
+    Query(params): Query<HashMap<String, String>>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Result<Response, AppError> {
+    let raw_query = raw.ok_or_else(|| {
+        AppError::BadRequest("issue.idp needs a SAMLRequest (HTTP-Redirect or HTTP-POST binding)".into())
+    })?;
+    let next = s.broker.start(
+        IncomingRequest::Redirect { raw_query },
+        params.get("idp").map(String::as_str),
+        client_ip(connect),
+    )?;
+    Ok(render_next(next))
+}
+
+/// `POST /runtime/saml2/issue.idp` — HTTP-POST AuthnRequest.
+pub async fn issue_post(
+    State(s): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let saml_request = form
+        .get("SAMLRequest")
+        .ok_or_else(|| AppError::BadRequest("the form has no SAMLRequest field".into()))?
+        .clone();
+    let idp = params.get("idp").or(form.get("idp")).map(String::as_str);
+    let next = s.broker.start(
+        IncomingRequest::Post {
+            saml_request,
+            relay_state: form.get("RelayState").cloned(),
+        },
+        idp,
+        client_ip(connect),
+    )?;
+    Ok(render_next(next))
+}
+
+/// `GET /runtime/saml2/choose?login=…&idp=…` — the chooser's links.
+pub async fn choose(
+    State(s): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let (Some(login), Some(idp)) = (params.get("login"), params.get("idp")) else {
+        return Err(AppError::BadRequest("choose needs `login` and `idp` parameters".into()));
+    };
+    Ok(render_next(s.broker.choose(&LoginId::new(login.clone()), idp)?))
+}
+
+/// Renders the auto-POST of a token to the user system.
+pub fn deliver(d: &Delivery) -> Response {
+    Html(pages::auto_post(
+        &d.acs_url,
+        "SAMLResponse",
+        &d.saml_response,
+        d.relay_state.as_deref(),
+        &format!("Returning you to {}…", d.user_system_name),
+    ))
+    .into_response()
+}
+
+/// `POST /runtime/saml2auth/consume.idp` — the IdP's Response.
+pub async fn consume(
+    State(s): State<AppState>,
+    _headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let saml_response = form
+        .get("SAMLResponse")
+        .ok_or_else(|| AppError::BadRequest("the form has no SAMLResponse field".into()))?;
+    let delivery = s.broker.consume(saml_response)?;
+    Ok(deliver(&delivery))
+}

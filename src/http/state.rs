@@ -1,0 +1,166 @@
+//! Building the application state from the configuration: keys, chsim's own metadata, the
+//! built-in parties (which learn about chsim only from that metadata), and the trust in every
+//! configured IdP and user system. Every problem is collected into one report.
+
+use crate::broker::{Broker, BrokerSettings};
+use crate::clock::Clock;
+use crate::config::{self, Config, ConfigProblem, ConfigReport};
+use crate::demo_sp::{ChsimAsIdp, DemoSp};
+use crate::saml::metadata::{self, Endpoint, RoleSpec};
+use crate::saml::signing::AlgorithmPolicy;
+use crate::saml::bindings;
+use crate::test_idp::{ChsimAsSp, TestIdp};
+use crate::trust;
+use chrono::Duration;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Everything the handlers share.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The broker.
+    pub broker: Arc<Broker>,
+    /// chsim's IdP-face metadata (signed).
+    pub idp_metadata: Arc<String>,
+    /// chsim's SP-face metadata (signed).
+    pub sp_metadata: Arc<String>,
+    /// Built-in test IdPs by id.
+    pub test_idps: Arc<BTreeMap<String, Arc<TestIdp>>>,
+    /// Built-in demo SPs by id.
+    pub demo_sps: Arc<BTreeMap<String, Arc<DemoSp>>>,
+    /// Public base URL.
+    pub public_url: Arc<String>,
+    /// Bound on request bodies.
+    pub max_body_bytes: usize,
+}
+
+/// The broker's endpoint URLs.
+pub struct Urls {
+    /// IdP face SSO.
+    pub sso: String,
+    /// SP face ACS.
+    pub acs: String,
+}
+
+impl Urls {
+    fn new(public_url: &str) -> Self {
+        Self {
+            sso: format!("{public_url}/runtime/saml2/issue.idp"),
+            acs: format!("{public_url}/runtime/saml2auth/consume.idp"),
+        }
+    }
+}
+
+/// Builds the state, or reports every configuration problem.
+pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, ConfigReport> {
+    let mut problems: Vec<ConfigProblem> = Vec::new();
+    let public_url = config.public_url().to_string();
+    let entity_id = config.entity_id();
+    let b = &config.chsim.broker;
+    let urls = Urls::new(&public_url);
+    let credential = config::load_credential_for(config, "chsim.toml", "broker.", &b.signing_key, &b.signing_cert)
+        .map_err(|p| ConfigReport(vec![p]))?;
+    let fail = |reason: String| ConfigReport(vec![ConfigProblem::new("chsim.toml", "broker", reason)]);
+    let idp_metadata = metadata::build_signed(
+        &entity_id,
+        &RoleSpec::Idp {
+            sso: vec![
+                Endpoint::new(bindings::REDIRECT, urls.sso.clone()),
+                Endpoint::new(bindings::POST, urls.sso.clone()),
+            ],
+            want_authn_requests_signed: b.require_signed_authn_requests,
+        },
+        &credential,
+        None,
+    )
+    .map_err(|e| fail(format!("cannot sign chsim's IdP metadata: {e}")))?;
+    let sp_metadata = metadata::build_signed(
+        &entity_id,
+        &RoleSpec::Sp {
+            acs: vec![Endpoint::new(bindings::POST, urls.acs.clone())],
+            authn_requests_signed: true,
+            want_assertions_signed: true,
+        },
+        &credential,
+        Some(&credential),
+    )
+    .map_err(|e| fail(format!("cannot sign chsim's SP metadata: {e}")))?;
+
+    // The built-in parties read chsim's metadata as outsiders would.
+    let chsim_sp = ChsimAsSp::from_metadata(&sp_metadata)
+        .map_err(|e| fail(format!("chsim's own SP metadata does not parse: {e}")))?;
+    let chsim_idp = ChsimAsIdp::from_metadata(&idp_metadata)
+        .map_err(|e| fail(format!("chsim's own IdP metadata does not parse: {e}")))?;
+    let mut builtin = HashMap::new();
+    let mut test_idps = BTreeMap::new();
+    for (i, t) in config.test_idps.test_idp.iter().enumerate() {
+        let key = format!("test_idp[{i}].");
+        match config::load_credential_for(config, "test_idps.toml", &key, &t.signing_key, &t.signing_cert) {
+            Ok(cred) => {
+                let idp = TestIdp::new(t.clone(), &public_url, cred, chsim_sp.clone(), clock.clone());
+                match idp.metadata_xml() {
+                    Ok(xml) => {
+                        builtin.insert(format!("builtin:test-idp/{}", t.id), xml);
+                    }
+                    Err(e) => problems.push(ConfigProblem::new("test_idps.toml", key, format!("cannot sign metadata: {e}"))),
+                }
+                test_idps.insert(t.id.clone(), Arc::new(idp));
+            }
+            Err(p) => problems.push(p),
+        }
+    }
+    let mut demo_sps = BTreeMap::new();
+    for (i, d) in config.demo_sps.demo_sp.iter().enumerate() {
+        let key = format!("demo_sp[{i}].");
+        match config::load_credential_for(config, "demo_sps.toml", &key, &d.signing_key, &d.signing_cert) {
+            Ok(cred) => {
+                let sp = DemoSp::new(d.clone(), &public_url, cred, chsim_idp.clone(), clock.clone());
+                match sp.metadata_xml() {
+                    Ok(xml) => {
+                        builtin.insert(format!("builtin:demo-sp/{}", d.id), xml);
+                    }
+                    Err(e) => problems.push(ConfigProblem::new("demo_sps.toml", key, format!("cannot sign metadata: {e}"))),
+                }
+                demo_sps.insert(d.id.clone(), Arc::new(sp));
+            }
+            Err(p) => problems.push(p),
+        }
+    }
+    let trust = match trust::resolve(config, &builtin).await {
+        Ok(t) => t,
+        Err(mut p) => {
+            problems.append(&mut p);
+            Default::default()
+        }
+    };
+    if !problems.is_empty() {
+        return Err(ConfigReport(problems));
+    }
+    if b.insecure_allow_sha1 {
+        tracing::warn!("insecure_allow_sha1 is on: SHA-1 signatures are accepted");
+    }
+    let settings = BrokerSettings {
+        entity_id: crate::ids::EntityId::new(entity_id),
+        sso_url: urls.sso,
+        acs_url: urls.acs,
+        credential,
+        clock_skew: Duration::seconds(b.clock_skew_seconds.into()),
+        assertion_lifetime: Duration::seconds(b.assertion_lifetime_seconds.into()),
+        login_timeout: Duration::seconds(b.login_timeout_seconds.into()),
+        max_message_bytes: b.max_message_bytes,
+        require_signed_authn_requests: b.require_signed_authn_requests,
+        algorithms: AlgorithmPolicy {
+            allow_sha1: b.insecure_allow_sha1,
+        },
+    };
+    Ok(AppState {
+        broker: Arc::new(Broker::new(settings, trust, clock)),
+        idp_metadata: Arc::new(idp_metadata),
+        sp_metadata: Arc::new(sp_metadata),
+        test_idps: Arc::new(test_idps),
+        demo_sps: Arc::new(demo_sps),
+        public_url: Arc::new(public_url),
+        // Base64 inflates by 4/3; leave room for the other form fields.
+        max_body_bytes: b.max_message_bytes * 2,
+    })
+}

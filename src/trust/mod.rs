@@ -1,0 +1,236 @@
+//! Trusted parties: the municipal IdPs and the user systems chsim works with, resolved from their
+//! SAML metadata (builtin, file or URL) at start (reference §2.3, §2.4, §3.3).
+//!
+//! The Context Handler 2 metadata rules chsim enforces: an IdP needs a signing certificate
+//! (without one there would be nothing to verify with — samael would silently skip verification)
+//! and an HTTP-Redirect SingleSignOnService; a user system needs an HTTP-POST
+//! AssertionConsumerService and, when signed requests are required, a signing certificate.
+
+use crate::config::{Config, ConfigProblem, Profile};
+use crate::ids::{Cvr, EntityId};
+use crate::saml::metadata::{self, Endpoint};
+use crate::saml::bindings;
+use openssl::x509::X509;
+use std::collections::HashMap;
+
+/// A municipality as chsim knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Municipality {
+    /// Name.
+    pub name: String,
+    /// CVR.
+    pub cvr: Cvr,
+}
+
+/// A municipal IdP with a federation agreement.
+#[derive(Debug, Clone)]
+pub struct TrustedIdp {
+    /// entityID from its metadata.
+    pub entity_id: EntityId,
+    /// Name in the chooser.
+    pub presentation_name: String,
+    /// The municipality it serves.
+    pub municipality: Municipality,
+    /// Its HTTP-Redirect SingleSignOnService URL.
+    pub sso_redirect_url: String,
+    /// Signing certificates (DER), never empty.
+    pub signing_certs: Vec<Vec<u8>>,
+    /// IP ranges for pre-selection.
+    pub ip_ranges: Vec<ipnet::IpNet>,
+}
+
+/// A user system chsim issues to.
+#[derive(Debug, Clone)]
+pub struct TrustedUserSystem {
+    /// entityID from its metadata.
+    pub entity_id: EntityId,
+    /// Name shown to people.
+    pub name: String,
+    /// Attribute profile.
+    pub profile: Profile,
+    /// HTTP-POST AssertionConsumerService endpoints with their index, default first; never empty.
+    pub acs: Vec<(u32, String)>,
+    /// Signing certificates for its AuthnRequests.
+    pub signing_certs: Vec<X509>,
+    /// Its encryption certificate, when it wants encrypted assertions.
+    pub encryption_cert: Option<X509>,
+}
+
+impl TrustedUserSystem {
+    /// The ACS to answer at: the requested URL or index if the metadata lists it, else the default.
+    pub fn acs_for(&self, url: Option<&str>, index: Option<u32>) -> Option<&str> {
+        if let Some(url) = url {
+            return self.acs.iter().find(|(_, l)| l == url).map(|(_, l)| l.as_str());
+        }
+        if let Some(index) = index {
+            return self.acs.iter().find(|(i, _)| *i == index).map(|(_, l)| l.as_str());
+        }
+        self.acs.first().map(|(_, l)| l.as_str())
+    }
+}
+
+/// Everyone chsim trusts.
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    /// IdPs in configuration order.
+    pub idps: Vec<TrustedIdp>,
+    /// User systems by entityID.
+    pub user_systems: HashMap<EntityId, TrustedUserSystem>,
+}
+
+impl Trust {
+    /// The IdP with this entityID.
+    pub fn idp(&self, entity_id: &str) -> Option<&TrustedIdp> {
+        self.idps.iter().find(|i| i.entity_id.as_str() == entity_id)
+    }
+}
+
+/// Fetches metadata text: builtin (generated at start), a file, or a URL.
+async fn fetch(
+    config: &Config,
+    builtin: &HashMap<String, String>,
+    reference: &str,
+) -> Result<String, String> {
+    if reference.starts_with("builtin:") {
+        return builtin
+            .get(reference)
+            .cloned()
+            .ok_or_else(|| format!("`{reference}` names no built-in party"));
+    }
+    if reference.starts_with("http://") || reference.starts_with("https://") {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let resp = client
+            .get(reference)
+            .send()
+            .await
+            .map_err(|e| format!("cannot fetch `{reference}`: {e}; check the URL or use a metadata file"))?;
+        if !resp.status().is_success() {
+            return Err(format!("fetching `{reference}` answered HTTP {}", resp.status()));
+        }
+        return resp
+            .text()
+            .await
+            .map_err(|e| format!("cannot read `{reference}`: {e}"));
+    }
+    config.source.read(reference)
+}
+
+/// Resolves every configured IdP and user system; returns all problems at once.
+pub async fn resolve(
+    config: &Config,
+    builtin: &HashMap<String, String>,
+) -> Result<Trust, Vec<ConfigProblem>> {
+    let mut problems = Vec::new();
+    let mut trust = Trust::default();
+    const MUN: &str = "municipalities.toml";
+    for (i, m) in config.municipalities.municipality.iter().enumerate() {
+        for (j, idp) in m.idp.iter().enumerate() {
+            let key = format!("municipality[{i}].idp[{j}].metadata");
+            let problem = |msg: String| ConfigProblem::new(MUN, key.clone(), msg);
+            let md = match fetch(config, builtin, &idp.metadata).await.and_then(|t| {
+                metadata::parse(&t).map_err(|e| format!("`{}`: {e}", idp.metadata))
+            }) {
+                Ok(md) => md,
+                Err(e) => {
+                    problems.push(problem(e));
+                    continue;
+                }
+            };
+            let Some(role) = md.idp else {
+                problems.push(problem(format!("`{}` has no IDPSSODescriptor", idp.metadata)));
+                continue;
+            };
+            if role.signing_certs.is_empty() {
+                problems.push(problem(format!(
+                    "the metadata of `{}` has no signing certificate, so its responses could not be verified; add a KeyDescriptor use=\"signing\"",
+                    md.entity_id
+                )));
+                continue;
+            }
+            let Some(sso) = role.sso.iter().find(|e| metadata::is_redirect(e)) else {
+                problems.push(problem(format!(
+                    "the metadata of `{}` has no HTTP-Redirect SingleSignOnService (required by the Context Handler)",
+                    md.entity_id
+                )));
+                continue;
+            };
+            if trust.idp(&md.entity_id).is_some() {
+                problems.push(problem(format!("entityID `{}` is configured twice", md.entity_id)));
+                continue;
+            }
+            trust.idps.push(TrustedIdp {
+                entity_id: EntityId::new(md.entity_id),
+                presentation_name: idp.presentation_name.clone(),
+                municipality: Municipality {
+                    name: m.name.clone(),
+                    cvr: m.cvr.clone(),
+                },
+                sso_redirect_url: sso.location.clone(),
+                signing_certs: role.signing_certs,
+                ip_ranges: idp.ip_ranges.iter().filter_map(|r| r.parse().ok()).collect(),
+            });
+        }
+    }
+    const US: &str = "user_systems.toml";
+    for (i, us) in config.user_systems.user_system.iter().enumerate() {
+        let key = format!("user_system[{i}].metadata");
+        let problem = |msg: String| ConfigProblem::new(US, key.clone(), msg);
+        let md = match fetch(config, builtin, &us.metadata).await.and_then(|t| {
+            metadata::parse(&t).map_err(|e| format!("`{}`: {e}", us.metadata))
+        }) {
+            Ok(md) => md,
+            Err(e) => {
+                problems.push(problem(e));
+                continue;
+            }
+        };
+        let Some(role) = md.sp else {
+            problems.push(problem(format!("`{}` has no SPSSODescriptor", us.metadata)));
+            continue;
+        };
+        let acs: Vec<(u32, String)> = role
+            .acs
+            .iter()
+            .filter(|(_, e): &&(u32, Endpoint)| e.binding == bindings::POST)
+            .map(|(i, e)| (*i, e.location.clone()))
+            .collect();
+        if acs.is_empty() {
+            problems.push(problem(format!(
+                "the metadata of `{}` has no HTTP-POST AssertionConsumerService (required by the Context Handler)",
+                md.entity_id
+            )));
+            continue;
+        }
+        if role.signing_certs.is_empty() && config.chsim.broker.require_signed_authn_requests {
+            problems.push(problem(format!(
+                "the metadata of `{}` has no signing certificate, but broker.require_signed_authn_requests is true",
+                md.entity_id
+            )));
+            continue;
+        }
+        let to_x509 = |der: &Vec<u8>| X509::from_der(der).ok();
+        if trust.user_systems.contains_key(&EntityId::new(md.entity_id.clone())) {
+            problems.push(problem(format!("entityID `{}` is configured twice", md.entity_id)));
+            continue;
+        }
+        trust.user_systems.insert(
+            EntityId::new(md.entity_id.clone()),
+            TrustedUserSystem {
+                entity_id: EntityId::new(md.entity_id),
+                name: us.name.clone(),
+                profile: us.profile,
+                acs,
+                signing_certs: role.signing_certs.iter().filter_map(to_x509).collect(),
+                encryption_cert: role.encryption_certs.first().and_then(to_x509),
+            },
+        );
+    }
+    if problems.is_empty() {
+        Ok(trust)
+    } else {
+        Err(problems)
+    }
+}

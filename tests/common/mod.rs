@@ -1,0 +1,188 @@
+//! Shared end-to-end harness: chsim served on a loopback port (real HTTP, real router, real keys),
+//! and a minimal browser that follows redirects and auto-submitting SAML forms, recording every
+//! SAML message it carries so tests can check them independently.
+#![allow(dead_code)]
+
+use chsim::clock::{Clock, FixedClock, SystemClock};
+use chsim::config::{self, Config, ConfigSource};
+use regex::Regex;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// A running chsim.
+pub struct Chsim {
+    pub base: String,
+    pub state: chsim::http::AppState,
+    pub config: Config,
+}
+
+/// The embedded demo configuration.
+pub fn demo_config() -> Config {
+    config::load(ConfigSource::Embedded).expect("embedded demo config is valid")
+}
+
+/// Serves `config` on 127.0.0.1 with the system clock.
+pub async fn start(config: Config) -> Chsim {
+    start_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// Serves `config` on 127.0.0.1 with `clock`.
+pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Chsim {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://127.0.0.1:{}", addr.port());
+    config.chsim.server.public_url = base.clone();
+    config.chsim.broker.entity_id = None;
+    let state = chsim::http::state::build(&config, clock).await.expect("state builds");
+    let app = chsim::http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    Chsim { base, state, config }
+}
+
+/// A fixed clock at a realistic instant.
+pub fn fixed_clock() -> Arc<FixedClock> {
+    Arc::new(FixedClock::new(
+        chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc),
+    ))
+}
+
+/// One SAML message the browser carried in a form.
+#[derive(Debug, Clone)]
+pub struct Carried {
+    pub action: String,
+    pub field: String,
+    pub xml: String,
+    pub relay_state: Option<String>,
+}
+
+/// The final page and everything carried on the way.
+#[derive(Debug)]
+pub struct Outcome {
+    pub status: u16,
+    pub url: String,
+    pub body: String,
+    pub carried: Vec<Carried>,
+}
+
+impl Outcome {
+    /// The last message posted with `field` to a URL containing `path`.
+    pub fn posted_to(&self, path: &str, field: &str) -> Option<&Carried> {
+        self.carried
+            .iter()
+            .rev()
+            .find(|c| c.action.contains(path) && c.field == field)
+    }
+}
+
+pub struct Browser {
+    pub client: reqwest::Client,
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// GETs `url` and follows redirects and auto-post forms until a page that needs a person.
+    pub async fn get(&self, url: &str) -> Outcome {
+        let resp = self.client.get(url).send().await.unwrap();
+        self.follow(resp, Vec::new()).await
+    }
+
+    /// POSTs a form and follows.
+    pub async fn post(&self, url: &str, form: &[(String, String)]) -> Outcome {
+        let resp = self.client.post(url).form(form).send().await.unwrap();
+        self.follow(resp, Vec::new()).await
+    }
+
+    pub async fn follow(&self, mut resp: reqwest::Response, mut carried: Vec<Carried>) -> Outcome {
+        for _ in 0..20 {
+            let url = resp.url().to_string();
+            let status = resp.status().as_u16();
+            if (300..400).contains(&status) {
+                let location = resp.headers()["location"].to_str().unwrap().to_string();
+                let next = resp.url().join(&location).unwrap();
+                resp = self.client.get(next).send().await.unwrap();
+                continue;
+            }
+            let body = resp.text().await.unwrap();
+            if let Some((action, fields)) = auto_post_form(&body) {
+                let action = reqwest::Url::parse(&url).unwrap().join(&action).unwrap();
+                record(&mut carried, action.as_str(), &fields);
+                resp = self.client.post(action).form(&fields).send().await.unwrap();
+                continue;
+            }
+            return Outcome { status, url, body, carried };
+        }
+        panic!("too many hops");
+    }
+}
+
+fn record(carried: &mut Vec<Carried>, action: &str, fields: &[(String, String)]) {
+    use base64::Engine as _;
+    let relay_state = fields.iter().find(|(k, _)| k == "RelayState").map(|(_, v)| v.clone());
+    for (k, v) in fields {
+        if k == "SAMLResponse" || k == "SAMLRequest" {
+            let xml = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(v).unwrap()).unwrap();
+            carried.push(Carried {
+                action: action.to_string(),
+                field: k.clone(),
+                xml,
+                relay_state: relay_state.clone(),
+            });
+        }
+    }
+}
+
+/// The auto-submitting form of a page (id="saml-post"), if any.
+pub fn auto_post_form(body: &str) -> Option<(String, Vec<(String, String)>)> {
+    if !body.contains(r#"id="saml-post""#) {
+        return None;
+    }
+    forms(body).into_iter().next()
+}
+
+/// Every form on a page: (action, hidden fields).
+pub fn forms(body: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let form_re = Regex::new(r#"(?s)<form method="post" action="([^"]*)"[^>]*>(.*?)</form>"#).unwrap();
+    let input_re = Regex::new(r#"<input type="hidden" name="([^"]*)" value="([^"]*)">"#).unwrap();
+    form_re
+        .captures_iter(body)
+        .map(|c| {
+            let fields = input_re
+                .captures_iter(&c[2])
+                .map(|i| (unescape(&i[1]), unescape(&i[2])))
+                .collect();
+            (unescape(&c[1]), fields)
+        })
+        .collect()
+}
+
+pub fn unescape(s: &str) -> String {
+    html_escape::decode_html_entities(s).to_string()
+}
+
+/// On a test IdP's page, the form that logs in as `user`.
+pub fn user_form(body: &str, user: &str) -> (String, Vec<(String, String)>) {
+    forms(body)
+        .into_iter()
+        .find(|(_, f)| f.iter().any(|(k, v)| k == "user" && v == user))
+        .unwrap_or_else(|| panic!("no login form for {user} on page:\n{body}"))
+}
+
+/// Logs in at the test IdP page `idp_page` as `user` and follows to the end.
+pub async fn pick_user(browser: &Browser, idp_page: &Outcome, user: &str) -> Outcome {
+    let (action, fields) = user_form(&idp_page.body, user);
+    let url = reqwest::Url::parse(&idp_page.url).unwrap().join(&action).unwrap();
+    let resp = browser.client.post(url).form(&fields).send().await.unwrap();
+    browser.follow(resp, idp_page.carried.clone()).await
+}
