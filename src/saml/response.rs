@@ -210,15 +210,8 @@ pub struct EncryptFor<'a> {
     pub suite: EncryptionSuite,
 }
 
-/// Builds and signs a complete Response. `assertion` is `None` for a non-success status.
-pub fn build(
-    response: &NewResponse,
-    assertion: Option<&NewAssertion>,
-    signer: &Credential,
-    signed: SignedElement,
-    encrypt: Option<EncryptFor<'_>>,
-) -> Result<String, SamlError> {
-    let sign_response = signed == SignedElement::Response || assertion.is_none();
+/// The Response element with Issuer, optional signature template and Status.
+fn envelope(response: &NewResponse, signer: Option<&Credential>) -> Element {
     let mut r = Element::new("samlp:Response")
         .attr("xmlns:samlp", NS_SAMLP)
         .attr("xmlns:saml", NS_SAML)
@@ -228,7 +221,7 @@ pub fn build(
         .attr("Destination", &response.destination)
         .attr_opt("InResponseTo", response.in_response_to.clone())
         .child(Element::new("saml:Issuer").text(&response.issuer));
-    if sign_response {
+    if let Some(signer) = signer {
         r = r.child(signing::template(&response.id, &signer.cert_base64()));
     }
     let mut status_code = Element::new("samlp:StatusCode").attr("Value", &response.status.code);
@@ -239,8 +232,19 @@ pub fn build(
     if let Some(msg) = &response.status.message {
         status_el = status_el.child(Element::new("samlp:StatusMessage").text(msg));
     }
-    r = r.child(status_el);
+    r.child(status_el)
+}
 
+/// Builds and signs a complete Response. `assertion` is `None` for a non-success status.
+pub fn build(
+    response: &NewResponse,
+    assertion: Option<&NewAssertion>,
+    signer: &Credential,
+    signed: SignedElement,
+    encrypt: Option<EncryptFor<'_>>,
+) -> Result<String, SamlError> {
+    let sign_response = signed == SignedElement::Response || assertion.is_none();
+    let r = envelope(response, sign_response.then_some(signer));
     let Some(assertion) = assertion else {
         return signing::sign(&r.to_xml(), signer.key_der());
     };
@@ -255,8 +259,8 @@ pub fn build(
                 .map_err(|e| SamlError::Encryption(e.to_string()))?;
             // The EncryptedAssertion is opaque text; splice it in after building the envelope.
             let marker = "<chsim-encrypted-assertion-placeholder/>";
-            let envelope = r.child(Element::new("chsim-encrypted-assertion-placeholder")).to_xml();
-            let doc = envelope.replacen(marker, &encrypted, 1);
+            let shell = r.child(Element::new("chsim-encrypted-assertion-placeholder")).to_xml();
+            let doc = shell.replacen(marker, &encrypted, 1);
             if sign_response {
                 signing::sign(&doc, signer.key_der())
             } else {
@@ -270,4 +274,18 @@ pub fn build(
             signing::sign(&doc, signer.key_der())
         }
     }
+}
+
+/// The unsigned document with its signature template in place (plain assertion only): what
+/// [`build`] signs. Tests use it to craft deliberately different signatures (e.g. SHA-1).
+pub fn build_unsigned(
+    response: &NewResponse,
+    assertion: &NewAssertion,
+    signer: &Credential,
+    signed: SignedElement,
+) -> String {
+    let sign_response = signed == SignedElement::Response;
+    let mut r = envelope(response, sign_response.then_some(signer));
+    r = r.child(assertion.element((!sign_response).then_some(signer)));
+    r.to_xml()
 }

@@ -1,0 +1,402 @@
+//! One test per validation rule of issue #2 §4: chsim refuses an IdP's Response that breaks the
+//! rule, with that rule's specific error. Each test starts a real login over loopback HTTP (so the
+//! pending request exists), then hands chsim's ACS logic a Response crafted with the test IdP's
+//! real key (or a deliberately wrong one).
+
+mod common;
+
+use chrono::Duration;
+use chsim::broker::{BrokerError, Failure};
+use chsim::saml::binding::{self, MessageKind};
+use chsim::saml::response::{self, NewAssertion, NewResponse, SignedElement, Status};
+use chsim::saml::validate::ValidationError;
+use chsim::saml::{authn_request, signing, status, Credential, SamlError};
+use chsim::test_idp::TestIdp;
+use common::*;
+use std::sync::Arc;
+
+struct Setup {
+    chsim: Chsim,
+    clock: Arc<chsim::clock::FixedClock>,
+    browser: Browser,
+}
+
+async fn setup() -> Setup {
+    setup_with(demo_config()).await
+}
+
+async fn setup_with(config: chsim::config::Config) -> Setup {
+    let clock = fixed_clock();
+    let chsim = start_with_clock(config, clock.clone()).await;
+    Setup { chsim, clock, browser: Browser::new() }
+}
+
+impl Setup {
+    fn idp(&self, id: &str) -> Arc<TestIdp> {
+        self.chsim.state.test_idps[id].clone()
+    }
+
+    /// Starts a login at the OIOSAML2 demo user system via the IdP `id`; returns chsim's request ID.
+    async fn pending(&self, id: &str) -> String {
+        let idp = self.idp(id);
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("idp", idp.entity_id());
+        let page = self
+            .browser
+            .get(&format!("{}/demo-sp/oiosaml2/login?{}", self.chsim.base, q.finish()))
+            .await;
+        assert!(page.url.contains(&format!("/test-idp/{id}/sso")), "{} {}", page.url, page.body);
+        let query = reqwest::Url::parse(&page.url).unwrap().query().unwrap().to_string();
+        let msg = binding::decode_redirect(&query, MessageKind::Request, 100_000).unwrap();
+        authn_request::parse(&msg.xml).unwrap().id
+    }
+
+    /// A correct Response for `request_id` from test IdP `id`, before any mutation.
+    fn parts(&self, id: &str, request_id: &str) -> (NewResponse, NewAssertion) {
+        let idp = self.idp(id);
+        let user = &idp.config().user[0];
+        let assertion = idp.assertion_for(user, request_id);
+        let resp = NewResponse {
+            id: chsim::ids::new_saml_id(),
+            issue_instant: assertion.issue_instant,
+            destination: idp.chsim().acs_url.clone(),
+            in_response_to: Some(request_id.to_string()),
+            issuer: idp.entity_id().to_string(),
+            status: Status::success(),
+        };
+        (resp, assertion)
+    }
+
+    fn consume_xml(&self, xml: &str) -> Result<chsim::broker::Delivery, Failure> {
+        self.chsim.state.broker.consume(&binding::encode_post(xml))
+    }
+
+    fn signed(&self, id: &str, r: &NewResponse, a: &NewAssertion, what: SignedElement) -> String {
+        let idp = self.idp(id);
+        response::build(r, Some(a), idp.credential(), what, None).unwrap()
+    }
+}
+
+fn invalid(result: Result<chsim::broker::Delivery, Failure>) -> (ValidationError, Failure) {
+    match result {
+        Err(f) => match &f.error {
+            BrokerError::Invalid { error, .. } => (error.clone(), f),
+            other => panic!("expected a validation error, got {other:?}"),
+        },
+        Ok(_) => panic!("expected a refusal, the response was accepted"),
+    }
+}
+
+fn other_key() -> Credential {
+    Credential::from_pem(
+        include_bytes!("../keys/demo-sp-oiosaml2.key.pem"),
+        include_bytes!("../keys/demo-sp-oiosaml2.cert.pem"),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepts_a_correct_response_signed_on_the_assertion_or_on_the_response() {
+    let s = setup().await;
+    for what in [SignedElement::Assertion, SignedElement::Response] {
+        let req = s.pending("bakkeby").await;
+        let (r, a) = s.parts("bakkeby", &req);
+        let delivery = s.consume_xml(&s.signed("bakkeby", &r, &a, what)).unwrap();
+        assert!(delivery.acs_url.ends_with("/demo-sp/oiosaml2/acs"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule1_refuses_a_response_where_nothing_is_signed() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
+    let idp = s.idp("bakkeby");
+    let unsigned = response::build_unsigned(&r, &a, idp.credential(), SignedElement::Assertion)
+        .replace(&signing::template(&a.id, &idp.credential().cert_base64()).to_xml(), "");
+    let (error, failure) = invalid(s.consume_xml(&unsigned));
+    assert_eq!(error, ValidationError::Unsigned);
+    // The user system is told, with a signed non-success Response.
+    assert!(failure.to_user_system.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule1_refuses_a_signature_by_a_key_not_in_the_idps_metadata() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
+    let forged = response::build(&r, Some(&a), &other_key(), SignedElement::Assertion, None).unwrap();
+    let (error, _) = invalid(s.consume_xml(&forged));
+    assert!(matches!(error, ValidationError::Signature(SamlError::BadSignature { .. })), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule1_refuses_a_response_whose_signed_content_was_changed() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
+    let tampered = s
+        .signed("bakkeby", &r, &a, SignedElement::Assertion)
+        .replace("Bent Bakkeby", "Eve Attacker");
+    let (error, _) = invalid(s.consume_xml(&tampered));
+    assert!(matches!(error, ValidationError::Signature(SamlError::BadSignature { .. })), "{error:?}");
+}
+
+fn sha1_signed(s: &Setup, req: &str) -> String {
+    let (r, a) = s.parts("bakkeby", req);
+    let idp = s.idp("bakkeby");
+    let unsigned = response::build_unsigned(&r, &a, idp.credential(), SignedElement::Assertion)
+        .replace(signing::RSA_SHA256, signing::RSA_SHA1)
+        .replace("http://www.w3.org/2001/04/xmlenc#sha256", "http://www.w3.org/2000/09/xmldsig#sha1");
+    signing::sign(&unsigned, idp.credential().key_der()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule2_refuses_rsa_sha1_signatures_by_default() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (error, _) = invalid(s.consume_xml(&sha1_signed(&s, &req)));
+    assert_eq!(
+        error,
+        ValidationError::Signature(SamlError::WeakSignatureAlgorithm {
+            found: signing::RSA_SHA1.to_string()
+        })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule2_accepts_rsa_sha1_only_with_insecure_allow_sha1() {
+    let mut config = demo_config();
+    config.chsim.broker.insecure_allow_sha1 = true;
+    let s = setup_with(config).await;
+    let req = s.pending("bakkeby").await;
+    s.consume_xml(&sha1_signed(&s, &req)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule3_refuses_an_assertion_issued_by_another_idp() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (r, mut a) = s.parts("bakkeby", &req);
+    a.issuer = s.idp("korsbaek").entity_id().to_string();
+    let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)));
+    assert!(matches!(error, ValidationError::IssuerMismatch { ref found, .. } if found.ends_with("/test-idp/korsbaek")), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule3_refuses_a_response_from_an_idp_other_than_the_one_asked() {
+    // The request went to Bakkeby; Korsbæk answers it with its own (valid) key.
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (mut r, mut a) = s.parts("bakkeby", &req);
+    let korsbaek = s.idp("korsbaek");
+    a.issuer = korsbaek.entity_id().to_string();
+    r.issuer = korsbaek.entity_id().to_string();
+    let xml = response::build(&r, Some(&a), korsbaek.credential(), SignedElement::Assertion, None).unwrap();
+    let (error, _) = invalid(s.consume_xml(&xml));
+    // Only Bakkeby's certificates count: Korsbæk's valid signature is refused.
+    assert!(matches!(error, ValidationError::Signature(SamlError::BadSignature { .. })), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule4_refuses_a_wrong_destination() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (mut r, a) = s.parts("bakkeby", &req);
+    r.destination = "https://elsewhere.example/acs".into();
+    let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Response)));
+    assert!(matches!(error, ValidationError::DestinationMismatch { ref found, .. } if found == "https://elsewhere.example/acs"), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule4_refuses_a_wrong_subject_confirmation_recipient() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (r, mut a) = s.parts("bakkeby", &req);
+    a.recipient = "https://elsewhere.example/acs".into();
+    let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)));
+    assert!(matches!(error, ValidationError::RecipientMismatch { ref found, .. } if found == "https://elsewhere.example/acs"), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule5_refuses_an_unsolicited_response() {
+    let s = setup().await;
+    let (mut r, mut a) = s.parts("bakkeby", "_never_sent");
+    r.in_response_to = None;
+    a.in_response_to = None;
+    let result = s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion));
+    assert!(matches!(result, Err(Failure { error: BrokerError::Unsolicited { .. }, to_user_system: None })), "{result:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule5_refuses_a_second_answer_to_the_same_request() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
+    s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)).unwrap();
+    let (r2, a2) = s.parts("bakkeby", &req);
+    let result = s.consume_xml(&s.signed("bakkeby", &r2, &a2, SignedElement::Assertion));
+    assert!(matches!(result, Err(Failure { error: BrokerError::AlreadyAnswered { ref in_response_to }, .. }) if *in_response_to == req), "{result:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule5_refuses_a_subject_confirmation_for_another_request() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (r, mut a) = s.parts("bakkeby", &req);
+    a.in_response_to = Some("_other_request".into());
+    let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)));
+    assert!(matches!(error, ValidationError::InResponseToMismatch { ref found, .. } if found == "_other_request"), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule6_refuses_an_assertion_for_another_audience() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (r, mut a) = s.parts("bakkeby", &req);
+    a.audience = "https://some-other-sp.example".into();
+    let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)));
+    assert_eq!(
+        error,
+        ValidationError::AudienceMismatch {
+            expected: format!("{}/runtime", s.chsim.base),
+            found: vec!["https://some-other-sp.example".into()],
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule7_refuses_an_expired_assertion_beyond_the_clock_skew() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
+    let xml = s.signed("bakkeby", &r, &a, SignedElement::Assertion);
+    // Valid for 5 minutes; 5 min + 60 s skew later it is refused.
+    s.clock.advance(Duration::minutes(5) + Duration::seconds(60));
+    let (error, _) = invalid(s.consume_xml(&xml));
+    assert!(matches!(error, ValidationError::Expired { skew_seconds: 60, .. }), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule7_accepts_an_assertion_that_expired_within_the_clock_skew() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
+    let xml = s.signed("bakkeby", &r, &a, SignedElement::Assertion);
+    s.clock.advance(Duration::minutes(5) + Duration::seconds(59));
+    s.consume_xml(&xml).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule7_refuses_an_assertion_not_yet_valid_beyond_the_clock_skew() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (r, mut a) = s.parts("bakkeby", &req);
+    a.not_before = a.issue_instant + Duration::seconds(61);
+    let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)));
+    assert!(matches!(error, ValidationError::NotYetValid { element: "Conditions", .. }), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule7_honours_a_configured_clock_skew() {
+    let mut config = demo_config();
+    config.chsim.broker.clock_skew_seconds = 300;
+    let s = setup_with(config).await;
+    let req = s.pending("bakkeby").await;
+    let (r, mut a) = s.parts("bakkeby", &req);
+    a.not_before = a.issue_instant + Duration::seconds(200);
+    s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule8_refuses_an_assertion_id_seen_before() {
+    let s = setup().await;
+    let req1 = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req1);
+    s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)).unwrap();
+    // A new login, answered with an assertion that reuses the first one's ID.
+    let req2 = s.pending("bakkeby").await;
+    let (r2, mut a2) = s.parts("bakkeby", &req2);
+    a2.id = a.id.clone();
+    let result = s.consume_xml(&s.signed("bakkeby", &r2, &a2, SignedElement::Assertion));
+    assert!(matches!(result, Err(Failure { error: BrokerError::Replay { ref assertion_id }, .. }) if *assertion_id == a.id), "{result:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule9_passes_a_non_success_status_to_the_person_and_the_user_system() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (mut r, _) = s.parts("bakkeby", &req);
+    r.status = Status {
+        code: status::RESPONDER.into(),
+        sub_code: Some(status::AUTHN_FAILED.into()),
+        message: Some("wrong password".into()),
+    };
+    let xml = response::build(&r, None, s.idp("bakkeby").credential(), SignedElement::Response, None).unwrap();
+    let (error, failure) = invalid(s.consume_xml(&xml));
+    assert_eq!(error, ValidationError::IdpStatus { status: r.status.clone() });
+    assert_eq!(failure.error.saml_status(), r.status);
+    let to_sp = failure.to_user_system.expect("the user system is told");
+    let sp_xml = String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &to_sp.saml_response).unwrap()).unwrap();
+    assert!(sp_xml.contains(status::AUTHN_FAILED) && sp_xml.contains("wrong password"), "{sp_xml}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule9_cancel_at_the_test_idp_shows_a_page_and_tells_the_user_system() {
+    let s = setup().await;
+    let idp = s.idp("bakkeby");
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("idp", idp.entity_id());
+    let page = s.browser.get(&format!("{}/demo-sp/oiosaml2/login?{}", s.chsim.base, q.finish())).await;
+    let (action, fields) = forms(&page.body)
+        .into_iter()
+        .find(|(_, f)| f.iter().any(|(k, _)| k == "cancel"))
+        .unwrap();
+    let url = reqwest::Url::parse(&page.url).unwrap().join(&action).unwrap();
+    let resp = s.browser.client.post(url).form(&fields).send().await.unwrap();
+    let out = s.browser.follow(resp, vec![]).await;
+    assert_eq!(out.status, 403, "{}", out.body);
+    assert!(out.body.contains("AuthnFailed") && out.body.contains("cancelled"), "{}", out.body);
+    // The page offers to return to the user system with the failure Response.
+    let (action, fields) = forms(&out.body).into_iter().next().unwrap();
+    assert!(action.ends_with("/demo-sp/oiosaml2/acs"));
+    let resp = s.browser.client.post(&action).form(&fields).send().await.unwrap();
+    let sp_page = resp.text().await.unwrap();
+    assert!(sp_page.contains("chsim answered urn:oasis:names:tc:SAML:2.0:status:Responder"), "{sp_page}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_a_response_with_two_assertions() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
+    let xml = s.signed("bakkeby", &r, &a, SignedElement::Assertion);
+    // Signature wrapping: an extra, unsigned assertion beside the signed one.
+    let extra = NewAssertion { id: "_evil".into(), name_id: "C=DK,O=22222222,CN=Eve,Serial=x".into(), ..a.clone() };
+    let unsigned_extra = response::build_unsigned(&r, &extra, s.idp("bakkeby").credential(), SignedElement::Response);
+    let start = unsigned_extra.find("<saml:Assertion").unwrap();
+    let end = unsigned_extra.find("</saml:Assertion>").unwrap() + "</saml:Assertion>".len();
+    let wrapped = xml.replacen("</samlp:Response>", &format!("{}</samlp:Response>", &unsigned_extra[start..end]), 1);
+    let (error, _) = invalid(s.consume_xml(&wrapped));
+    assert_eq!(error, ValidationError::AssertionCount { found: 2 });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_a_response_with_a_dtd() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
+    let xml = s.signed("bakkeby", &r, &a, SignedElement::Assertion);
+    let with_dtd = format!("<!DOCTYPE r [<!ENTITY x \"y\">]>{}", response::strip_declaration(&xml));
+    let result = s.consume_xml(&with_dtd);
+    assert!(matches!(result, Err(Failure { error: BrokerError::BadIdpResponse(SamlError::NotXml { .. }), .. })), "{result:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_garbage_with_a_clear_error_and_no_panic() {
+    let s = setup().await;
+    for input in ["", "not base64!!", "PHh4", "PD94bWwgdmVyc2lvbj0iMS4wIj8+"] {
+        let result = s.chsim.state.broker.consume(input);
+        assert!(matches!(result, Err(Failure { error: BrokerError::BadIdpResponse(_) | BrokerError::Unsolicited { .. }, .. })), "{input}: {result:?}");
+    }
+}
