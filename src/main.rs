@@ -13,7 +13,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "chsim", version, about = "Simulator of KOMBIT's Context Handler (SF1511)")]
+#[command(
+    name = "chsim",
+    version,
+    about = "Simulator of KOMBIT's Context Handler (SF1511)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,10 +43,10 @@ fn source(dir: Option<PathBuf>) -> ConfigSource {
     dir.map(ConfigSource::Dir).unwrap_or(ConfigSource::Embedded)
 }
 
-async fn load_and_build(dir: Option<PathBuf>) -> Result<(config::Config, http::AppState), ConfigReport> {
-    let config = config::load(source(dir))?;
-    let state = http::state::build(&config, Arc::new(SystemClock)).await?;
-    Ok((config, state))
+async fn load_and_build(
+    dir: Option<PathBuf>,
+) -> Result<(config::Config, http::AppState), ConfigReport> {
+    http::state::load_and_build(source(dir), Arc::new(SystemClock)).await
 }
 
 #[tokio::main]
@@ -81,7 +85,11 @@ async fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            tracing::info!("chsim serves {} on http://{listen} — open {}/", c.source.describe(), c.public_url());
+            tracing::info!(
+                "chsim serves {} on http://{listen} — open {}/",
+                c.source.describe(),
+                c.public_url()
+            );
             let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
             if let Err(e) = axum::serve(listener, app)
                 .with_graceful_shutdown(async {

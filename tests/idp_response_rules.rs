@@ -2,6 +2,7 @@
 //! rule, with that rule's specific error. Each test starts a real login over loopback HTTP (so the
 //! pending request exists), then hands chsim's ACS logic a Response crafted with the test IdP's
 //! real key (or a deliberately wrong one).
+#![allow(clippy::unwrap_used, clippy::result_large_err)] // test code: a failed unwrap is a failed test
 
 mod common;
 
@@ -28,7 +29,11 @@ async fn setup() -> Setup {
 async fn setup_with(config: chsim::config::Config) -> Setup {
     let clock = fixed_clock();
     let chsim = start_with_clock(config, clock.clone()).await;
-    Setup { chsim, clock, browser: Browser::new() }
+    Setup {
+        chsim,
+        clock,
+        browser: Browser::new(),
+    }
 }
 
 impl Setup {
@@ -43,10 +48,23 @@ impl Setup {
         q.append_pair("idp", idp.entity_id());
         let page = self
             .browser
-            .get(&format!("{}/demo-sp/oiosaml2/login?{}", self.chsim.base, q.finish()))
+            .get(&format!(
+                "{}/demo-sp/oiosaml2/login?{}",
+                self.chsim.base,
+                q.finish()
+            ))
             .await;
-        assert!(page.url.contains(&format!("/test-idp/{id}/sso")), "{} {}", page.url, page.body);
-        let query = reqwest::Url::parse(&page.url).unwrap().query().unwrap().to_string();
+        assert!(
+            page.url.contains(&format!("/test-idp/{id}/sso")),
+            "{} {}",
+            page.url,
+            page.body
+        );
+        let query = reqwest::Url::parse(&page.url)
+            .unwrap()
+            .query()
+            .unwrap()
+            .to_string();
         let msg = binding::decode_redirect(&query, MessageKind::Request, 100_000).unwrap();
         authn_request::parse(&msg.xml).unwrap().id
     }
@@ -113,7 +131,10 @@ async fn rule1_refuses_a_response_where_nothing_is_signed() {
     let (r, a) = s.parts("bakkeby", &req);
     let idp = s.idp("bakkeby");
     let unsigned = response::build_unsigned(&r, &a, idp.credential(), SignedElement::Assertion)
-        .replace(&signing::template(&a.id, &idp.credential().cert_base64()).to_xml(), "");
+        .replace(
+            &signing::template(&a.id, &idp.credential().cert_base64()).to_xml(),
+            "",
+        );
     let (error, failure) = invalid(s.consume_xml(&unsigned));
     assert_eq!(error, ValidationError::Unsigned);
     // The user system is told, with a signed non-success Response.
@@ -125,9 +146,16 @@ async fn rule1_refuses_a_signature_by_a_key_not_in_the_idps_metadata() {
     let s = setup().await;
     let req = s.pending("bakkeby").await;
     let (r, a) = s.parts("bakkeby", &req);
-    let forged = response::build(&r, Some(&a), &other_key(), SignedElement::Assertion, None).unwrap();
+    let forged =
+        response::build(&r, Some(&a), &other_key(), SignedElement::Assertion, None).unwrap();
     let (error, _) = invalid(s.consume_xml(&forged));
-    assert!(matches!(error, ValidationError::Signature(SamlError::BadSignature { .. })), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            ValidationError::Signature(SamlError::BadSignature { .. })
+        ),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,7 +167,13 @@ async fn rule1_refuses_a_response_whose_signed_content_was_changed() {
         .signed("bakkeby", &r, &a, SignedElement::Assertion)
         .replace("Bent Bakkeby", "Eve Attacker");
     let (error, _) = invalid(s.consume_xml(&tampered));
-    assert!(matches!(error, ValidationError::Signature(SamlError::BadSignature { .. })), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            ValidationError::Signature(SamlError::BadSignature { .. })
+        ),
+        "{error:?}"
+    );
 }
 
 fn sha1_signed(s: &Setup, req: &str) -> String {
@@ -147,7 +181,10 @@ fn sha1_signed(s: &Setup, req: &str) -> String {
     let idp = s.idp("bakkeby");
     let unsigned = response::build_unsigned(&r, &a, idp.credential(), SignedElement::Assertion)
         .replace(signing::RSA_SHA256, signing::RSA_SHA1)
-        .replace("http://www.w3.org/2001/04/xmlenc#sha256", "http://www.w3.org/2000/09/xmldsig#sha1");
+        .replace(
+            "http://www.w3.org/2001/04/xmlenc#sha256",
+            "http://www.w3.org/2000/09/xmldsig#sha1",
+        );
     signing::sign(&unsigned, idp.credential().key_der()).unwrap()
 }
 
@@ -180,7 +217,10 @@ async fn rule3_refuses_an_assertion_issued_by_another_idp() {
     let (r, mut a) = s.parts("bakkeby", &req);
     a.issuer = s.idp("korsbaek").entity_id().to_string();
     let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)));
-    assert!(matches!(error, ValidationError::IssuerMismatch { ref found, .. } if found.ends_with("/test-idp/korsbaek")), "{error:?}");
+    assert!(
+        matches!(error, ValidationError::IssuerMismatch { ref found, .. } if found.ends_with("/test-idp/korsbaek")),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -192,12 +232,22 @@ async fn rule3_refuses_a_response_from_an_idp_other_than_the_one_asked() {
     let korsbaek = s.idp("korsbaek");
     a.issuer = korsbaek.entity_id().to_string();
     r.issuer = korsbaek.entity_id().to_string();
-    let xml = response::build(&r, Some(&a), korsbaek.credential(), SignedElement::Assertion, None).unwrap();
+    let xml = response::build(
+        &r,
+        Some(&a),
+        korsbaek.credential(),
+        SignedElement::Assertion,
+        None,
+    )
+    .unwrap();
     let (error, _) = invalid(s.consume_xml(&xml));
     // The Response's Issuer already names the wrong IdP (and only Bakkeby's certificates would
     // count for the signature).
-    assert!(matches!(error, ValidationError::IssuerMismatch { ref expected, ref found }
-        if expected.ends_with("/test-idp/bakkeby") && found.ends_with("/test-idp/korsbaek")), "{error:?}");
+    assert!(
+        matches!(error, ValidationError::IssuerMismatch { ref expected, ref found }
+        if expected.ends_with("/test-idp/bakkeby") && found.ends_with("/test-idp/korsbaek")),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -207,7 +257,10 @@ async fn rule4_refuses_a_wrong_destination() {
     let (mut r, a) = s.parts("bakkeby", &req);
     r.destination = "https://elsewhere.example/acs".into();
     let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Response)));
-    assert!(matches!(error, ValidationError::DestinationMismatch { ref found, .. } if found == "https://elsewhere.example/acs"), "{error:?}");
+    assert!(
+        matches!(error, ValidationError::DestinationMismatch { ref found, .. } if found == "https://elsewhere.example/acs"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,7 +270,10 @@ async fn rule4_refuses_a_wrong_subject_confirmation_recipient() {
     let (r, mut a) = s.parts("bakkeby", &req);
     a.recipient = "https://elsewhere.example/acs".into();
     let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)));
-    assert!(matches!(error, ValidationError::RecipientMismatch { ref found, .. } if found == "https://elsewhere.example/acs"), "{error:?}");
+    assert!(
+        matches!(error, ValidationError::RecipientMismatch { ref found, .. } if found == "https://elsewhere.example/acs"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -227,7 +283,16 @@ async fn rule5_refuses_an_unsolicited_response() {
     r.in_response_to = None;
     a.in_response_to = None;
     let result = s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion));
-    assert!(matches!(result, Err(Failure { error: BrokerError::Unsolicited { .. }, to_user_system: None })), "{result:?}");
+    assert!(
+        matches!(
+            result,
+            Err(Failure {
+                error: BrokerError::Unsolicited { .. },
+                to_user_system: None
+            })
+        ),
+        "{result:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -235,10 +300,14 @@ async fn rule5_refuses_a_second_answer_to_the_same_request() {
     let s = setup().await;
     let req = s.pending("bakkeby").await;
     let (r, a) = s.parts("bakkeby", &req);
-    s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)).unwrap();
+    s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion))
+        .unwrap();
     let (r2, a2) = s.parts("bakkeby", &req);
     let result = s.consume_xml(&s.signed("bakkeby", &r2, &a2, SignedElement::Assertion));
-    assert!(matches!(result, Err(Failure { error: BrokerError::AlreadyAnswered { ref in_response_to }, .. }) if *in_response_to == req), "{result:?}");
+    assert!(
+        matches!(result, Err(Failure { error: BrokerError::AlreadyAnswered { ref in_response_to }, .. }) if *in_response_to == req),
+        "{result:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -248,7 +317,10 @@ async fn rule5_refuses_a_subject_confirmation_for_another_request() {
     let (r, mut a) = s.parts("bakkeby", &req);
     a.in_response_to = Some("_other_request".into());
     let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)));
-    assert!(matches!(error, ValidationError::InResponseToMismatch { ref found, .. } if found == "_other_request"), "{error:?}");
+    assert!(
+        matches!(error, ValidationError::InResponseToMismatch { ref found, .. } if found == "_other_request"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -274,9 +346,19 @@ async fn rule7_refuses_an_expired_assertion_beyond_the_clock_skew() {
     let (r, a) = s.parts("bakkeby", &req);
     let xml = s.signed("bakkeby", &r, &a, SignedElement::Assertion);
     // Valid for 5 minutes; 5 min + 60 s skew later it is refused.
-    s.clock.advance(Duration::minutes(5) + Duration::seconds(60));
+    s.clock
+        .advance(Duration::minutes(5) + Duration::seconds(60));
     let (error, _) = invalid(s.consume_xml(&xml));
-    assert!(matches!(error, ValidationError::Expired { skew_seconds: 60, .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            ValidationError::Expired {
+                skew_seconds: 60,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -285,7 +367,8 @@ async fn rule7_accepts_an_assertion_that_expired_within_the_clock_skew() {
     let req = s.pending("bakkeby").await;
     let (r, a) = s.parts("bakkeby", &req);
     let xml = s.signed("bakkeby", &r, &a, SignedElement::Assertion);
-    s.clock.advance(Duration::minutes(5) + Duration::seconds(59));
+    s.clock
+        .advance(Duration::minutes(5) + Duration::seconds(59));
     s.consume_xml(&xml).unwrap();
 }
 
@@ -296,7 +379,16 @@ async fn rule7_refuses_an_assertion_not_yet_valid_beyond_the_clock_skew() {
     let (r, mut a) = s.parts("bakkeby", &req);
     a.not_before = a.issue_instant + Duration::seconds(61);
     let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)));
-    assert!(matches!(error, ValidationError::NotYetValid { element: "Conditions", .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            ValidationError::NotYetValid {
+                element: "Conditions",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -307,7 +399,8 @@ async fn rule7_honours_a_configured_clock_skew() {
     let req = s.pending("bakkeby").await;
     let (r, mut a) = s.parts("bakkeby", &req);
     a.not_before = a.issue_instant + Duration::seconds(200);
-    s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)).unwrap();
+    s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion))
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -315,13 +408,17 @@ async fn rule8_refuses_an_assertion_id_seen_before() {
     let s = setup().await;
     let req1 = s.pending("bakkeby").await;
     let (r, a) = s.parts("bakkeby", &req1);
-    s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)).unwrap();
+    s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion))
+        .unwrap();
     // A new login, answered with an assertion that reuses the first one's ID.
     let req2 = s.pending("bakkeby").await;
     let (r2, mut a2) = s.parts("bakkeby", &req2);
     a2.id = a.id.clone();
     let result = s.consume_xml(&s.signed("bakkeby", &r2, &a2, SignedElement::Assertion));
-    assert!(matches!(result, Err(Failure { error: BrokerError::Replay { ref assertion_id }, .. }) if *assertion_id == a.id), "{result:?}");
+    assert!(
+        matches!(result, Err(Failure { error: BrokerError::Replay { ref assertion_id }, .. }) if *assertion_id == a.id),
+        "{result:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -334,13 +431,35 @@ async fn rule9_passes_a_non_success_status_to_the_person_and_the_user_system() {
         sub_code: Some(status::AUTHN_FAILED.into()),
         message: Some("wrong password".into()),
     };
-    let xml = response::build(&r, None, s.idp("bakkeby").credential(), SignedElement::Response, None).unwrap();
+    let xml = response::build(
+        &r,
+        None,
+        s.idp("bakkeby").credential(),
+        SignedElement::Response,
+        None,
+    )
+    .unwrap();
     let (error, failure) = invalid(s.consume_xml(&xml));
-    assert_eq!(error, ValidationError::IdpStatus { status: r.status.clone() });
+    assert_eq!(
+        error,
+        ValidationError::IdpStatus {
+            status: r.status.clone()
+        }
+    );
     assert_eq!(failure.error.saml_status(), r.status);
     let to_sp = failure.to_user_system.expect("the user system is told");
-    let sp_xml = String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &to_sp.saml_response).unwrap()).unwrap();
-    assert!(sp_xml.contains(status::AUTHN_FAILED) && sp_xml.contains("wrong password"), "{sp_xml}");
+    let sp_xml = String::from_utf8(
+        base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            &to_sp.saml_response,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        sp_xml.contains(status::AUTHN_FAILED) && sp_xml.contains("wrong password"),
+        "{sp_xml}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -349,22 +468,53 @@ async fn rule9_cancel_at_the_test_idp_shows_a_page_and_tells_the_user_system() {
     let idp = s.idp("bakkeby");
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     q.append_pair("idp", idp.entity_id());
-    let page = s.browser.get(&format!("{}/demo-sp/oiosaml2/login?{}", s.chsim.base, q.finish())).await;
+    let page = s
+        .browser
+        .get(&format!(
+            "{}/demo-sp/oiosaml2/login?{}",
+            s.chsim.base,
+            q.finish()
+        ))
+        .await;
     let (action, fields) = forms(&page.body)
         .into_iter()
         .find(|(_, f)| f.iter().any(|(k, _)| k == "cancel"))
         .unwrap();
-    let url = reqwest::Url::parse(&page.url).unwrap().join(&action).unwrap();
-    let resp = s.browser.client.post(url).form(&fields).send().await.unwrap();
+    let url = reqwest::Url::parse(&page.url)
+        .unwrap()
+        .join(&action)
+        .unwrap();
+    let resp = s
+        .browser
+        .client
+        .post(url)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
     let out = s.browser.follow(resp, vec![]).await;
     assert_eq!(out.status, 403, "{}", out.body);
-    assert!(out.body.contains("AuthnFailed") && out.body.contains("cancelled"), "{}", out.body);
+    assert!(
+        out.body.contains("AuthnFailed") && out.body.contains("cancelled"),
+        "{}",
+        out.body
+    );
     // The page offers to return to the user system with the failure Response.
     let (action, fields) = forms(&out.body).into_iter().next().unwrap();
     assert!(action.ends_with("/demo-sp/oiosaml2/acs"));
-    let resp = s.browser.client.post(&action).form(&fields).send().await.unwrap();
+    let resp = s
+        .browser
+        .client
+        .post(&action)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
     let sp_page = resp.text().await.unwrap();
-    assert!(sp_page.contains("chsim answered urn:oasis:names:tc:SAML:2.0:status:Responder"), "{sp_page}");
+    assert!(
+        sp_page.contains("chsim answered urn:oasis:names:tc:SAML:2.0:status:Responder"),
+        "{sp_page}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -374,11 +524,24 @@ async fn refuses_a_response_with_two_assertions() {
     let (r, a) = s.parts("bakkeby", &req);
     let xml = s.signed("bakkeby", &r, &a, SignedElement::Assertion);
     // Signature wrapping: an extra, unsigned assertion beside the signed one.
-    let extra = NewAssertion { id: "_evil".into(), name_id: "C=DK,O=22222222,CN=Eve,Serial=x".into(), ..a.clone() };
-    let unsigned_extra = response::build_unsigned(&r, &extra, s.idp("bakkeby").credential(), SignedElement::Response);
+    let extra = NewAssertion {
+        id: "_evil".into(),
+        name_id: "C=DK,O=22222222,CN=Eve,Serial=x".into(),
+        ..a.clone()
+    };
+    let unsigned_extra = response::build_unsigned(
+        &r,
+        &extra,
+        s.idp("bakkeby").credential(),
+        SignedElement::Response,
+    );
     let start = unsigned_extra.find("<saml:Assertion").unwrap();
     let end = unsigned_extra.find("</saml:Assertion>").unwrap() + "</saml:Assertion>".len();
-    let wrapped = xml.replacen("</samlp:Response>", &format!("{}</samlp:Response>", &unsigned_extra[start..end]), 1);
+    let wrapped = xml.replacen(
+        "</samlp:Response>",
+        &format!("{}</samlp:Response>", &unsigned_extra[start..end]),
+        1,
+    );
     let (error, _) = invalid(s.consume_xml(&wrapped));
     assert_eq!(error, ValidationError::AssertionCount { found: 2 });
 }
@@ -389,9 +552,21 @@ async fn refuses_a_response_with_a_dtd() {
     let req = s.pending("bakkeby").await;
     let (r, a) = s.parts("bakkeby", &req);
     let xml = s.signed("bakkeby", &r, &a, SignedElement::Assertion);
-    let with_dtd = format!("<!DOCTYPE r [<!ENTITY x \"y\">]>{}", response::strip_declaration(&xml));
+    let with_dtd = format!(
+        "<!DOCTYPE r [<!ENTITY x \"y\">]>{}",
+        response::strip_declaration(&xml)
+    );
     let result = s.consume_xml(&with_dtd);
-    assert!(matches!(result, Err(Failure { error: BrokerError::BadIdpResponse(SamlError::NotXml { .. }), .. })), "{result:?}");
+    assert!(
+        matches!(
+            result,
+            Err(Failure {
+                error: BrokerError::BadIdpResponse(SamlError::NotXml { .. }),
+                ..
+            })
+        ),
+        "{result:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -399,6 +574,102 @@ async fn refuses_garbage_with_a_clear_error_and_no_panic() {
     let s = setup().await;
     for input in ["", "not base64!!", "PHh4", "PD94bWwgdmVyc2lvbj0iMS4wIj8+"] {
         let result = s.chsim.state.broker.consume(input);
-        assert!(matches!(result, Err(Failure { error: BrokerError::BadIdpResponse(_) | BrokerError::Unsolicited { .. }, .. })), "{input}: {result:?}");
+        assert!(
+            matches!(
+                result,
+                Err(Failure {
+                    error: BrokerError::BadIdpResponse(_) | BrokerError::Unsolicited { .. },
+                    ..
+                })
+            ),
+            "{input}: {result:?}"
+        );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn survives_hundreds_of_mutated_responses_without_panicking() {
+    use chsim::saml::validate::{validate_response, Expectations};
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
+    let valid = s.signed("bakkeby", &r, &a, SignedElement::Assertion);
+    let idp = s.idp("bakkeby");
+    let certs = vec![idp.credential().cert_der().to_vec()];
+    let broker = s.chsim.state.broker.settings();
+    let expect = Expectations {
+        issuer: idp.entity_id(),
+        trusted_certs: &certs,
+        audience: broker.entity_id.as_str(),
+        acs_url: &broker.acs_url,
+        in_response_to: &req,
+        now: chsim::clock::Clock::now(s.clock.as_ref()),
+        clock_skew: Duration::seconds(60),
+        algorithms: Default::default(),
+        decryption_key: Some(broker.credential.key()),
+    };
+    let original = validate_response(&valid, &expect).unwrap();
+    // A deterministic xorshift generator: the same mutations on every run.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move |bound: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound as u64) as usize
+    };
+    let bytes = valid.as_bytes();
+    let mut refused = 0;
+    let mut accepted_changes: Vec<String> = Vec::new();
+    for round in 0..400 {
+        let mut m = bytes.to_vec();
+        let at = next(m.len());
+        match round % 4 {
+            0 => {
+                let len = next(40).min(m.len() - at);
+                m.drain(at..at + len);
+            }
+            1 => m.insert(at, b"<>&\"'=/ x"[next(9)]),
+            2 => m[at] = m[at].wrapping_add(1 + next(200) as u8),
+            _ => {
+                let len = next(200).min(m.len() - at);
+                let copy = m[at..at + len].to_vec();
+                let to = next(m.len());
+                m.splice(to..to, copy);
+            }
+        }
+        let text = String::from_utf8_lossy(&m);
+        match validate_response(&text, &expect) {
+            Err(_) => refused += 1,
+            // A mutant may only pass when it touched nothing signed (the unsigned envelope,
+            // whitespace, the informational KeyInfo): what was verified must be unchanged.
+            Ok(v) => {
+                let facts = (
+                    &v.id,
+                    &v.name_id,
+                    &v.attributes,
+                    v.not_on_or_after,
+                    &v.issuer,
+                );
+                let expected = (
+                    &original.id,
+                    &original.name_id,
+                    &original.attributes,
+                    original.not_on_or_after,
+                    &original.issuer,
+                );
+                if facts != expected {
+                    accepted_changes.push(text.to_string());
+                }
+            }
+        }
+    }
+    // None may panic, no accepted mutant may change the verified facts, and most are refused.
+    assert!(
+        accepted_changes.is_empty(),
+        "accepted changed content: {accepted_changes:#?}"
+    );
+    assert!(
+        refused > 250,
+        "only {refused} of 400 mutations were refused"
+    );
 }

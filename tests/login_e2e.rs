@@ -1,6 +1,7 @@
 //! End-to-end logins through the real router on a loopback port, for both demo user systems:
 //! user system → chsim → (chooser) → test IdP → chsim → user system. Every signature is checked
 //! here again, independently of the demo SP, with the certificates from the published metadata.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 
@@ -50,14 +51,6 @@ async fn signing_certs_of(url: &str) -> (metadata::EntityMetadata, Vec<Vec<u8>>)
     (md, certs)
 }
 
-fn uri(name: &str, value: &str) -> (String, String, Vec<String>) {
-    (
-        name.to_string(),
-        "urn:oasis:names:tc:SAML:2.0:attrname-format:uri".to_string(),
-        vec![value.to_string()],
-    )
-}
-
 fn basic(name: &str, value: &str) -> (String, String, Vec<String>) {
     (
         name.to_string(),
@@ -75,30 +68,49 @@ async fn oiosaml2_user_system_logs_in_through_the_chooser_with_exact_attributes(
     let chsim = start(demo_config()).await;
     let browser = Browser::new();
     // The demo SP (HTTP-POST binding) → chsim: two IdPs, so the chooser appears.
-    let chooser = browser.get(&format!("{}/demo-sp/oiosaml2/login", chsim.base)).await;
+    let chooser = browser
+        .get(&format!("{}/demo-sp/oiosaml2/login", chsim.base))
+        .await;
     assert_eq!(chooser.status, 200, "{}", chooser.body);
-    assert!(chooser.body.contains("Bakkeby Kommune (test-IdP, OIOSAML2)"));
-    assert!(chooser.body.contains("Korsbæk Kommune (test-IdP, OIOSAML3)"));
+    assert!(chooser
+        .body
+        .contains("Bakkeby Kommune (test-IdP, OIOSAML2)"));
+    assert!(chooser
+        .body
+        .contains("Korsbæk Kommune (test-IdP, OIOSAML3)"));
     let link = regex::Regex::new(r#"href="(/runtime/saml2/choose\?[^"]*test-idp%2Fbakkeby[^"]*)""#)
         .unwrap()
         .captures(&chooser.body)
         .unwrap()[1]
         .to_string();
-    let idp_page = browser.get(&format!("{}{}", chsim.base, unescape(&link))).await;
-    assert!(idp_page.url.contains("/test-idp/bakkeby/sso"), "{}", idp_page.url);
+    let idp_page = browser
+        .get(&format!("{}{}", chsim.base, unescape(&link)))
+        .await;
+    assert!(
+        idp_page.url.contains("/test-idp/bakkeby/sso"),
+        "{}",
+        idp_page.url
+    );
     let done = pick_user(&browser, &idp_page, "bent").await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert!(done.body.contains("Logged in."), "{}", done.body);
 
     // The IdP's response to chsim: signed (Response) with the IdP's metadata certificate.
-    let (_, idp_certs) = signing_certs_of(&format!("{}/test-idp/bakkeby/metadata", chsim.base)).await;
-    let to_chsim = done.posted_to("/runtime/saml2auth/consume.idp", "SAMLResponse").unwrap();
+    let (_, idp_certs) =
+        signing_certs_of(&format!("{}/test-idp/bakkeby/metadata", chsim.base)).await;
+    let to_chsim = done
+        .posted_to("/runtime/saml2auth/consume.idp", "SAMLResponse")
+        .unwrap();
     signing::verify_and_reduce(&to_chsim.xml, &idp_certs, Default::default()).unwrap();
 
     // chsim's token: the assertion is signed with the certificate from chsim's IdP metadata.
-    let (_, chsim_certs) = signing_certs_of(&format!("{}/runtime/saml2/metadata.idp", chsim.base)).await;
-    let token = done.posted_to("/demo-sp/oiosaml2/acs", "SAMLResponse").unwrap();
-    let assertion = signing::verify_and_reduce(&token.xml, &chsim_certs, Default::default()).unwrap();
+    let (_, chsim_certs) =
+        signing_certs_of(&format!("{}/runtime/saml2/metadata.idp", chsim.base)).await;
+    let token = done
+        .posted_to("/demo-sp/oiosaml2/acs", "SAMLResponse")
+        .unwrap();
+    let assertion =
+        signing::verify_and_reduce(&token.xml, &chsim_certs, Default::default()).unwrap();
     assert!(assertion.contains("Assertion"));
     assert!(token.relay_state.as_deref().unwrap().starts_with("demo-"));
 
@@ -119,11 +131,23 @@ async fn oiosaml2_user_system_logs_in_through_the_chooser_with_exact_attributes(
     );
     assert_eq!(
         text_of(&assertion, "NameID"),
-        vec!["C=DK,O=22222222,CN=Bent Bakkeby,Serial=9c1d2f3e-0000-4000-8000-22222222b001".to_string()]
+        vec![
+            "C=DK,O=22222222,CN=Bent Bakkeby,Serial=9c1d2f3e-0000-4000-8000-22222222b001"
+                .to_string()
+        ]
     );
-    assert_eq!(text_of(&assertion, "AuthenticatingAuthority"), vec![format!("{}/test-idp/bakkeby", chsim.base)]);
-    assert_eq!(text_of(&assertion, "Audience"), vec![format!("{}/demo-sp/oiosaml2", chsim.base)]);
-    assert_eq!(text_of(&assertion, "Issuer"), vec![format!("{}/runtime", chsim.base)]);
+    assert_eq!(
+        text_of(&assertion, "AuthenticatingAuthority"),
+        vec![format!("{}/test-idp/bakkeby", chsim.base)]
+    );
+    assert_eq!(
+        text_of(&assertion, "Audience"),
+        vec![format!("{}/demo-sp/oiosaml2", chsim.base)]
+    );
+    assert_eq!(
+        text_of(&assertion, "Issuer"),
+        vec![format!("{}/runtime", chsim.base)]
+    );
     assert_eq!(
         text_of(&assertion, "AuthnContextClassRef"),
         vec!["urn:oasis:names:tc:SAML:2.0:ac:classes:X509".to_string()]

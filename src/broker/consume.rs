@@ -20,8 +20,8 @@ impl Broker {
         // Which request does it answer? Read InResponseTo (unverified) only to select the
         // pending request and the IdP whose certificates may verify it.
         let in_response_to = {
-            let doc = xml::parse(&response_xml)
-                .map_err(|e| BrokerError::BadIdpResponse(e.into()))?;
+            let doc =
+                xml::parse(&response_xml).map_err(|e| BrokerError::BadIdpResponse(e.into()))?;
             doc.root_element()
                 .attribute("InResponseTo")
                 .unwrap_or("")
@@ -38,9 +38,12 @@ impl Broker {
             return Err(error.into());
         };
         self.answered.insert(in_response_to.clone(), ());
-        let login = self.logins.remove(&sent.login).ok_or(BrokerError::UnknownLogin {
-            timeout_seconds: s.login_timeout.num_seconds(),
-        })?;
+        let login = self
+            .logins
+            .remove(&sent.login)
+            .ok_or(BrokerError::UnknownLogin {
+                timeout_seconds: s.login_timeout.num_seconds(),
+            })?;
         let user_system = self
             .trust
             .user_systems

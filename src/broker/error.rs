@@ -73,7 +73,9 @@ pub enum BrokerError {
         in_response_to: String,
     },
     /// The request was already answered once (rule 5).
-    #[error("the request `{in_response_to}` has already been answered; each request is answered once")]
+    #[error(
+        "the request `{in_response_to}` has already been answered; each request is answered once"
+    )]
     AlreadyAnswered {
         /// The request ID.
         in_response_to: String,
@@ -93,7 +95,9 @@ pub enum BrokerError {
         assertion_id: String,
     },
     /// The person's CVR could not be determined.
-    #[error("the assertion from `{idp}` names no CVR (neither a CVR attribute nor O= in the NameID)")]
+    #[error(
+        "the assertion from `{idp}` names no CVR (neither a CVR attribute nor O= in the NameID)"
+    )]
     MissingCvr {
         /// The IdP.
         idp: String,

@@ -27,7 +27,10 @@ fn first(assertion: &ValidatedAssertion, names: &[&str]) -> Option<String> {
 }
 
 /// Builds the login facts, checking that the person belongs to the IdP's municipality.
-pub fn facts_from(assertion: &ValidatedAssertion, idp: &TrustedIdp) -> Result<LoginFacts, BrokerError> {
+pub fn facts_from(
+    assertion: &ValidatedAssertion,
+    idp: &TrustedIdp,
+) -> Result<LoginFacts, BrokerError> {
     let cvr_text = first(assertion, &[oiosaml3::CVR, oiosaml2::CVR])
         .or_else(|| name_id_part(&assertion.name_id, "O"))
         .ok_or_else(|| BrokerError::MissingCvr {

@@ -133,9 +133,18 @@ impl Broker {
             tokens,
             trust,
             clock,
-            logins: Cache::builder().max_capacity(100_000).time_to_live(ttl).build(),
-            idp_requests: Cache::builder().max_capacity(100_000).time_to_live(ttl).build(),
-            answered: Cache::builder().max_capacity(100_000).time_to_live(ttl * 2).build(),
+            logins: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl)
+                .build(),
+            idp_requests: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl)
+                .build(),
+            answered: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl * 2)
+                .build(),
             replay: Cache::builder()
                 .max_capacity(1_000_000)
                 .expire_after(UntilExpiry)

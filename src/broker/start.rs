@@ -68,8 +68,9 @@ impl Broker {
         let s = &self.settings;
         let (xml, relay_state, redirect) = match incoming {
             IncomingRequest::Redirect { raw_query } => {
-                let msg = binding::decode_redirect(&raw_query, MessageKind::Request, s.max_message_bytes)
-                    .map_err(BrokerError::BadAuthnRequest)?;
+                let msg =
+                    binding::decode_redirect(&raw_query, MessageKind::Request, s.max_message_bytes)
+                        .map_err(BrokerError::BadAuthnRequest)?;
                 (msg.xml.clone(), msg.relay_state.clone(), Some(msg))
             }
             IncomingRequest::Post {
@@ -103,7 +104,9 @@ impl Broker {
                     Some(msg) => msg.verify(cert, s.algorithms),
                     None => cert
                         .to_der()
-                        .map_err(|e| crate::saml::SamlError::BadSignature { reason: e.to_string() })
+                        .map_err(|e| crate::saml::SamlError::BadSignature {
+                            reason: e.to_string(),
+                        })
                         .and_then(|der| signing::verify_and_reduce(&xml, &[der], s.algorithms))
                         .and_then(|reduced| {
                             // Read only what the signature covers.
@@ -112,7 +115,9 @@ impl Broker {
                                 Ok(())
                             } else {
                                 Err(crate::saml::SamlError::BadSignature {
-                                    reason: "the signature covers another element than the AuthnRequest".into(),
+                                    reason:
+                                        "the signature covers another element than the AuthnRequest"
+                                            .into(),
                                 })
                             }
                         }),
@@ -169,7 +174,11 @@ impl Broker {
                 },
             ));
         }
-        audit::login_started(login.id.as_str(), user_system.entity_id.as_str(), &login.request_id);
+        audit::login_started(
+            login.id.as_str(),
+            user_system.entity_id.as_str(),
+            &login.request_id,
+        );
         self.logins.insert(login.id.clone(), login.clone());
 
         let candidates: Vec<&TrustedIdp> = self.trust.idps.iter().collect();

@@ -20,20 +20,59 @@ pub enum ConfigSource {
 /// The embedded demo files, by path relative to `config/`.
 const EMBEDDED: &[(&str, &str)] = &[
     ("chsim.toml", include_str!("../../config/chsim.toml")),
-    ("municipalities.toml", include_str!("../../config/municipalities.toml")),
-    ("user_systems.toml", include_str!("../../config/user_systems.toml")),
-    ("test_idps.toml", include_str!("../../config/test_idps.toml")),
+    (
+        "municipalities.toml",
+        include_str!("../../config/municipalities.toml"),
+    ),
+    (
+        "user_systems.toml",
+        include_str!("../../config/user_systems.toml"),
+    ),
+    (
+        "test_idps.toml",
+        include_str!("../../config/test_idps.toml"),
+    ),
     ("demo_sps.toml", include_str!("../../config/demo_sps.toml")),
-    ("../keys/broker.key.pem", include_str!("../../keys/broker.key.pem")),
-    ("../keys/broker.cert.pem", include_str!("../../keys/broker.cert.pem")),
-    ("../keys/test-idp-korsbaek.key.pem", include_str!("../../keys/test-idp-korsbaek.key.pem")),
-    ("../keys/test-idp-korsbaek.cert.pem", include_str!("../../keys/test-idp-korsbaek.cert.pem")),
-    ("../keys/test-idp-bakkeby.key.pem", include_str!("../../keys/test-idp-bakkeby.key.pem")),
-    ("../keys/test-idp-bakkeby.cert.pem", include_str!("../../keys/test-idp-bakkeby.cert.pem")),
-    ("../keys/demo-sp-oiosaml3.key.pem", include_str!("../../keys/demo-sp-oiosaml3.key.pem")),
-    ("../keys/demo-sp-oiosaml3.cert.pem", include_str!("../../keys/demo-sp-oiosaml3.cert.pem")),
-    ("../keys/demo-sp-oiosaml2.key.pem", include_str!("../../keys/demo-sp-oiosaml2.key.pem")),
-    ("../keys/demo-sp-oiosaml2.cert.pem", include_str!("../../keys/demo-sp-oiosaml2.cert.pem")),
+    (
+        "../keys/broker.key.pem",
+        include_str!("../../keys/broker.key.pem"),
+    ),
+    (
+        "../keys/broker.cert.pem",
+        include_str!("../../keys/broker.cert.pem"),
+    ),
+    (
+        "../keys/test-idp-korsbaek.key.pem",
+        include_str!("../../keys/test-idp-korsbaek.key.pem"),
+    ),
+    (
+        "../keys/test-idp-korsbaek.cert.pem",
+        include_str!("../../keys/test-idp-korsbaek.cert.pem"),
+    ),
+    (
+        "../keys/test-idp-bakkeby.key.pem",
+        include_str!("../../keys/test-idp-bakkeby.key.pem"),
+    ),
+    (
+        "../keys/test-idp-bakkeby.cert.pem",
+        include_str!("../../keys/test-idp-bakkeby.cert.pem"),
+    ),
+    (
+        "../keys/demo-sp-oiosaml3.key.pem",
+        include_str!("../../keys/demo-sp-oiosaml3.key.pem"),
+    ),
+    (
+        "../keys/demo-sp-oiosaml3.cert.pem",
+        include_str!("../../keys/demo-sp-oiosaml3.cert.pem"),
+    ),
+    (
+        "../keys/demo-sp-oiosaml2.key.pem",
+        include_str!("../../keys/demo-sp-oiosaml2.key.pem"),
+    ),
+    (
+        "../keys/demo-sp-oiosaml2.cert.pem",
+        include_str!("../../keys/demo-sp-oiosaml2.cert.pem"),
+    ),
 ];
 
 impl ConfigSource {
@@ -61,7 +100,11 @@ impl ConfigSource {
             ConfigSource::Embedded => None,
             ConfigSource::Dir(dir) => {
                 let p = Path::new(relative);
-                Some(if p.is_absolute() { p.to_path_buf() } else { dir.join(p) })
+                Some(if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    dir.join(p)
+                })
             }
         }
     }
@@ -97,11 +140,7 @@ fn parse_file<T: DeserializeOwned>(
                     format!("line {line}")
                 })
                 .unwrap_or_default();
-            problems.push(ConfigProblem::new(
-                file,
-                location,
-                e.message().to_string(),
-            ));
+            problems.push(ConfigProblem::new(file, location, e.message().to_string()));
             None
         }
     }
@@ -109,14 +148,32 @@ fn parse_file<T: DeserializeOwned>(
 
 /// Reads, parses and checks the configuration. Returns every problem found.
 pub fn load(source: ConfigSource) -> Result<Config, ConfigReport> {
+    let (config, problems) = load_unchecked(source)?;
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigReport(problems))
+    }
+}
+
+/// Reads and parses the configuration; fails only when a file cannot be read or parsed. The
+/// problems of the file-only checks come back beside the configuration, so that later checks
+/// (keys, metadata) can add theirs to one report.
+pub fn load_unchecked(source: ConfigSource) -> Result<(Config, Vec<ConfigProblem>), ConfigReport> {
     let mut problems = Vec::new();
     let chsim = parse_file::<ChsimFile>(&source, "chsim.toml", &mut problems);
-    let municipalities = parse_file::<MunicipalitiesFile>(&source, "municipalities.toml", &mut problems);
+    let municipalities =
+        parse_file::<MunicipalitiesFile>(&source, "municipalities.toml", &mut problems);
     let user_systems = parse_file::<UserSystemsFile>(&source, "user_systems.toml", &mut problems);
     let test_idps = parse_file::<TestIdpsFile>(&source, "test_idps.toml", &mut problems);
     let demo_sps = parse_file::<DemoSpsFile>(&source, "demo_sps.toml", &mut problems);
-    let (Some(mut chsim), Some(municipalities), Some(user_systems), Some(test_idps), Some(demo_sps)) =
-        (chsim, municipalities, user_systems, test_idps, demo_sps)
+    let (
+        Some(mut chsim),
+        Some(municipalities),
+        Some(user_systems),
+        Some(test_idps),
+        Some(demo_sps),
+    ) = (chsim, municipalities, user_systems, test_idps, demo_sps)
     else {
         return Err(ConfigReport(problems));
     };
@@ -130,11 +187,7 @@ pub fn load(source: ConfigSource) -> Result<Config, ConfigReport> {
         demo_sps,
     };
     check(&config, &mut problems);
-    if problems.is_empty() {
-        Ok(config)
-    } else {
-        Err(ConfigReport(problems))
-    }
+    Ok((config, problems))
 }
 
 /// Environment overrides (the last layer).
@@ -184,11 +237,19 @@ pub fn load_credential_for(
 /// Checks that need only the files: URLs, ranges, duplicates, references, keys.
 fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
     const CHSIM: &str = "chsim.toml";
-    if c.chsim.server.listen.parse::<std::net::SocketAddr>().is_err() {
+    if c.chsim
+        .server
+        .listen
+        .parse::<std::net::SocketAddr>()
+        .is_err()
+    {
         problems.push(ConfigProblem::new(
             CHSIM,
             "server.listen",
-            format!("`{}` is not a socket address such as 127.0.0.1:8080", c.chsim.server.listen),
+            format!(
+                "`{}` is not a socket address such as 127.0.0.1:8080",
+                c.chsim.server.listen
+            ),
         ));
     }
     match url::Url::parse(&c.chsim.server.public_url) {
@@ -201,7 +262,11 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
     }
     let b = &c.chsim.broker;
     if b.max_message_bytes < 4096 {
-        problems.push(ConfigProblem::new(CHSIM, "broker.max_message_bytes", "must be at least 4096"));
+        problems.push(ConfigProblem::new(
+            CHSIM,
+            "broker.max_message_bytes",
+            "must be at least 4096",
+        ));
     }
     if b.assertion_lifetime_seconds == 0 || b.login_timeout_seconds == 0 {
         problems.push(ConfigProblem::new(
@@ -221,17 +286,32 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
     let mut idp_metadata = HashSet::new();
     for (i, m) in c.municipalities.municipality.iter().enumerate() {
         if !cvrs.insert(m.cvr.clone()) {
-            problems.push(ConfigProblem::new(MUN, format!("municipality[{i}].cvr"), format!("CVR {} appears twice", m.cvr)));
+            problems.push(ConfigProblem::new(
+                MUN,
+                format!("municipality[{i}].cvr"),
+                format!("CVR {} appears twice", m.cvr),
+            ));
         }
         for (j, idp) in m.idp.iter().enumerate() {
             let key = format!("municipality[{i}].idp[{j}]");
-            check_metadata_ref(&idp.metadata, "test-idp", &test_idp_ids, MUN, &format!("{key}.metadata"), problems);
+            check_metadata_ref(
+                &idp.metadata,
+                "test-idp",
+                &test_idp_ids,
+                MUN,
+                &format!("{key}.metadata"),
+                problems,
+            );
             if !idp_metadata.insert(idp.metadata.clone()) {
                 problems.push(ConfigProblem::new(MUN, format!("{key}.metadata"), format!("`{}` is configured twice; an IdP belongs to one entry (list several municipalities' CVRs under it instead)", idp.metadata)));
             }
             for (k, r) in idp.ip_ranges.iter().enumerate() {
                 if r.parse::<ipnet::IpNet>().is_err() {
-                    problems.push(ConfigProblem::new(MUN, format!("{key}.ip_ranges[{k}]"), format!("`{r}` is not a CIDR range such as 10.0.0.0/8")));
+                    problems.push(ConfigProblem::new(
+                        MUN,
+                        format!("{key}.ip_ranges[{k}]"),
+                        format!("`{r}` is not a CIDR range such as 10.0.0.0/8"),
+                    ));
                 }
             }
         }
@@ -240,9 +320,20 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
     const US: &str = "user_systems.toml";
     let mut us_metadata = HashSet::new();
     for (i, u) in c.user_systems.user_system.iter().enumerate() {
-        check_metadata_ref(&u.metadata, "demo-sp", &demo_sp_ids, US, &format!("user_system[{i}].metadata"), problems);
+        check_metadata_ref(
+            &u.metadata,
+            "demo-sp",
+            &demo_sp_ids,
+            US,
+            &format!("user_system[{i}].metadata"),
+            problems,
+        );
         if !us_metadata.insert(u.metadata.clone()) {
-            problems.push(ConfigProblem::new(US, format!("user_system[{i}].metadata"), format!("`{}` is configured twice", u.metadata)));
+            problems.push(ConfigProblem::new(
+                US,
+                format!("user_system[{i}].metadata"),
+                format!("`{}` is configured twice", u.metadata),
+            ));
         }
     }
 
@@ -251,10 +342,18 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
     for (i, t) in c.test_idps.test_idp.iter().enumerate() {
         let key = format!("test_idp[{i}].");
         if !is_path_segment(&t.id) {
-            problems.push(ConfigProblem::new(TI, format!("{key}id"), format!("`{}` must be lowercase letters, digits and '-'", t.id)));
+            problems.push(ConfigProblem::new(
+                TI,
+                format!("{key}id"),
+                format!("`{}` must be lowercase letters, digits and '-'", t.id),
+            ));
         }
         if !seen.insert(t.id.clone()) {
-            problems.push(ConfigProblem::new(TI, format!("{key}id"), format!("`{}` appears twice", t.id)));
+            problems.push(ConfigProblem::new(
+                TI,
+                format!("{key}id"),
+                format!("`{}` appears twice", t.id),
+            ));
         }
         if let Err(p) = load_credential(&c.source, TI, &key, &t.signing_key, &t.signing_cert) {
             problems.push(p);
@@ -263,18 +362,34 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
         for (j, u) in t.user.iter().enumerate() {
             let ukey = format!("{key}user[{j}]");
             if !users.insert(u.id.clone()) {
-                problems.push(ConfigProblem::new(TI, format!("{ukey}.id"), format!("`{}` appears twice", u.id)));
+                problems.push(ConfigProblem::new(
+                    TI,
+                    format!("{ukey}.id"),
+                    format!("`{}` appears twice", u.id),
+                ));
             }
             if !(1..=4).contains(&u.nist_level) {
-                problems.push(ConfigProblem::new(TI, format!("{ukey}.nist_level"), "must be 1, 2, 3 or 4"));
+                problems.push(ConfigProblem::new(
+                    TI,
+                    format!("{ukey}.nist_level"),
+                    "must be 1, 2, 3 or 4",
+                ));
             }
             if let Some(n) = &u.nsis_level {
                 if !["Low", "Substantial", "High"].contains(&n.as_str()) {
-                    problems.push(ConfigProblem::new(TI, format!("{ukey}.nsis_level"), format!("`{n}` must be Low, Substantial or High")));
+                    problems.push(ConfigProblem::new(
+                        TI,
+                        format!("{ukey}.nsis_level"),
+                        format!("`{n}` must be Low, Substantial or High"),
+                    ));
                 }
             }
             if u.robot && u.nsis_level.is_some() {
-                problems.push(ConfigProblem::new(TI, format!("{ukey}.nsis_level"), "a robot has no NSIS identity; remove nsis_level"));
+                problems.push(ConfigProblem::new(
+                    TI,
+                    format!("{ukey}.nsis_level"),
+                    "a robot has no NSIS identity; remove nsis_level",
+                ));
             }
         }
     }
@@ -284,10 +399,18 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
     for (i, d) in c.demo_sps.demo_sp.iter().enumerate() {
         let key = format!("demo_sp[{i}].");
         if !is_path_segment(&d.id) {
-            problems.push(ConfigProblem::new(DS, format!("{key}id"), format!("`{}` must be lowercase letters, digits and '-'", d.id)));
+            problems.push(ConfigProblem::new(
+                DS,
+                format!("{key}id"),
+                format!("`{}` must be lowercase letters, digits and '-'", d.id),
+            ));
         }
         if !seen.insert(d.id.clone()) {
-            problems.push(ConfigProblem::new(DS, format!("{key}id"), format!("`{}` appears twice", d.id)));
+            problems.push(ConfigProblem::new(
+                DS,
+                format!("{key}id"),
+                format!("`{}` appears twice", d.id),
+            ));
         }
         if let Err(p) = load_credential(&c.source, DS, &key, &d.signing_key, &d.signing_cert) {
             problems.push(p);
@@ -296,7 +419,9 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
 }
 
 fn is_path_segment(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn check_metadata_ref(
@@ -313,15 +438,33 @@ fn check_metadata_ref(
             .and_then(|r| r.strip_prefix('/'))
             .is_some_and(|id| builtin_ids.contains(id));
         if !ok {
-            let mut known: Vec<_> = builtin_ids.iter().map(|i| format!("builtin:{kind}/{i}")).collect();
+            let mut known: Vec<_> = builtin_ids
+                .iter()
+                .map(|i| format!("builtin:{kind}/{i}"))
+                .collect();
             known.sort();
-            problems.push(ConfigProblem::new(file, key, format!("`{value}` names no built-in party; known: {}", known.join(", "))));
+            problems.push(ConfigProblem::new(
+                file,
+                key,
+                format!(
+                    "`{value}` names no built-in party; known: {}",
+                    known.join(", ")
+                ),
+            ));
         }
     } else if value.starts_with("http://") || value.starts_with("https://") {
         if url::Url::parse(value).is_err() {
-            problems.push(ConfigProblem::new(file, key, format!("`{value}` is not a valid URL")));
+            problems.push(ConfigProblem::new(
+                file,
+                key,
+                format!("`{value}` is not a valid URL"),
+            ));
         }
     } else if value.is_empty() {
-        problems.push(ConfigProblem::new(file, key, "is empty; give builtin:…, a file path or an http(s) URL"));
+        problems.push(ConfigProblem::new(
+            file,
+            key,
+            "is empty; give builtin:…, a file path or an http(s) URL",
+        ));
     }
 }

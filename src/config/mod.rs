@@ -10,7 +10,7 @@
 mod load;
 mod types;
 
-pub use load::{load, load_credential, load_credential_for, ConfigSource};
+pub use load::{load, load_credential, load_credential_for, load_unchecked, ConfigSource};
 pub use types::*;
 
 use std::fmt;
@@ -50,6 +50,19 @@ impl fmt::Display for ConfigProblem {
 /// All problems found, printable as a report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigReport(pub Vec<ConfigProblem>);
+
+impl ConfigReport {
+    /// Adds `more`, skipping problems already reported for the same file and key (a later phase
+    /// can stumble over what an earlier one already named).
+    pub fn merge(mut self, more: Vec<ConfigProblem>) -> Self {
+        for p in more {
+            if !self.0.iter().any(|q| q.file == p.file && q.key == p.key) {
+                self.0.push(p);
+            }
+        }
+        self
+    }
+}
 
 impl fmt::Display for ConfigReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

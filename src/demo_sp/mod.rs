@@ -101,7 +101,9 @@ pub enum DemoSpError {
     #[error("the demo user system could not read chsim's Response: {0}")]
     Unreadable(SamlError),
     /// The Response answers no request of this demo SP.
-    #[error("chsim's Response answers no pending request of this demo user system (InResponseTo `{0}`)")]
+    #[error(
+        "chsim's Response answers no pending request of this demo user system (InResponseTo `{0}`)"
+    )]
     Unsolicited(String),
     /// chsim answered with a non-success status.
     #[error("chsim answered {}{}", .0.code, .0.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
@@ -177,7 +179,11 @@ impl DemoSp {
     }
 
     /// Starts a login: a signed AuthnRequest to chsim. `idp` preselects a municipal IdP.
-    pub fn start_login(&self, idp: Option<&str>, relay_state: &str) -> Result<Outgoing, DemoSpError> {
+    pub fn start_login(
+        &self,
+        idp: Option<&str>,
+        relay_state: &str,
+    ) -> Result<Outgoing, DemoSpError> {
         let (destination, binding_choice) = match self.config.binding {
             BindingChoice::Redirect => (&self.chsim.sso_redirect, BindingChoice::Redirect),
             BindingChoice::Post => (&self.chsim.sso_post, BindingChoice::Post),
@@ -231,8 +237,13 @@ impl DemoSp {
     }
 
     /// Consumes chsim's Response at the ACS.
-    pub fn acs(&self, saml_response: &str, relay_state: Option<String>) -> Result<ReceivedLogin, DemoSpError> {
-        let xml_text = binding::decode_post(saml_response, 1024 * 1024).map_err(DemoSpError::Unreadable)?;
+    pub fn acs(
+        &self,
+        saml_response: &str,
+        relay_state: Option<String>,
+    ) -> Result<ReceivedLogin, DemoSpError> {
+        let xml_text =
+            binding::decode_post(saml_response, 1024 * 1024).map_err(DemoSpError::Unreadable)?;
         let in_response_to = xml::parse(&xml_text)
             .map_err(|e| DemoSpError::Unreadable(e.into()))?
             .root_element()
@@ -273,8 +284,17 @@ impl DemoSp {
                     .unwrap_or_else(|| format!("(not base64 UTF-8: {b64})"))
             });
         let required: &[&'static str] = match self.config.profile {
-            Profile::Oiosaml3 => &[oiosaml3::SPEC_VERSION, oiosaml3::KOMBIT_SPEC_VER, oiosaml3::CVR],
-            Profile::Oiosaml2 => &[oiosaml2::SPEC_VER, oiosaml2::KOMBIT_SPEC_VER, oiosaml2::ASSURANCE_LEVEL, oiosaml2::CVR],
+            Profile::Oiosaml3 => &[
+                oiosaml3::SPEC_VERSION,
+                oiosaml3::KOMBIT_SPEC_VER,
+                oiosaml3::CVR,
+            ],
+            Profile::Oiosaml2 => &[
+                oiosaml2::SPEC_VER,
+                oiosaml2::KOMBIT_SPEC_VER,
+                oiosaml2::ASSURANCE_LEVEL,
+                oiosaml2::CVR,
+            ],
         };
         let missing_attributes = required
             .iter()

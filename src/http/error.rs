@@ -62,7 +62,13 @@ fn broker_http_status(e: &BrokerError) -> StatusCode {
     }
 }
 
-fn error_page(status: StatusCode, title: &str, message: &str, advice: &str, extra: &str) -> Response {
+fn error_page(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    advice: &str,
+    extra: &str,
+) -> Response {
     let body = format!(
         r#"<div class="error"><p><strong>{}</strong></p><p>{}</p></div>{}"#,
         pages::esc(message),
@@ -86,15 +92,31 @@ impl IntoResponse for AppError {
 <button type="submit">Return to {name}</button></form>"#,
                             name = pages::esc(&d.user_system_name),
                             code = pages::esc(&saml.code),
-                            sub = saml.sub_code.map(|s| format!(" / <code>{}</code>", pages::esc(&s))).unwrap_or_default(),
+                            sub = saml
+                                .sub_code
+                                .map(|s| format!(" / <code>{}</code>", pages::esc(&s)))
+                                .unwrap_or_default(),
                             action = pages::esc_attr(&d.acs_url),
                             value = pages::esc_attr(&d.saml_response),
-                            relay = d.relay_state.as_deref().map(|r| format!(r#"<input type="hidden" name="RelayState" value="{}">"#, pages::esc_attr(r))).unwrap_or_default(),
+                            relay = d
+                                .relay_state
+                                .as_deref()
+                                .map(|r| format!(
+                                    r#"<input type="hidden" name="RelayState" value="{}">"#,
+                                    pages::esc_attr(r)
+                                ))
+                                .unwrap_or_default(),
                         )
                     }
                     None => String::new(),
                 };
-                error_page(status, "The login failed", &failure.error.to_string(), failure.error.advice(), &extra)
+                error_page(
+                    status,
+                    "The login failed",
+                    &failure.error.to_string(),
+                    failure.error.advice(),
+                    &extra,
+                )
             }
             AppError::TestIdp(e) => {
                 let status = match e {
@@ -102,7 +124,13 @@ impl IntoResponse for AppError {
                     TestIdpError::UnknownRequest => StatusCode::GONE,
                     _ => StatusCode::BAD_REQUEST,
                 };
-                error_page(status, "The test IdP refused", &e.to_string(), "Start the login again from a user system.", "")
+                error_page(
+                    status,
+                    "The test IdP refused",
+                    &e.to_string(),
+                    "Start the login again from a user system.",
+                    "",
+                )
             }
             AppError::DemoSp(e) => {
                 let status = match e {
@@ -112,8 +140,20 @@ impl IntoResponse for AppError {
                 };
                 error_page(status, "The demo user system did not log you in", &e.to_string(), "The demo user system shows what it received from chsim; see chsim's page for the cause.", "")
             }
-            AppError::NotFound(what) => error_page(StatusCode::NOT_FOUND, "Not found", &what, "See the start page for what chsim serves.", ""),
-            AppError::BadRequest(what) => error_page(StatusCode::BAD_REQUEST, "Bad request", &what, "Check the request parameters.", ""),
+            AppError::NotFound(what) => error_page(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                &what,
+                "See the start page for what chsim serves.",
+                "",
+            ),
+            AppError::BadRequest(what) => error_page(
+                StatusCode::BAD_REQUEST,
+                "Bad request",
+                &what,
+                "Check the request parameters.",
+                "",
+            ),
         }
     }
 }

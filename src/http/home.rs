@@ -9,9 +9,9 @@ use axum::response::Html;
 pub async fn start_page(State(s): State<AppState>) -> Html<String> {
     let base = s.public_url.as_str();
     let settings = s.broker.settings();
-    let mut body = format!(
+    let mut body = String::from(
         r#"<p>chsim simulates KOMBIT's Context Handler: user systems send their SAML AuthnRequest here, the person logs in at their municipality's identity provider, and chsim issues a signed token to the user system.</p>
-<h2>Try a login</h2><ul>"#
+<h2>Try a login</h2><ul>"#,
     );
     for (id, sp) in s.demo_sps.iter() {
         body.push_str(&format!(
@@ -25,11 +25,26 @@ pub async fn start_page(State(s): State<AppState>) -> Html<String> {
     body.push_str(&pages::table(
         ("What", "URL"),
         &[
-            ("entityID (both faces)".into(), settings.entity_id.to_string()),
-            ("IdP metadata, for user systems".into(), format!("{base}/runtime/saml2/metadata.idp")),
-            ("SP metadata, for municipal IdPs".into(), format!("{base}/runtime/saml2auth/metadata.idp")),
-            ("SingleSignOnService (Redirect, POST)".into(), settings.sso_url.clone()),
-            ("AssertionConsumerService (POST)".into(), settings.acs_url.clone()),
+            (
+                "entityID (both faces)".into(),
+                settings.entity_id.to_string(),
+            ),
+            (
+                "IdP metadata, for user systems".into(),
+                format!("{base}/runtime/saml2/metadata.idp"),
+            ),
+            (
+                "SP metadata, for municipal IdPs".into(),
+                format!("{base}/runtime/saml2auth/metadata.idp"),
+            ),
+            (
+                "SingleSignOnService (Redirect, POST)".into(),
+                settings.sso_url.clone(),
+            ),
+            (
+                "AssertionConsumerService (POST)".into(),
+                settings.acs_url.clone(),
+            ),
         ],
     ));
     body.push_str("<h2>Municipalities and identity providers</h2>");

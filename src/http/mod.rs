@@ -22,7 +22,10 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(home::start_page))
         .route("/runtime/saml2/metadata.idp", get(runtime::idp_metadata))
         .route("/runtime/saml2auth/metadata.idp", get(runtime::sp_metadata))
-        .route("/runtime/saml2/issue.idp", get(runtime::issue_redirect).post(runtime::issue_post))
+        .route(
+            "/runtime/saml2/issue.idp",
+            get(runtime::issue_redirect).post(runtime::issue_post),
+        )
         .route("/runtime/saml2/choose", get(runtime::choose))
         .route("/runtime/saml2auth/consume.idp", post(runtime::consume))
         .route("/test-idp/{id}/metadata", get(parties::test_idp_metadata))

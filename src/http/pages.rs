@@ -25,9 +25,20 @@ button.secondary{{background:#666}} code{{background:#f0f0f0;padding:0 .2rem}}
 }
 
 /// An auto-submitting HTTP-POST binding form (saml-bindings §3.5.4).
-pub fn auto_post(action: &str, field: &str, value: &str, relay_state: Option<&str>, note: &str) -> String {
+pub fn auto_post(
+    action: &str,
+    field: &str,
+    value: &str,
+    relay_state: Option<&str>,
+    note: &str,
+) -> String {
     let relay = relay_state
-        .map(|r| format!(r#"<input type="hidden" name="RelayState" value="{}">"#, attr(r)))
+        .map(|r| {
+            format!(
+                r#"<input type="hidden" name="RelayState" value="{}">"#,
+                attr(r)
+            )
+        })
         .unwrap_or_default();
     let body = format!(
         r#"<p>{note}</p>
@@ -52,7 +63,11 @@ pub fn table(headers: (&str, &str), rows: &[(String, String)]) -> String {
         text(headers.1)
     );
     for (k, v) in rows {
-        out.push_str(&format!("<tr><td>{}</td><td>{}</td></tr>", text(k), text(v)));
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td></tr>",
+            text(k),
+            text(v)
+        ));
     }
     out.push_str("</table>");
     out

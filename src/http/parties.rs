@@ -28,13 +28,22 @@ fn demo_sp(s: &AppState, id: &str) -> Result<Arc<DemoSp>, AppError> {
 }
 
 fn metadata(xml: String) -> Response {
-    ([(header::CONTENT_TYPE, "application/samlmetadata+xml")], xml).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
+        xml,
+    )
+        .into_response()
 }
 
 /// `GET /test-idp/<id>/metadata`.
-pub async fn test_idp_metadata(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn test_idp_metadata(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let idp = test_idp(&s, &id)?;
-    let xml = idp.metadata_xml().map_err(|e| AppError::TestIdp(crate::test_idp::TestIdpError::Build(e)))?;
+    let xml = idp
+        .metadata_xml()
+        .map_err(|e| AppError::TestIdp(crate::test_idp::TestIdpError::Build(e)))?;
     Ok(metadata(xml))
 }
 
@@ -111,7 +120,10 @@ pub async fn test_idp_login(
 }
 
 /// `GET /demo-sp/<id>/metadata`.
-pub async fn demo_sp_metadata(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn demo_sp_metadata(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let sp = demo_sp(&s, &id)?;
     let xml = sp
         .metadata_xml()
@@ -120,7 +132,10 @@ pub async fn demo_sp_metadata(State(s): State<AppState>, Path(id): Path<String>)
 }
 
 /// `GET /demo-sp/<id>/` — the demo user system's front page.
-pub async fn demo_sp_page(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn demo_sp_page(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let sp = demo_sp(&s, &id)?;
     let cfg = sp.config();
     let mut body = format!(
@@ -187,17 +202,33 @@ pub async fn demo_sp_acs(
         r#"<div class="ok"><p><strong>Logged in.</strong> {name} verified chsim's signature{enc} and accepted the assertion.</p></div>
 <h2>Subject</h2>"#,
         name = pages::esc(&sp.config().name),
-        enc = if a.was_encrypted { " after decrypting the assertion" } else { "" },
+        enc = if a.was_encrypted {
+            " after decrypting the assertion"
+        } else {
+            ""
+        },
     );
     body.push_str(&pages::table(
         ("", ""),
         &[
             ("NameID".into(), a.name_id.clone()),
             ("Issuer".into(), a.issuer.clone()),
-            ("AuthenticatingAuthority".into(), a.authenticating_authorities.join(", ")),
-            ("AuthnContextClassRef".into(), a.authn_context_class_ref.clone().unwrap_or_default()),
-            ("SessionIndex".into(), a.session_index.clone().unwrap_or_default()),
-            ("RelayState".into(), login.relay_state.clone().unwrap_or_default()),
+            (
+                "AuthenticatingAuthority".into(),
+                a.authenticating_authorities.join(", "),
+            ),
+            (
+                "AuthnContextClassRef".into(),
+                a.authn_context_class_ref.clone().unwrap_or_default(),
+            ),
+            (
+                "SessionIndex".into(),
+                a.session_index.clone().unwrap_or_default(),
+            ),
+            (
+                "RelayState".into(),
+                login.relay_state.clone().unwrap_or_default(),
+            ),
         ],
     ));
     body.push_str("<h2>Attributes</h2>");
@@ -206,7 +237,11 @@ pub async fn demo_sp_acs(
         .iter()
         .map(|at| {
             (
-                format!("{}\n({})", at.name, at.name_format.as_deref().unwrap_or("no NameFormat")),
+                format!(
+                    "{}\n({})",
+                    at.name,
+                    at.name_format.as_deref().unwrap_or("no NameFormat")
+                ),
                 at.values.join("\n"),
             )
         })
@@ -224,7 +259,10 @@ pub async fn demo_sp_acs(
         Some(xml) => body.push_str(&format!("<pre>{}</pre>", pages::esc(xml))),
         None => body.push_str("<p>No privilege attribute: the person has no privileges for this user system (OIOBPP omits the attribute).</p>"),
     }
-    body.push_str(&format!("<h2>Assertion (verified XML)</h2><pre>{}</pre>", pages::esc(&a.xml)));
+    body.push_str(&format!(
+        "<h2>Assertion (verified XML)</h2><pre>{}</pre>",
+        pages::esc(&a.xml)
+    ));
     body.push_str(r#"<p><a class="button" href="./">Log in again</a></p>"#);
     Ok(Html(pages::page("What the user system received", &body)).into_response())
 }

@@ -14,7 +14,11 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 fn xml(body: &str) -> Response {
-    ([(header::CONTENT_TYPE, "application/samlmetadata+xml")], body.to_string()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// `GET /runtime/saml2/metadata.idp`.
@@ -68,7 +72,9 @@ pub async fn issue_redirect(
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
 ) -> Result<Response, AppError> {
     let raw_query = raw.ok_or_else(|| {
-        AppError::BadRequest("issue.idp needs a SAMLRequest (HTTP-Redirect or HTTP-POST binding)".into())
+        AppError::BadRequest(
+            "issue.idp needs a SAMLRequest (HTTP-Redirect or HTTP-POST binding)".into(),
+        )
     })?;
     let next = s.broker.start(
         IncomingRequest::Redirect { raw_query },
@@ -107,9 +113,13 @@ pub async fn choose(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let (Some(login), Some(idp)) = (params.get("login"), params.get("idp")) else {
-        return Err(AppError::BadRequest("choose needs `login` and `idp` parameters".into()));
+        return Err(AppError::BadRequest(
+            "choose needs `login` and `idp` parameters".into(),
+        ));
     };
-    Ok(render_next(s.broker.choose(&LoginId::new(login.clone()), idp)?))
+    Ok(render_next(
+        s.broker.choose(&LoginId::new(login.clone()), idp)?,
+    ))
 }
 
 /// Renders the auto-POST of a token to the user system.

@@ -6,9 +6,9 @@ use crate::broker::{Broker, BrokerSettings};
 use crate::clock::Clock;
 use crate::config::{self, Config, ConfigProblem, ConfigReport};
 use crate::demo_sp::{ChsimAsIdp, DemoSp};
+use crate::saml::bindings;
 use crate::saml::metadata::{self, Endpoint, RoleSpec};
 use crate::saml::signing::AlgorithmPolicy;
-use crate::saml::bindings;
 use crate::test_idp::{ChsimAsSp, TestIdp};
 use crate::trust;
 use chrono::Duration;
@@ -51,6 +51,19 @@ impl Urls {
     }
 }
 
+/// Loads the configuration and builds the state, reporting every problem of every phase at once.
+pub async fn load_and_build(
+    source: config::ConfigSource,
+    clock: Arc<dyn Clock>,
+) -> Result<(Config, AppState), ConfigReport> {
+    let (config, problems) = config::load_unchecked(source)?;
+    match build(&config, clock).await {
+        Ok(state) if problems.is_empty() => Ok((config, state)),
+        Ok(_) => Err(ConfigReport(problems)),
+        Err(report) => Err(ConfigReport(problems).merge(report.0)),
+    }
+}
+
 /// Builds the state, or reports every configuration problem.
 pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, ConfigReport> {
     let mut problems: Vec<ConfigProblem> = Vec::new();
@@ -58,9 +71,16 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
     let entity_id = config.entity_id();
     let b = &config.chsim.broker;
     let urls = Urls::new(&public_url);
-    let credential = config::load_credential_for(config, "chsim.toml", "broker.", &b.signing_key, &b.signing_cert)
-        .map_err(|p| ConfigReport(vec![p]))?;
-    let fail = |reason: String| ConfigReport(vec![ConfigProblem::new("chsim.toml", "broker", reason)]);
+    let credential = config::load_credential_for(
+        config,
+        "chsim.toml",
+        "broker.",
+        &b.signing_key,
+        &b.signing_cert,
+    )
+    .map_err(|p| ConfigReport(vec![p]))?;
+    let fail =
+        |reason: String| ConfigReport(vec![ConfigProblem::new("chsim.toml", "broker", reason)]);
     let idp_metadata = metadata::build_signed(
         &entity_id,
         &RoleSpec::Idp {
@@ -95,14 +115,30 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
     let mut test_idps = BTreeMap::new();
     for (i, t) in config.test_idps.test_idp.iter().enumerate() {
         let key = format!("test_idp[{i}].");
-        match config::load_credential_for(config, "test_idps.toml", &key, &t.signing_key, &t.signing_cert) {
+        match config::load_credential_for(
+            config,
+            "test_idps.toml",
+            &key,
+            &t.signing_key,
+            &t.signing_cert,
+        ) {
             Ok(cred) => {
-                let idp = TestIdp::new(t.clone(), &public_url, cred, chsim_sp.clone(), clock.clone());
+                let idp = TestIdp::new(
+                    t.clone(),
+                    &public_url,
+                    cred,
+                    chsim_sp.clone(),
+                    clock.clone(),
+                );
                 match idp.metadata_xml() {
                     Ok(xml) => {
                         builtin.insert(format!("builtin:test-idp/{}", t.id), xml);
                     }
-                    Err(e) => problems.push(ConfigProblem::new("test_idps.toml", key, format!("cannot sign metadata: {e}"))),
+                    Err(e) => problems.push(ConfigProblem::new(
+                        "test_idps.toml",
+                        key,
+                        format!("cannot sign metadata: {e}"),
+                    )),
                 }
                 test_idps.insert(t.id.clone(), Arc::new(idp));
             }
@@ -112,14 +148,30 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
     let mut demo_sps = BTreeMap::new();
     for (i, d) in config.demo_sps.demo_sp.iter().enumerate() {
         let key = format!("demo_sp[{i}].");
-        match config::load_credential_for(config, "demo_sps.toml", &key, &d.signing_key, &d.signing_cert) {
+        match config::load_credential_for(
+            config,
+            "demo_sps.toml",
+            &key,
+            &d.signing_key,
+            &d.signing_cert,
+        ) {
             Ok(cred) => {
-                let sp = DemoSp::new(d.clone(), &public_url, cred, chsim_idp.clone(), clock.clone());
+                let sp = DemoSp::new(
+                    d.clone(),
+                    &public_url,
+                    cred,
+                    chsim_idp.clone(),
+                    clock.clone(),
+                );
                 match sp.metadata_xml() {
                     Ok(xml) => {
                         builtin.insert(format!("builtin:demo-sp/{}", d.id), xml);
                     }
-                    Err(e) => problems.push(ConfigProblem::new("demo_sps.toml", key, format!("cannot sign metadata: {e}"))),
+                    Err(e) => problems.push(ConfigProblem::new(
+                        "demo_sps.toml",
+                        key,
+                        format!("cannot sign metadata: {e}"),
+                    )),
                 }
                 demo_sps.insert(d.id.clone(), Arc::new(sp));
             }

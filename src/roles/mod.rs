@@ -6,7 +6,10 @@ use crate::trust::TrustedUserSystem;
 
 /// The privilege list (base64 OIOBPP) to issue to `user_system`, from the IdP's list.
 /// Pass-through until role mapping lands (issue #4).
-pub fn privileges_for(idp_privileges: Option<&str>, user_system: &TrustedUserSystem) -> Option<String> {
+pub fn privileges_for(
+    idp_privileges: Option<&str>,
+    user_system: &TrustedUserSystem,
+) -> Option<String> {
     let _ = user_system;
     idp_privileges.map(str::to_string)
 }

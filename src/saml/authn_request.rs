@@ -48,10 +48,14 @@ impl NewAuthnRequest {
             .attr("Version", "2.0")
             .attr(
                 "IssueInstant",
-                self.issue_instant.to_rfc3339_opts(SecondsFormat::Secs, true),
+                self.issue_instant
+                    .to_rfc3339_opts(SecondsFormat::Secs, true),
             )
             .attr("Destination", &self.destination)
-            .attr("ForceAuthn", if self.force_authn { "true" } else { "false" })
+            .attr(
+                "ForceAuthn",
+                if self.force_authn { "true" } else { "false" },
+            )
             .attr("ProtocolBinding", super::bindings::POST)
             .attr_opt("AssertionConsumerServiceURL", self.acs_url.clone())
             .child(Element::new("saml:Issuer").text(&self.issuer));
@@ -161,16 +165,15 @@ pub fn parse(text: &str) -> Result<ReceivedAuthnRequest, SamlError> {
                 .map_err(|_| malformed("AssertionConsumerServiceIndex is not a number"))?,
         ),
     };
-    let requested_authn_context = xml::child(&root, NS_SAMLP, "RequestedAuthnContext").map(|n| {
-        RequestedAuthnContext {
+    let requested_authn_context =
+        xml::child(&root, NS_SAMLP, "RequestedAuthnContext").map(|n| RequestedAuthnContext {
             comparison: n.attribute("Comparison").unwrap_or("exact").to_string(),
             class_refs: n
                 .children()
                 .filter(|c| xml::is(c, NS_SAML, "AuthnContextClassRef"))
                 .map(|c| xml::text_of(&c))
                 .collect(),
-        }
-    });
+        });
     let requester_ids = xml::child(&root, NS_SAMLP, "Scoping")
         .map(|s| {
             s.children()
@@ -227,7 +230,10 @@ mod tests {
         assert_eq!(parsed.destination.as_deref(), Some("https://idp/sso"));
         assert_eq!(parsed.acs_url.as_deref(), Some("https://sp/acs"));
         assert!(parsed.force_authn);
-        assert_eq!(parsed.requester_ids, vec!["https://user-system".to_string()]);
+        assert_eq!(
+            parsed.requester_ids,
+            vec!["https://user-system".to_string()]
+        );
         let rac = parsed.requested_authn_context.unwrap();
         assert_eq!(rac.comparison, "minimum");
         assert!(!parsed.has_xml_signature);
@@ -254,8 +260,14 @@ mod tests {
 
     #[test]
     fn refuses_a_response_posted_as_a_request() {
-        let err = parse(r#"<p:Response xmlns:p="urn:oasis:names:tc:SAML:2.0:protocol"/>"#)
-            .unwrap_err();
-        assert!(matches!(err, SamlError::Malformed { expected: "AuthnRequest", .. }));
+        let err =
+            parse(r#"<p:Response xmlns:p="urn:oasis:names:tc:SAML:2.0:protocol"/>"#).unwrap_err();
+        assert!(matches!(
+            err,
+            SamlError::Malformed {
+                expected: "AuthnRequest",
+                ..
+            }
+        ));
     }
 }

@@ -139,9 +139,7 @@ pub fn decode_redirect(
             _ => {}
         }
     }
-    let message = message.ok_or(SamlError::MissingParameter {
-        name: kind.param(),
-    })?;
+    let message = message.ok_or(SamlError::MissingParameter { name: kind.param() })?;
     let deflated = STANDARD
         .decode(message.trim())
         .map_err(|e| SamlError::BadEncoding {
@@ -288,7 +286,10 @@ mod tests {
             Some(&key),
         )
         .unwrap();
-        let tampered = url.query().unwrap().replace("RelayState=one", "RelayState=two");
+        let tampered = url
+            .query()
+            .unwrap()
+            .replace("RelayState=one", "RelayState=two");
         let msg = decode_redirect(&tampered, MessageKind::Request, 1000).unwrap();
         assert!(matches!(
             msg.verify(&cert, AlgorithmPolicy::default()),

@@ -85,7 +85,11 @@ pub fn subject_of(cert: &X509) -> String {
         .entries()
         .map(|e| {
             let key = e.object().nid().short_name().unwrap_or("?");
-            let value = e.data().as_utf8().map(|s| s.to_string()).unwrap_or_default();
+            let value = e
+                .data()
+                .as_utf8()
+                .map(|s| s.to_string())
+                .unwrap_or_default();
             format!("{key}={value}")
         })
         .collect::<Vec<_>>()

@@ -167,7 +167,10 @@ pub fn parse(text: &str) -> Result<EntityMetadata, SamlError> {
         .to_string();
     let certs = |role: &roxmltree::Node<'_, '_>, usage: &str| -> Result<Vec<Vec<u8>>, SamlError> {
         let mut out = Vec::new();
-        for kd in role.children().filter(|c| xml::is(c, NS_MD, "KeyDescriptor")) {
+        for kd in role
+            .children()
+            .filter(|c| xml::is(c, NS_MD, "KeyDescriptor"))
+        {
             let key_use = kd.attribute("use");
             if key_use.is_some() && key_use != Some(usage) {
                 continue;
@@ -177,9 +180,9 @@ pub fn parse(text: &str) -> Result<EntityMetadata, SamlError> {
                 .filter(|c| xml::is(c, NS_DS, "X509Certificate"))
             {
                 let b64: String = xml::text_of(&cert).split_whitespace().collect();
-                let der = STANDARD.decode(b64).map_err(|e| {
-                    malformed(format!("a ds:X509Certificate is not base64: {e}"))
-                })?;
+                let der = STANDARD
+                    .decode(b64)
+                    .map_err(|e| malformed(format!("a ds:X509Certificate is not base64: {e}")))?;
                 openssl::x509::X509::from_der(&der).map_err(|e| {
                     malformed(format!("a ds:X509Certificate is not a certificate: {e}"))
                 })?;
@@ -188,18 +191,19 @@ pub fn parse(text: &str) -> Result<EntityMetadata, SamlError> {
         }
         Ok(out)
     };
-    let endpoints = |role: &roxmltree::Node<'_, '_>, name: &str| -> Vec<(Option<u32>, bool, Endpoint)> {
-        role.children()
-            .filter(|c| xml::is(c, NS_MD, name))
-            .filter_map(|c| {
-                Some((
-                    c.attribute("index").and_then(|i| i.parse().ok()),
-                    c.attribute("isDefault") == Some("true"),
-                    Endpoint::new(c.attribute("Binding")?, c.attribute("Location")?),
-                ))
-            })
-            .collect()
-    };
+    let endpoints =
+        |role: &roxmltree::Node<'_, '_>, name: &str| -> Vec<(Option<u32>, bool, Endpoint)> {
+            role.children()
+                .filter(|c| xml::is(c, NS_MD, name))
+                .filter_map(|c| {
+                    Some((
+                        c.attribute("index").and_then(|i| i.parse().ok()),
+                        c.attribute("isDefault") == Some("true"),
+                        Endpoint::new(c.attribute("Binding")?, c.attribute("Location")?),
+                    ))
+                })
+                .collect()
+        };
     let idp = match entity
         .children()
         .find(|c| xml::is(c, NS_MD, "IDPSSODescriptor"))

@@ -105,7 +105,9 @@ pub enum SamlError {
     #[error("no trusted signing certificate is known for the sender")]
     NoTrustedCertificate,
     /// The signature does not verify with any trusted certificate.
-    #[error("the signature does not verify with the sender's certificate from its metadata: {reason}")]
+    #[error(
+        "the signature does not verify with the sender's certificate from its metadata: {reason}"
+    )]
     BadSignature {
         /// xmlsec's or openssl's reason.
         reason: String,

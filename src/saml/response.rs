@@ -145,7 +145,8 @@ impl NewAssertion {
         let mut authn_context = Element::new("saml:AuthnContext")
             .child(Element::new("saml:AuthnContextClassRef").text(&self.authn_context_class_ref));
         if let Some(aa) = &self.authenticating_authority {
-            authn_context = authn_context.child(Element::new("saml:AuthenticatingAuthority").text(aa));
+            authn_context =
+                authn_context.child(Element::new("saml:AuthenticatingAuthority").text(aa));
         }
         a.child(
             Element::new("saml:Subject")
@@ -259,7 +260,9 @@ pub fn build(
                 .map_err(|e| SamlError::Encryption(e.to_string()))?;
             // The EncryptedAssertion is opaque text; splice it in after building the envelope.
             let marker = "<chsim-encrypted-assertion-placeholder/>";
-            let shell = r.child(Element::new("chsim-encrypted-assertion-placeholder")).to_xml();
+            let shell = r
+                .child(Element::new("chsim-encrypted-assertion-placeholder"))
+                .to_xml();
             let doc = shell.replacen(marker, &encrypted, 1);
             if sign_response {
                 signing::sign(&doc, signer.key_der())

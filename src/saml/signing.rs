@@ -7,7 +7,9 @@
 
 use super::xml::{self, Element, NS_DS};
 use super::SamlError;
-use samael::crypto::{AllowedSignatureAlgorithm, CertificateDer, Crypto, CryptoProvider, ReduceMode};
+use samael::crypto::{
+    AllowedSignatureAlgorithm, CertificateDer, Crypto, CryptoProvider, ReduceMode,
+};
 
 /// rsa-sha256 SignatureMethod.
 pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
@@ -66,12 +68,9 @@ pub fn template(reference_id: &str, cert_base64: &str) -> Element {
                 ),
         )
         .child(Element::new("ds:SignatureValue"))
-        .child(
-            Element::new("ds:KeyInfo").child(
-                Element::new("ds:X509Data")
-                    .child(Element::new("ds:X509Certificate").text(cert_base64)),
-            ),
-        )
+        .child(Element::new("ds:KeyInfo").child(
+            Element::new("ds:X509Data").child(Element::new("ds:X509Certificate").text(cert_base64)),
+        ))
 }
 
 /// Signs every signature template in `document` with `key_der` (xmlsec, ID attribute `ID`).

@@ -171,7 +171,9 @@ pub enum ValidationError {
         found: Vec<String>,
     },
     /// Rule 7: not yet valid.
-    #[error("{element} is not valid before {not_before} (now {now}, allowed skew {skew_seconds} s)")]
+    #[error(
+        "{element} is not valid before {not_before} (now {now}, allowed skew {skew_seconds} s)"
+    )]
     NotYetValid {
         /// Which element.
         element: &'static str,
@@ -240,8 +242,9 @@ pub fn validate_response(
 
     // Rules 1, 2 and 10: verify (and decrypt); afterwards read only verified text.
     let signed_assertion_xml: String = if response_signed {
-        let reduced = signing::verify_and_reduce(response_xml, expect.trusted_certs, expect.algorithms)
-            .map_err(signature_error)?;
+        let reduced =
+            signing::verify_and_reduce(response_xml, expect.trusted_certs, expect.algorithms)
+                .map_err(signature_error)?;
         let rdoc = xml::parse(&reduced).map_err(SamlError::from)?;
         let rroot = rdoc.root_element();
         if !xml::is(&rroot, NS_SAMLP, "Response") {
@@ -291,9 +294,8 @@ pub fn validate_response(
         if !has_signature {
             return Err(ValidationError::Unsigned);
         }
-        let reduced = signing::verify_and_reduce(&candidate, expect.trusted_certs, expect.algorithms)
-            .map_err(signature_error)?;
-        reduced
+        signing::verify_and_reduce(&candidate, expect.trusted_certs, expect.algorithms)
+            .map_err(signature_error)?
     };
 
     let adoc = xml::parse(&signed_assertion_xml).map_err(SamlError::from)?;
@@ -307,7 +309,10 @@ pub fn validate_response(
         && !xml::is(&adoc.root_element(), NS_SAMLP, "Response")
     {
         return Err(ValidationError::SignedContentMismatch {
-            reason: format!("the signed content is a `{}`", adoc.root_element().tag_name().name()),
+            reason: format!(
+                "the signed content is a `{}`",
+                adoc.root_element().tag_name().name()
+            ),
         });
     }
     read_assertion(&a, &signed_assertion_xml, encrypted, expect)
@@ -451,8 +456,9 @@ fn read_assertion(
     }
     let subject =
         xml::child(a, NS_SAML, "Subject").ok_or(ValidationError::Missing { element: "Subject" })?;
-    let name_id = xml::child(&subject, NS_SAML, "NameID")
-        .ok_or(ValidationError::Missing { element: "Subject/NameID" })?;
+    let name_id = xml::child(&subject, NS_SAML, "NameID").ok_or(ValidationError::Missing {
+        element: "Subject/NameID",
+    })?;
     // Rules 4, 5, 7 on the bearer SubjectConfirmation.
     let confirmation = subject
         .children()
@@ -486,8 +492,9 @@ fn read_assertion(
         },
     )?;
     // Rules 6 and 7 on Conditions.
-    let conditions = xml::child(a, NS_SAML, "Conditions")
-        .ok_or(ValidationError::Missing { element: "Conditions" })?;
+    let conditions = xml::child(a, NS_SAML, "Conditions").ok_or(ValidationError::Missing {
+        element: "Conditions",
+    })?;
     let cond_noa = check_window(&conditions, "Conditions", expect)?;
     let audiences: Vec<String> = conditions
         .descendants()

@@ -179,7 +179,12 @@ pub fn standalone_subtree(node: &roxmltree::Node<'_, '_>, source: &str) -> Optio
         extra.push_str(&escape(ns.uri()));
         extra.push('"');
     }
-    Some(format!("{}{}{}", &text[..name_end], extra, &text[name_end..]))
+    Some(format!(
+        "{}{}{}",
+        &text[..name_end],
+        extra,
+        &text[name_end..]
+    ))
 }
 
 #[cfg(test)]
@@ -192,7 +197,10 @@ mod tests {
             .attr("x", "1<2 & \"q\"")
             .text("<&>")
             .to_xml();
-        assert_eq!(xml, r#"<a:b x="1&lt;2 &amp; &quot;q&quot;">&lt;&amp;&gt;</a:b>"#);
+        assert_eq!(
+            xml,
+            r#"<a:b x="1&lt;2 &amp; &quot;q&quot;">&lt;&amp;&gt;</a:b>"#
+        );
     }
 
     #[test]

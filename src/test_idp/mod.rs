@@ -12,7 +12,9 @@ use crate::ids::new_saml_id;
 use crate::saml::binding::{self, MessageKind};
 use crate::saml::encryption::EncryptionSuite;
 use crate::saml::metadata::{self, Endpoint, RoleSpec};
-use crate::saml::response::{self, EncryptFor, NewAssertion, NewAttribute, NewResponse, SignedElement, Status};
+use crate::saml::response::{
+    self, EncryptFor, NewAssertion, NewAttribute, NewResponse, SignedElement, Status,
+};
 use crate::saml::signing::AlgorithmPolicy;
 use crate::saml::{authn_request, bindings, status, Credential, SamlError, NAMEID_X509};
 use crate::token::attributes::{oiosaml2, oiosaml3, FORMAT_BASIC, FORMAT_URI};
@@ -210,7 +212,10 @@ impl TestIdp {
 
     /// The person picked `user_id` for the request `handle`: a signed Response to chsim.
     pub fn login(&self, handle: &str, user_id: &str) -> Result<PostForm, TestIdpError> {
-        let pending = self.pending.remove(handle).ok_or(TestIdpError::UnknownRequest)?;
+        let pending = self
+            .pending
+            .remove(handle)
+            .ok_or(TestIdpError::UnknownRequest)?;
         let user = self
             .config
             .user
@@ -229,14 +234,26 @@ impl TestIdp {
 
     /// The person cancelled: a signed `Responder`/`AuthnFailed` Response to chsim.
     pub fn cancel(&self, handle: &str) -> Result<PostForm, TestIdpError> {
-        let pending = self.pending.remove(handle).ok_or(TestIdpError::UnknownRequest)?;
-        let envelope = self.envelope(&pending, Status {
-            code: status::RESPONDER.to_string(),
-            sub_code: Some(status::AUTHN_FAILED.to_string()),
-            message: Some("The user cancelled the login at the test IdP".to_string()),
-        });
-        let xml = response::build(&envelope, None, &self.credential, SignedElement::Response, None)
-            .map_err(TestIdpError::Build)?;
+        let pending = self
+            .pending
+            .remove(handle)
+            .ok_or(TestIdpError::UnknownRequest)?;
+        let envelope = self.envelope(
+            &pending,
+            Status {
+                code: status::RESPONDER.to_string(),
+                sub_code: Some(status::AUTHN_FAILED.to_string()),
+                message: Some("The user cancelled the login at the test IdP".to_string()),
+            },
+        );
+        let xml = response::build(
+            &envelope,
+            None,
+            &self.credential,
+            SignedElement::Response,
+            None,
+        )
+        .map_err(TestIdpError::Build)?;
         Ok(PostForm {
             action: self.chsim.acs_url.clone(),
             saml_response: binding::encode_post(&xml),
@@ -257,7 +274,10 @@ impl TestIdp {
 
     /// The NameID of a test user (reference §2.2 format, as OS2faktor builds it).
     pub fn name_id(&self, user: &TestUserConfig) -> String {
-        format!("C=DK,O={},CN={},Serial={}", self.config.cvr, user.name, user.serial)
+        format!(
+            "C=DK,O={},CN={},Serial={}",
+            self.config.cvr, user.name, user.serial
+        )
     }
 
     /// The assertion content for a user (also used by tests to craft variants).
@@ -297,7 +317,11 @@ impl TestIdp {
             Profile::Oiosaml3 => {
                 let f = FORMAT_URI;
                 let mut out = vec![
-                    a(oiosaml3::SPEC_VERSION, f, oiosaml3::SPEC_VERSION_VALUE.into()),
+                    a(
+                        oiosaml3::SPEC_VERSION,
+                        f,
+                        oiosaml3::SPEC_VERSION_VALUE.into(),
+                    ),
                     a(oiosaml3::KOMBIT_SPEC_VER, f, "2.0".into()),
                     a(oiosaml3::CVR, f, self.config.cvr.to_string()),
                     a(oiosaml3::ORG_NAME, f, self.config.org_name.clone()),
@@ -336,7 +360,10 @@ impl TestIdp {
     fn oiobpp(&self, user: &TestUserConfig) -> String {
         use crate::saml::xml::Element;
         let list = Element::new("bpp:PrivilegeList")
-            .attr("xmlns:bpp", "http://itst.dk/oiosaml/basic_privilege_profile")
+            .attr(
+                "xmlns:bpp",
+                "http://itst.dk/oiosaml/basic_privilege_profile",
+            )
             .children(user.roles.iter().map(|role| {
                 Element::new("PrivilegeGroup")
                     .attr(
@@ -348,7 +375,11 @@ impl TestIdp {
         base64::engine::general_purpose::STANDARD.encode(list.to_xml())
     }
 
-    fn response_for(&self, user: &TestUserConfig, pending: &PendingRequest) -> Result<String, SamlError> {
+    fn response_for(
+        &self,
+        user: &TestUserConfig,
+        pending: &PendingRequest,
+    ) -> Result<String, SamlError> {
         let assertion = self.assertion_for(user, &pending.request_id);
         let signed = match self.config.sign {
             SignWhat::Assertion => SignedElement::Assertion,

@@ -6,7 +6,9 @@ pub mod attributes;
 use crate::config::Profile;
 use crate::ids::{new_saml_id, Cvr, EntityId};
 use crate::saml::encryption::EncryptionSuite;
-use crate::saml::response::{self, EncryptFor, NewAssertion, NewAttribute, NewResponse, SignedElement, Status};
+use crate::saml::response::{
+    self, EncryptFor, NewAssertion, NewAttribute, NewResponse, SignedElement, Status,
+};
 use crate::saml::{Credential, SamlError, NAMEID_X509};
 use crate::trust::TrustedUserSystem;
 use attributes::{oiosaml2, oiosaml3, FORMAT_BASIC, FORMAT_URI};

@@ -8,8 +8,8 @@
 
 use crate::config::{Config, ConfigProblem, Profile};
 use crate::ids::{Cvr, EntityId};
-use crate::saml::metadata::{self, Endpoint};
 use crate::saml::bindings;
+use crate::saml::metadata::{self, Endpoint};
 use openssl::x509::X509;
 use std::collections::HashMap;
 
@@ -60,10 +60,18 @@ impl TrustedUserSystem {
     /// The ACS to answer at: the requested URL or index if the metadata lists it, else the default.
     pub fn acs_for(&self, url: Option<&str>, index: Option<u32>) -> Option<&str> {
         if let Some(url) = url {
-            return self.acs.iter().find(|(_, l)| l == url).map(|(_, l)| l.as_str());
+            return self
+                .acs
+                .iter()
+                .find(|(_, l)| l == url)
+                .map(|(_, l)| l.as_str());
         }
         if let Some(index) = index {
-            return self.acs.iter().find(|(i, _)| *i == index).map(|(_, l)| l.as_str());
+            return self
+                .acs
+                .iter()
+                .find(|(i, _)| *i == index)
+                .map(|(_, l)| l.as_str());
         }
         self.acs.first().map(|(_, l)| l.as_str())
     }
@@ -95,20 +103,24 @@ async fn fetch(
         return builtin
             .get(reference)
             .cloned()
-            .ok_or_else(|| format!("`{reference}` names no built-in party"));
+            // The file checks already refused unknown ids; a missing one failed to start.
+            .ok_or_else(|| {
+                format!("`{reference}` is unavailable because of the problem reported for its own entry")
+            });
     }
     if reference.starts_with("http://") || reference.starts_with("https://") {
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .map_err(|e| e.to_string())?;
-        let resp = client
-            .get(reference)
-            .send()
-            .await
-            .map_err(|e| format!("cannot fetch `{reference}`: {e}; check the URL or use a metadata file"))?;
+        let resp = client.get(reference).send().await.map_err(|e| {
+            format!("cannot fetch `{reference}`: {e}; check the URL or use a metadata file")
+        })?;
         if !resp.status().is_success() {
-            return Err(format!("fetching `{reference}` answered HTTP {}", resp.status()));
+            return Err(format!(
+                "fetching `{reference}` answered HTTP {}",
+                resp.status()
+            ));
         }
         return resp
             .text()
@@ -130,9 +142,10 @@ pub async fn resolve(
         for (j, idp) in m.idp.iter().enumerate() {
             let key = format!("municipality[{i}].idp[{j}].metadata");
             let problem = |msg: String| ConfigProblem::new(MUN, key.clone(), msg);
-            let md = match fetch(config, builtin, &idp.metadata).await.and_then(|t| {
-                metadata::parse(&t).map_err(|e| format!("`{}`: {e}", idp.metadata))
-            }) {
+            let md = match fetch(config, builtin, &idp.metadata)
+                .await
+                .and_then(|t| metadata::parse(&t).map_err(|e| format!("`{}`: {e}", idp.metadata)))
+            {
                 Ok(md) => md,
                 Err(e) => {
                     problems.push(problem(e));
@@ -140,7 +153,10 @@ pub async fn resolve(
                 }
             };
             let Some(role) = md.idp else {
-                problems.push(problem(format!("`{}` has no IDPSSODescriptor", idp.metadata)));
+                problems.push(problem(format!(
+                    "`{}` has no IDPSSODescriptor",
+                    idp.metadata
+                )));
                 continue;
             };
             if role.signing_certs.is_empty() {
@@ -158,7 +174,10 @@ pub async fn resolve(
                 continue;
             };
             if trust.idp(&md.entity_id).is_some() {
-                problems.push(problem(format!("entityID `{}` is configured twice", md.entity_id)));
+                problems.push(problem(format!(
+                    "entityID `{}` is configured twice",
+                    md.entity_id
+                )));
                 continue;
             }
             trust.idps.push(TrustedIdp {
@@ -170,7 +189,11 @@ pub async fn resolve(
                 },
                 sso_redirect_url: sso.location.clone(),
                 signing_certs: role.signing_certs,
-                ip_ranges: idp.ip_ranges.iter().filter_map(|r| r.parse().ok()).collect(),
+                ip_ranges: idp
+                    .ip_ranges
+                    .iter()
+                    .filter_map(|r| r.parse().ok())
+                    .collect(),
             });
         }
     }
@@ -178,9 +201,10 @@ pub async fn resolve(
     for (i, us) in config.user_systems.user_system.iter().enumerate() {
         let key = format!("user_system[{i}].metadata");
         let problem = |msg: String| ConfigProblem::new(US, key.clone(), msg);
-        let md = match fetch(config, builtin, &us.metadata).await.and_then(|t| {
-            metadata::parse(&t).map_err(|e| format!("`{}`: {e}", us.metadata))
-        }) {
+        let md = match fetch(config, builtin, &us.metadata)
+            .await
+            .and_then(|t| metadata::parse(&t).map_err(|e| format!("`{}`: {e}", us.metadata)))
+        {
             Ok(md) => md,
             Err(e) => {
                 problems.push(problem(e));
@@ -212,8 +236,14 @@ pub async fn resolve(
             continue;
         }
         let to_x509 = |der: &Vec<u8>| X509::from_der(der).ok();
-        if trust.user_systems.contains_key(&EntityId::new(md.entity_id.clone())) {
-            problems.push(problem(format!("entityID `{}` is configured twice", md.entity_id)));
+        if trust
+            .user_systems
+            .contains_key(&EntityId::new(md.entity_id.clone()))
+        {
+            problems.push(problem(format!(
+                "entityID `{}` is configured twice",
+                md.entity_id
+            )));
             continue;
         }
         trust.user_systems.insert(

@@ -1,7 +1,7 @@
 //! Shared end-to-end harness: chsim served on a loopback port (real HTTP, real router, real keys),
 //! and a minimal browser that follows redirects and auto-submitting SAML forms, recording every
 //! SAML message it carries so tests can check them independently.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use chsim::clock::{Clock, FixedClock, SystemClock};
 use chsim::config::{self, Config, ConfigSource};
@@ -33,12 +33,18 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Chsi
     let base = format!("http://127.0.0.1:{}", addr.port());
     config.chsim.server.public_url = base.clone();
     config.chsim.broker.entity_id = None;
-    let state = chsim::http::state::build(&config, clock).await.expect("state builds");
+    let state = chsim::http::state::build(&config, clock)
+        .await
+        .expect("state builds");
     let app = chsim::http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
-    Chsim { base, state, config }
+    Chsim {
+        base,
+        state,
+        config,
+    }
 }
 
 /// A fixed clock at a realistic instant.
@@ -121,7 +127,12 @@ impl Browser {
                 resp = self.client.post(action).form(&fields).send().await.unwrap();
                 continue;
             }
-            return Outcome { status, url, body, carried };
+            return Outcome {
+                status,
+                url,
+                body,
+                carried,
+            };
         }
         panic!("too many hops");
     }
@@ -129,10 +140,15 @@ impl Browser {
 
 fn record(carried: &mut Vec<Carried>, action: &str, fields: &[(String, String)]) {
     use base64::Engine as _;
-    let relay_state = fields.iter().find(|(k, _)| k == "RelayState").map(|(_, v)| v.clone());
+    let relay_state = fields
+        .iter()
+        .find(|(k, _)| k == "RelayState")
+        .map(|(_, v)| v.clone());
     for (k, v) in fields {
         if k == "SAMLResponse" || k == "SAMLRequest" {
-            let xml = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(v).unwrap()).unwrap();
+            let xml =
+                String::from_utf8(base64::engine::general_purpose::STANDARD.decode(v).unwrap())
+                    .unwrap();
             carried.push(Carried {
                 action: action.to_string(),
                 field: k.clone(),
@@ -153,7 +169,8 @@ pub fn auto_post_form(body: &str) -> Option<(String, Vec<(String, String)>)> {
 
 /// Every form on a page: (action, hidden fields).
 pub fn forms(body: &str) -> Vec<(String, Vec<(String, String)>)> {
-    let form_re = Regex::new(r#"(?s)<form method="post" action="([^"]*)"[^>]*>(.*?)</form>"#).unwrap();
+    let form_re =
+        Regex::new(r#"(?s)<form method="post" action="([^"]*)"[^>]*>(.*?)</form>"#).unwrap();
     let input_re = Regex::new(r#"<input type="hidden" name="([^"]*)" value="([^"]*)">"#).unwrap();
     form_re
         .captures_iter(body)
@@ -182,7 +199,10 @@ pub fn user_form(body: &str, user: &str) -> (String, Vec<(String, String)>) {
 /// Logs in at the test IdP page `idp_page` as `user` and follows to the end.
 pub async fn pick_user(browser: &Browser, idp_page: &Outcome, user: &str) -> Outcome {
     let (action, fields) = user_form(&idp_page.body, user);
-    let url = reqwest::Url::parse(&idp_page.url).unwrap().join(&action).unwrap();
+    let url = reqwest::Url::parse(&idp_page.url)
+        .unwrap()
+        .join(&action)
+        .unwrap();
     let resp = browser.client.post(url).form(&fields).send().await.unwrap();
     browser.follow(resp, idp_page.carried.clone()).await
 }

@@ -1,0 +1,172 @@
+//! `chsim check-config` and `chsim serve` on broken configurations: every problem is reported at
+//! once with its file and key, the exit code is 1, and serve does not start.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A copy of the demo configuration (config/ and keys/ side by side) in a temp dir.
+fn demo_copy() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in ["config", "keys"] {
+        std::fs::create_dir(tmp.path().join(dir)).unwrap();
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), tmp.path().join(dir).join(entry.file_name())).unwrap();
+        }
+    }
+    let config = tmp.path().join("config");
+    (tmp, config)
+}
+
+fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no `{from}`");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn chsim(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_chsim"))
+        .args(args)
+        .env("CHSIM_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn the_demo_configuration_on_disk_is_valid() {
+    let (_tmp, dir) = demo_copy();
+    let (code, out) = chsim(&["check-config", "--config", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("is valid"));
+}
+
+#[test]
+fn check_config_reports_every_problem_with_file_and_key() {
+    let (_tmp, dir) = demo_copy();
+    edit(
+        &dir,
+        "chsim.toml",
+        "clock_skew_seconds = 60",
+        "clock_skew_seconds = 60\ncolour = \"blue\"",
+    );
+    edit(
+        &dir,
+        "municipalities.toml",
+        "cvr = \"22222222\"",
+        "cvr = \"2222\"",
+    );
+    edit(&dir, "test_idps.toml", "nist_level = 2", "nist_level = 7");
+    edit(
+        &dir,
+        "demo_sps.toml",
+        "signing_cert = \"../keys/demo-sp-oiosaml2.cert.pem\"",
+        "signing_cert = \"../keys/demo-sp-oiosaml3.cert.pem\"",
+    );
+    let (code, out) = chsim(&["check-config", "--config", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    // Parse errors stop at the file, so fix those two and look again for the rest.
+    assert!(
+        out.contains("chsim.toml: line") && out.contains("unknown field `colour`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("municipalities.toml: line") && out.contains("is not a CVR number"),
+        "{out}"
+    );
+    edit(&dir, "chsim.toml", "\ncolour = \"blue\"", "");
+    edit(
+        &dir,
+        "municipalities.toml",
+        "cvr = \"2222\"",
+        "cvr = \"22222222\"",
+    );
+    let (code, out) = chsim(&["check-config", "--config", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("test_idps.toml: test_idp[0].user[2].nist_level: must be 1, 2, 3 or 4"),
+        "{out}"
+    );
+    assert!(
+        out.contains("demo_sps.toml: demo_sp[1].signing_key:")
+            && out.contains("does not belong to the certificate"),
+        "{out}"
+    );
+    // The broken demo SP cannot publish metadata, which its registration then reports.
+    assert!(out.contains("user_systems.toml: user_system[1].metadata: `builtin:demo-sp/oiosaml2` is unavailable because of the problem reported for its own entry"), "{out}");
+    assert!(out.contains("3 problems"), "{out}");
+}
+
+#[test]
+fn idp_metadata_without_a_signing_certificate_is_a_configuration_error() {
+    let (_tmp, dir) = demo_copy();
+    std::fs::write(
+        dir.join("no-cert-idp.xml"),
+        r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example/sso"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>"#,
+    )
+    .unwrap();
+    edit(
+        &dir,
+        "municipalities.toml",
+        "metadata = \"builtin:test-idp/bakkeby\"",
+        "metadata = \"no-cert-idp.xml\"",
+    );
+    let (code, out) = chsim(&["check-config", "--config", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("municipalities.toml: municipality[1].idp[0].metadata: the metadata of `https://idp.example` has no signing certificate"), "{out}");
+}
+
+#[test]
+fn unreadable_files_and_unknown_builtin_parties_are_named() {
+    let (_tmp, dir) = demo_copy();
+    edit(
+        &dir,
+        "user_systems.toml",
+        "metadata = \"builtin:demo-sp/oiosaml2\"",
+        "metadata = \"builtin:demo-sp/nope\"",
+    );
+    edit(
+        &dir,
+        "municipalities.toml",
+        "metadata = \"builtin:test-idp/bakkeby\"",
+        "metadata = \"missing.xml\"",
+    );
+    let (code, out) = chsim(&["check-config", "--config", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("user_systems.toml: user_system[1].metadata: `builtin:demo-sp/nope` names no built-in party; known: builtin:demo-sp/oiosaml2, builtin:demo-sp/oiosaml3"), "{out}");
+    assert!(
+        out.contains("municipalities.toml: municipality[1].idp[0].metadata: cannot read")
+            && out.contains("missing.xml"),
+        "{out}"
+    );
+}
+
+#[test]
+fn serve_refuses_to_start_on_an_invalid_configuration() {
+    let (_tmp, dir) = demo_copy();
+    edit(
+        &dir,
+        "chsim.toml",
+        "public_url = \"http://localhost:8080\"",
+        "public_url = \"localhost\"",
+    );
+    let (code, out) = chsim(&["serve", "--config", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("chsim cannot start")
+            && out.contains("chsim.toml: server.public_url: `localhost` is not an http(s) URL"),
+        "{out}"
+    );
+}
