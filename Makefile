@@ -2,7 +2,7 @@
 #   make run    install what is missing, build, serve the built-in demo on http://localhost:8080
 #   make test   install what is missing, then every check and test (what CI runs)
 
-APT_PACKAGES := clang libclang-dev libxmlsec1-dev pkg-config xmlsec1 libssl-dev python3 python3-venv
+APT_PACKAGES := clang libclang-dev libxmlsec1-dev pkg-config xmlsec1 libxml2-utils libssl-dev python3 python3-venv
 VENV := .venv
 STAMP := $(VENV)/.requirements-installed
 
