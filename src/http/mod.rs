@@ -37,5 +37,7 @@ pub fn app(state: AppState) -> Router {
         .route("/demo-sp/{id}/acs", post(parties::demo_sp_acs))
         .fallback(|| async { AppError::NotFound("there is no page at this address".into()) })
         .layer(DefaultBodyLimit::max(limit))
+        // One log line per request (RUST_LOG=tower_http=debug for details).
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
