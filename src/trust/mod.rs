@@ -130,6 +130,16 @@ async fn fetch(
     config.source.read(reference)
 }
 
+/// Fetches and parses the metadata named by `reference`.
+async fn fetch_metadata(
+    config: &Config,
+    builtin: &HashMap<String, String>,
+    reference: &str,
+) -> Result<metadata::EntityMetadata, String> {
+    let text = fetch(config, builtin, reference).await?;
+    metadata::parse(&text).map_err(|e| format!("`{reference}`: {e}"))
+}
+
 /// Resolves every configured IdP and user system; returns all problems at once.
 pub async fn resolve(
     config: &Config,
@@ -142,10 +152,7 @@ pub async fn resolve(
         for (j, idp) in m.idp.iter().enumerate() {
             let key = format!("municipality[{i}].idp[{j}].metadata");
             let problem = |msg: String| ConfigProblem::new(MUN, key.clone(), msg);
-            let md = match fetch(config, builtin, &idp.metadata)
-                .await
-                .and_then(|t| metadata::parse(&t).map_err(|e| format!("`{}`: {e}", idp.metadata)))
-            {
+            let md = match fetch_metadata(config, builtin, &idp.metadata).await {
                 Ok(md) => md,
                 Err(e) => {
                     problems.push(problem(e));
@@ -201,10 +208,7 @@ pub async fn resolve(
     for (i, us) in config.user_systems.user_system.iter().enumerate() {
         let key = format!("user_system[{i}].metadata");
         let problem = |msg: String| ConfigProblem::new(US, key.clone(), msg);
-        let md = match fetch(config, builtin, &us.metadata)
-            .await
-            .and_then(|t| metadata::parse(&t).map_err(|e| format!("`{}`: {e}", us.metadata)))
-        {
+        let md = match fetch_metadata(config, builtin, &us.metadata).await {
             Ok(md) => md,
             Err(e) => {
                 problems.push(problem(e));
