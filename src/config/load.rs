@@ -187,6 +187,7 @@ pub fn load_unchecked(source: ConfigSource) -> Result<(Config, Vec<ConfigProblem
         demo_sps,
     };
     check(&config, &mut problems);
+    super::roles::check(&config, &mut problems);
     Ok((config, problems))
 }
 

@@ -8,9 +8,11 @@
 //! `chsim serve` with no `--config` runs anywhere.
 
 mod load;
+mod roles;
 mod types;
 
 pub use load::{load, load_credential, load_credential_for, load_unchecked, ConfigSource};
+pub use roles::*;
 pub use types::*;
 
 use std::fmt;

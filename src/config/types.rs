@@ -1,6 +1,7 @@
 //! The typed configuration tree, one struct per TOML file. Every key is documented in place in the
 //! demo files under `config/`; defaults live here.
 
+use super::roles::{JobRoleConfig, RoleMappingConfig, UserSystemRoleConfig};
 use crate::ids::Cvr;
 use serde::Deserialize;
 
@@ -86,6 +87,9 @@ pub struct MunicipalitiesFile {
     /// `[[municipality]]`.
     #[serde(default)]
     pub municipality: Vec<MunicipalityConfig>,
+    /// `[[job_role]]`: the job-function roles of all municipalities.
+    #[serde(default)]
+    pub job_role: Vec<JobRoleConfig>,
 }
 
 /// One municipality (anvenderkontekst).
@@ -99,6 +103,9 @@ pub struct MunicipalityConfig {
     /// Its identity providers (with a federation agreement).
     #[serde(default)]
     pub idp: Vec<IdpConfig>,
+    /// Its attribute service: `builtin:attribute-service/<id>`, a metadata file or an http(s) URL.
+    #[serde(default)]
+    pub attribute_service: Option<String>,
 }
 
 /// One municipal IdP.
@@ -112,6 +119,12 @@ pub struct IdpConfig {
     /// IP ranges (CIDR) whose users are sent straight to this IdP.
     #[serde(default)]
     pub ip_ranges: Vec<String>,
+    /// Whether the IdP sends job-function roles (KenderRoller). Default true.
+    #[serde(default = "default_true")]
+    pub knows_roles: bool,
+    /// Whether privileges it sends that already are user-system roles pass through. Default false.
+    #[serde(default)]
+    pub may_send_user_system_roles: bool,
 }
 
 /// `user_systems.toml`.
@@ -154,6 +167,12 @@ pub struct UserSystemConfig {
     pub metadata: String,
     /// Attribute profile.
     pub profile: Profile,
+    /// Its user-system roles.
+    #[serde(default)]
+    pub role: Vec<UserSystemRoleConfig>,
+    /// Its role mappings.
+    #[serde(default)]
+    pub mapping: Vec<RoleMappingConfig>,
 }
 
 /// `test_idps.toml`: chsim's built-in municipal test IdPs.
