@@ -607,6 +607,7 @@ async fn survives_hundreds_of_mutated_responses_without_panicking() {
         clock_skew: Duration::seconds(60),
         algorithms: Default::default(),
         decryption_key: Some(broker.credential.key()),
+        queried_subject: None,
     };
     let original = validate_response(&valid, &expect).unwrap();
     // A deterministic xorshift generator: the same mutations on every run.

@@ -68,6 +68,7 @@ impl Broker {
             clock_skew: s.clock_skew,
             algorithms: s.algorithms,
             decryption_key: Some(s.credential.key()),
+            queried_subject: None,
         };
         let assertion = validate::validate_response(&response_xml, &expect).map_err(|error| {
             fail(BrokerError::Invalid {

@@ -264,6 +264,7 @@ impl DemoSp {
             clock_skew: Duration::seconds(60),
             algorithms: AlgorithmPolicy::default(),
             decryption_key: Some(self.credential.key()),
+            queried_subject: None,
         };
         let assertion = validate::validate_response(&xml_text, &expect).map_err(|e| match e {
             ValidationError::IdpStatus { status } => DemoSpError::Status(status),

@@ -36,6 +36,10 @@ pub struct Expectations<'a> {
     pub algorithms: AlgorithmPolicy,
     /// Our private key for encrypted assertions (rule 10).
     pub decryption_key: Option<&'a PKey<Private>>,
+    /// `Some(NameID)` for the SOAP answer to an AttributeQuery about that subject (reference
+    /// §8.1): there is no browser, so no Destination is required and there is no bearer
+    /// confirmation; instead the assertion's Subject must be the one asked about.
+    pub queried_subject: Option<&'a str>,
 }
 
 /// One attribute as received.
@@ -195,6 +199,14 @@ pub enum ValidationError {
         now: DateTime<Utc>,
         /// The skew.
         skew_seconds: i64,
+    },
+    /// An attribute service answered about another subject than the one asked about.
+    #[error("the answer is about `{found}`, but chsim asked about `{expected}`")]
+    SubjectMismatch {
+        /// The NameID asked about.
+        expected: String,
+        /// The NameID answered about.
+        found: String,
     },
     /// A required element is missing from the signed assertion.
     #[error("the assertion has no {element}")]
@@ -358,9 +370,10 @@ fn check_envelope(
     root: &roxmltree::Node<'_, '_>,
     expect: &Expectations<'_>,
 ) -> Result<(), ValidationError> {
-    // Rule 4: Destination must be our ACS.
+    // Rule 4: Destination must be our ACS (a SOAP answer may omit it: there is no browser).
     let destination = root.attribute("Destination").unwrap_or("");
-    if destination != expect.acs_url {
+    let soap_without_destination = expect.queried_subject.is_some() && destination.is_empty();
+    if destination != expect.acs_url && !soap_without_destination {
         return Err(ValidationError::DestinationMismatch {
             expected: expect.acs_url.to_string(),
             found: destination.to_string(),
@@ -459,38 +472,19 @@ fn read_assertion(
     let name_id = xml::child(&subject, NS_SAML, "NameID").ok_or(ValidationError::Missing {
         element: "Subject/NameID",
     })?;
-    // Rules 4, 5, 7 on the bearer SubjectConfirmation.
-    let confirmation = subject
-        .children()
-        .filter(|c| xml::is(c, NS_SAML, "SubjectConfirmation"))
-        .find(|c| c.attribute("Method") == Some(CM_BEARER))
-        .ok_or(ValidationError::Missing {
-            element: "bearer SubjectConfirmation",
-        })?;
-    let data = xml::child(&confirmation, NS_SAML, "SubjectConfirmationData").ok_or(
-        ValidationError::Missing {
-            element: "SubjectConfirmationData",
-        },
-    )?;
-    let recipient = data.attribute("Recipient").unwrap_or("");
-    if recipient != expect.acs_url {
-        return Err(ValidationError::RecipientMismatch {
-            expected: expect.acs_url.to_string(),
-            found: recipient.to_string(),
-        });
-    }
-    let irt = data.attribute("InResponseTo").unwrap_or("");
-    if irt != expect.in_response_to {
-        return Err(ValidationError::InResponseToMismatch {
-            expected: expect.in_response_to.to_string(),
-            found: irt.to_string(),
-        });
-    }
-    let scd_noa = check_window(&data, "SubjectConfirmationData", expect)?.ok_or(
-        ValidationError::Missing {
-            element: "SubjectConfirmationData NotOnOrAfter",
-        },
-    )?;
+    let scd_noa = match expect.queried_subject {
+        Some(asked) => {
+            let found = xml::text_of(&name_id);
+            if found != asked {
+                return Err(ValidationError::SubjectMismatch {
+                    expected: asked.to_string(),
+                    found,
+                });
+            }
+            None
+        }
+        None => Some(check_bearer(&subject, expect)?),
+    };
     // Rules 6 and 7 on Conditions.
     let conditions = xml::child(a, NS_SAML, "Conditions").ok_or(ValidationError::Missing {
         element: "Conditions",
@@ -523,9 +517,14 @@ fn read_assertion(
                 .collect(),
         })
         .collect();
-    let not_on_or_after = match cond_noa {
-        Some(c) if c < scd_noa => c,
-        _ => scd_noa,
+    let not_on_or_after = match (cond_noa, scd_noa) {
+        (Some(c), Some(b)) => c.min(b),
+        (Some(t), None) | (None, Some(t)) => t,
+        (None, None) => {
+            return Err(ValidationError::Missing {
+                element: "Conditions NotOnOrAfter",
+            })
+        }
     };
     Ok(ValidatedAssertion {
         id,
@@ -554,5 +553,41 @@ fn read_assertion(
         not_on_or_after,
         was_encrypted,
         xml: xml::standalone_subtree(a, source).unwrap_or_else(|| source.to_string()),
+    })
+}
+
+/// Rules 4, 5 and 7 on the bearer SubjectConfirmation; returns its NotOnOrAfter.
+fn check_bearer(
+    subject: &roxmltree::Node<'_, '_>,
+    expect: &Expectations<'_>,
+) -> Result<DateTime<Utc>, ValidationError> {
+    let confirmation = subject
+        .children()
+        .filter(|c| xml::is(c, NS_SAML, "SubjectConfirmation"))
+        .find(|c| c.attribute("Method") == Some(CM_BEARER))
+        .ok_or(ValidationError::Missing {
+            element: "bearer SubjectConfirmation",
+        })?;
+    let data = xml::child(&confirmation, NS_SAML, "SubjectConfirmationData").ok_or(
+        ValidationError::Missing {
+            element: "SubjectConfirmationData",
+        },
+    )?;
+    let recipient = data.attribute("Recipient").unwrap_or("");
+    if recipient != expect.acs_url {
+        return Err(ValidationError::RecipientMismatch {
+            expected: expect.acs_url.to_string(),
+            found: recipient.to_string(),
+        });
+    }
+    let irt = data.attribute("InResponseTo").unwrap_or("");
+    if irt != expect.in_response_to {
+        return Err(ValidationError::InResponseToMismatch {
+            expected: expect.in_response_to.to_string(),
+            found: irt.to_string(),
+        });
+    }
+    check_window(&data, "SubjectConfirmationData", expect)?.ok_or(ValidationError::Missing {
+        element: "SubjectConfirmationData NotOnOrAfter",
     })
 }
