@@ -5,11 +5,13 @@
 //! - [`signing`]: XML-DSig via samael/xmlsec; verification returns only the signed content.
 //! - [`binding`]: HTTP-Redirect (with query-string signatures) and HTTP-POST.
 //! - [`encryption`]: EncryptedAssertion (AES-GCM/CBC with RSA-OAEP), which samael lacks.
+//! - [`attribute_query`]: SOAP AttributeQuery to attribute services (reference §8.1).
 //! - [`authn_request`]: AuthnRequests chsim sends and receives.
 //! - [`response`]: Responses and Assertions chsim (and its built-in parties) issue.
 //! - [`validate`]: the numbered checks on an IdP's Response (issue #2 §4).
 //! - [`metadata`]: SAML metadata, published (signed) and read.
 
+pub mod attribute_query;
 pub mod authn_request;
 pub mod binding;
 pub mod encryption;
