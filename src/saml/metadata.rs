@@ -35,6 +35,11 @@ pub enum RoleSpec {
         /// `WantAuthnRequestsSigned`.
         want_authn_requests_signed: bool,
     },
+    /// `AttributeAuthorityDescriptor` (an attribute service, reference §8.1).
+    AttributeAuthority {
+        /// AttributeService endpoints (SOAP).
+        services: Vec<Endpoint>,
+    },
     /// `SPSSODescriptor`.
     Sp {
         /// AssertionConsumerService endpoints (index = position).
@@ -85,6 +90,17 @@ pub fn build_signed(
                     .attr("Binding", &e.binding)
                     .attr("Location", &e.location)
             })),
+        RoleSpec::AttributeAuthority { services } => {
+            Element::new("md:AttributeAuthorityDescriptor")
+                .attr("protocolSupportEnumeration", protocol)
+                .children(keys)
+                .children(services.iter().map(|e| {
+                    Element::new("md:AttributeService")
+                        .attr("Binding", &e.binding)
+                        .attr("Location", &e.location)
+                }))
+                .child(Element::new("md:NameIDFormat").text(NAMEID_X509))
+        }
         RoleSpec::Sp {
             acs,
             authn_requests_signed,
@@ -138,6 +154,15 @@ pub struct SpDescriptor {
     pub authn_requests_signed: bool,
 }
 
+/// What chsim needs to know about an attribute service, read from its metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeAuthorityDescriptor {
+    /// AttributeService endpoints.
+    pub services: Vec<Endpoint>,
+    /// Certificates (DER) with use="signing" or no use.
+    pub signing_certs: Vec<Vec<u8>>,
+}
+
 /// One entity's metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityMetadata {
@@ -147,6 +172,8 @@ pub struct EntityMetadata {
     pub idp: Option<IdpDescriptor>,
     /// Its SP role, if any.
     pub sp: Option<SpDescriptor>,
+    /// Its attribute-authority role, if any.
+    pub attribute_authority: Option<AttributeAuthorityDescriptor>,
 }
 
 /// Parses an `EntityDescriptor` (the root, or the first one inside an `EntitiesDescriptor`).
@@ -239,7 +266,25 @@ pub fn parse(text: &str) -> Result<EntityMetadata, SamlError> {
             })
         }
     };
-    Ok(EntityMetadata { entity_id, idp, sp })
+    let attribute_authority = match entity
+        .children()
+        .find(|c| xml::is(c, NS_MD, "AttributeAuthorityDescriptor"))
+    {
+        None => None,
+        Some(role) => Some(AttributeAuthorityDescriptor {
+            services: endpoints(&role, "AttributeService")
+                .into_iter()
+                .map(|(_, _, e)| e)
+                .collect(),
+            signing_certs: certs(&role, "signing")?,
+        }),
+    };
+    Ok(EntityMetadata {
+        entity_id,
+        idp,
+        sp,
+        attribute_authority,
+    })
 }
 
 /// Keeps the binding constant reachable for callers that match on endpoints.
@@ -291,5 +336,25 @@ mod tests {
           </md:IDPSSODescriptor></md:EntityDescriptor>"#;
         let md = parse(xml).unwrap();
         assert!(md.idp.unwrap().signing_certs.is_empty());
+    }
+
+    #[test]
+    fn attribute_service_metadata_round_trips() {
+        let c = cred();
+        let xml = build_signed(
+            "https://as",
+            &RoleSpec::AttributeAuthority {
+                services: vec![Endpoint::new(bindings::SOAP, "https://as/soap")],
+            },
+            &c,
+            None,
+        )
+        .unwrap();
+        let aa = parse(&xml).unwrap().attribute_authority.unwrap();
+        assert_eq!(
+            aa.services,
+            vec![Endpoint::new(bindings::SOAP, "https://as/soap")]
+        );
+        assert_eq!(aa.signing_certs, vec![c.cert_der().to_vec()]);
     }
 }
