@@ -10,6 +10,7 @@
 //! - [`token`]: the assertions chsim issues, per attribute profile.
 //! - [`broker`]: one login as a state machine, with pending-request and replay caches.
 //! - [`test_idp`], [`demo_sp`]: built-in separate SAML parties for demos and tests.
+//! - [`attribute_service`]: the attribute-service fallback (SOAP AttributeQuery, cache).
 //! - [`audit`]: audit events.
 //! - [`http`]: the only module that knows axum.
 
@@ -17,6 +18,7 @@
 // cold path of a login, and boxing them would only obscure the matches in tests.
 #![allow(clippy::result_large_err)]
 
+pub mod attribute_service;
 pub mod audit;
 pub mod broker;
 pub mod clock;

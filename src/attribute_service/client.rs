@@ -1,0 +1,207 @@
+//! The SOAP client and cache of the attribute-service fallback.
+
+use super::{Answer, AttributeService, AttributeServiceError, Provenance};
+use crate::clock::Clock;
+use crate::ids::{new_saml_id, Cvr, EntityId};
+use crate::saml::attribute_query::{read_soap, NewAttributeQuery, SoapBody};
+use crate::saml::signing::AlgorithmPolicy;
+use crate::saml::validate::{self, Expectations};
+use crate::saml::Credential;
+use crate::token::attributes::{oiosaml2, oiosaml3};
+use chrono::Duration;
+use moka::sync::Cache;
+use std::sync::Arc;
+
+/// Timeouts and cache bounds (`[attribute_service]` in chsim.toml).
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// How long to wait for an answer.
+    pub timeout: std::time::Duration,
+    /// How long an answer is reused.
+    pub cache_ttl: std::time::Duration,
+    /// At most this many cached answers.
+    pub cache_size: u64,
+    /// Allowed clock skew for the answer's validity.
+    pub clock_skew: Duration,
+    /// Signature algorithms accepted.
+    pub algorithms: AlgorithmPolicy,
+    /// Bound on the answer's size.
+    pub max_message_bytes: usize,
+}
+
+/// Asks attribute services and caches their answers.
+#[derive(Debug)]
+pub struct AttributeServiceClient {
+    http: reqwest::Client,
+    settings: ClientSettings,
+    cache: Cache<(Cvr, String), Answer>,
+    issuer: EntityId,
+    credential: Credential,
+    clock: Arc<dyn Clock>,
+}
+
+impl AttributeServiceClient {
+    /// A client that signs its queries as `issuer` with `credential`.
+    pub fn new(
+        settings: ClientSettings,
+        issuer: EntityId,
+        credential: Credential,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Self {
+            http,
+            cache: Cache::builder()
+                .max_capacity(settings.cache_size)
+                .time_to_live(settings.cache_ttl)
+                .build(),
+            settings,
+            issuer,
+            credential,
+            clock,
+        }
+    }
+
+    /// The person's privileges from `service`, from the cache when a fresh answer is there.
+    pub async fn fetch(
+        &self,
+        service: &AttributeService,
+        cvr: &Cvr,
+        name_id: &str,
+    ) -> Result<(Answer, Provenance), AttributeServiceError> {
+        let key = (cvr.clone(), name_id.to_string());
+        if let Some(answer) = self.cache.get(&key) {
+            return Ok((answer, Provenance::AttributeServiceCache));
+        }
+        let answer = self.ask(service, name_id).await?;
+        self.cache.insert(key, answer.clone());
+        Ok((answer, Provenance::AttributeService))
+    }
+
+    async fn ask(
+        &self,
+        service: &AttributeService,
+        name_id: &str,
+    ) -> Result<Answer, AttributeServiceError> {
+        let url = service.soap_url.clone();
+        let query = NewAttributeQuery {
+            id: new_saml_id(),
+            issue_instant: self.clock.now(),
+            issuer: self.issuer.to_string(),
+            destination: url.clone(),
+            name_id: name_id.to_string(),
+        };
+        let envelope = query
+            .to_soap(&self.credential)
+            .map_err(AttributeServiceError::Query)?;
+        let response = self
+            .http
+            .post(&url)
+            .header("Content-Type", "text/xml; charset=utf-8")
+            .header(
+                "SOAPAction",
+                "http://www.oasis-open.org/committees/security",
+            )
+            .body(envelope)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&url, &e))?;
+        let status = response.status();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| self.transport_error(&url, &e))?;
+        if body.len() > self.settings.max_message_bytes {
+            return Err(AttributeServiceError::Garbage {
+                url,
+                reason: crate::saml::SamlError::TooLarge {
+                    limit: self.settings.max_message_bytes,
+                },
+            });
+        }
+        // A SOAP fault usually comes with HTTP 500; read the body before judging the status.
+        let soap = read_soap(&body);
+        if let Ok(SoapBody::Fault { code, message }) = soap {
+            return Err(AttributeServiceError::SoapFault { url, code, message });
+        }
+        if !status.is_success() {
+            return Err(AttributeServiceError::HttpStatus {
+                url,
+                status: status.as_u16(),
+            });
+        }
+        let SoapBody::Message(response_xml) =
+            soap.map_err(|reason| AttributeServiceError::Garbage {
+                url: url.clone(),
+                reason,
+            })?
+        else {
+            return Err(AttributeServiceError::Garbage {
+                url,
+                reason: crate::saml::SamlError::Malformed {
+                    expected: "SOAP body",
+                    reason: "no SAML Response".into(),
+                },
+            });
+        };
+        let issuer = self.issuer.to_string();
+        let expect = Expectations {
+            issuer: service.entity_id.as_str(),
+            trusted_certs: &service.signing_certs,
+            audience: &issuer,
+            acs_url: &issuer,
+            in_response_to: &query.id,
+            now: self.clock.now(),
+            clock_skew: self.settings.clock_skew,
+            algorithms: self.settings.algorithms,
+            decryption_key: Some(self.credential.key()),
+            queried_subject: Some(name_id),
+        };
+        let assertion = validate::validate_response(&response_xml, &expect).map_err(|error| {
+            AttributeServiceError::Invalid {
+                service: service.entity_id.to_string(),
+                error,
+            }
+        })?;
+        let privileges = [oiosaml2::PRIVILEGES, oiosaml3::PRIVILEGES]
+            .iter()
+            .find_map(|n| assertion.attribute(n).and_then(|v| v.first().cloned()));
+        Ok(Answer {
+            privileges,
+            attributes: assertion
+                .attributes
+                .iter()
+                .map(|a| (a.name.clone(), a.values.clone()))
+                .collect(),
+        })
+    }
+
+    fn transport_error(&self, url: &str, e: &reqwest::Error) -> AttributeServiceError {
+        if e.is_timeout() {
+            AttributeServiceError::Timeout {
+                url: url.to_string(),
+                seconds: self.settings.timeout.as_secs(),
+            }
+        } else {
+            AttributeServiceError::Unreachable {
+                url: url.to_string(),
+                reason: error_chain(e),
+            }
+        }
+    }
+}
+
+/// The error with its sources, e.g. "error sending request: connection refused".
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
