@@ -3,21 +3,11 @@
 
 use super::BrokerError;
 use crate::ids::Cvr;
+use crate::saml::name_id_part;
 use crate::saml::validate::ValidatedAssertion;
 use crate::token::attributes::{oiosaml2, oiosaml3};
 use crate::token::LoginFacts;
 use crate::trust::TrustedIdp;
-
-/// The parts of an X509SubjectName NameID (`C=DK,O=<cvr>,CN=<name>,Serial=<id>`), tolerating
-/// spaces around `=` and `,` as seen in samples.
-pub fn name_id_part(name_id: &str, key: &str) -> Option<String> {
-    name_id.split(',').find_map(|part| {
-        let (k, v) = part.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case(key)
-            .then(|| v.trim().to_string())
-    })
-}
 
 fn first(assertion: &ValidatedAssertion, names: &[&str]) -> Option<String> {
     names
@@ -58,17 +48,4 @@ pub fn facts_from(
         nsis_level: first(assertion, &[oiosaml3::LOA]),
         authn_instant: assertion.authn_instant.unwrap_or(assertion.not_on_or_after),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn name_id_parts_tolerate_spaces() {
-        let n = "C = DK, O = 19435075, CN = user1 oces3kombitidp, Serial = 555ed208";
-        assert_eq!(name_id_part(n, "O").as_deref(), Some("19435075"));
-        assert_eq!(name_id_part(n, "serial").as_deref(), Some("555ed208"));
-        assert_eq!(name_id_part("C=DK,O=11111111", "CN"), None);
-    }
 }

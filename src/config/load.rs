@@ -395,6 +395,53 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
         }
     }
 
+    let mut seen = HashSet::new();
+    for (i, a) in c.test_idps.test_attribute_service.iter().enumerate() {
+        let key = format!("test_attribute_service[{i}].");
+        if !is_path_segment(&a.id) {
+            problems.push(ConfigProblem::new(
+                TI,
+                format!("{key}id"),
+                format!("`{}` must be lowercase letters, digits and '-'", a.id),
+            ));
+        }
+        if !seen.insert(a.id.clone()) {
+            problems.push(ConfigProblem::new(
+                TI,
+                format!("{key}id"),
+                format!("`{}` appears twice", a.id),
+            ));
+        }
+        if !test_idp_ids.contains(a.answers_for.as_str()) {
+            problems.push(ConfigProblem::new(
+                TI,
+                format!("{key}answers_for"),
+                format!("`{}` is no test IdP id", a.answers_for),
+            ));
+        }
+        if let Err(p) = load_credential(&c.source, TI, &key, &a.signing_key, &a.signing_cert) {
+            problems.push(p);
+        }
+    }
+    let attribute_service_ids: HashSet<&str> = c
+        .test_idps
+        .test_attribute_service
+        .iter()
+        .map(|a| a.id.as_str())
+        .collect();
+    for (i, m) in c.municipalities.municipality.iter().enumerate() {
+        if let Some(reference) = &m.attribute_service {
+            check_metadata_ref(
+                reference,
+                "attribute-service",
+                &attribute_service_ids,
+                MUN,
+                &format!("municipality[{i}].attribute_service"),
+                problems,
+            );
+        }
+    }
+
     const DS: &str = "demo_sps.toml";
     let mut seen = HashSet::new();
     for (i, d) in c.demo_sps.demo_sp.iter().enumerate() {

@@ -182,6 +182,26 @@ pub struct TestIdpsFile {
     /// `[[test_idp]]`.
     #[serde(default)]
     pub test_idp: Vec<TestIdpConfig>,
+    /// `[[test_attribute_service]]`.
+    #[serde(default)]
+    pub test_attribute_service: Vec<TestAttributeServiceConfig>,
+}
+
+/// One built-in test attribute service: answers AttributeQueries with the roles of a test IdP's
+/// users.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestAttributeServiceConfig {
+    /// Path segment: served under `/test-attribute-service/<id>/`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The `id` of the test IdP whose users (and their roles) it knows.
+    pub answers_for: String,
+    /// PEM private key file.
+    pub signing_key: String,
+    /// PEM certificate file.
+    pub signing_cert: String,
 }
 
 /// Which element a test IdP signs.
@@ -218,6 +238,9 @@ pub struct TestIdpConfig {
     pub encrypt: bool,
     /// Attribute profile it speaks to chsim.
     pub profile: Profile,
+    /// Whether it sends the users' job-function roles (false: the Entra ID case). Default true.
+    #[serde(default = "default_true")]
+    pub sends_roles: bool,
     /// Test users.
     #[serde(default)]
     pub user: Vec<TestUserConfig>,

@@ -31,6 +31,14 @@ pub fn app(state: AppState) -> Router {
         .route("/test-idp/{id}/metadata", get(parties::test_idp_metadata))
         .route("/test-idp/{id}/sso", get(parties::test_idp_sso))
         .route("/test-idp/{id}/login", post(parties::test_idp_login))
+        .route(
+            "/test-attribute-service/{id}/metadata",
+            get(parties::attribute_service_metadata),
+        )
+        .route(
+            "/test-attribute-service/{id}/soap",
+            post(parties::attribute_service_soap),
+        )
         .route("/demo-sp/{id}/", get(parties::demo_sp_page))
         .route("/demo-sp/{id}/metadata", get(parties::demo_sp_metadata))
         .route("/demo-sp/{id}/login", get(parties::demo_sp_login))

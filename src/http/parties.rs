@@ -119,6 +119,49 @@ pub async fn test_idp_login(
     .into_response())
 }
 
+fn attribute_service(
+    s: &AppState,
+    id: &str,
+) -> Result<Arc<crate::test_idp::TestAttributeService>, AppError> {
+    s.test_attribute_services
+        .get(id)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound(format!("there is no test attribute service `{id}`")))
+}
+
+/// `GET /test-attribute-service/<id>/metadata`.
+pub async fn attribute_service_metadata(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let service = attribute_service(&s, &id)?;
+    let xml = service
+        .metadata_xml()
+        .map_err(|e| AppError::TestIdp(crate::test_idp::TestIdpError::Build(e)))?;
+    Ok(metadata(xml))
+}
+
+/// `POST /test-attribute-service/<id>/soap` — SOAP 1.1 AttributeQuery.
+pub async fn attribute_service_soap(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, AppError> {
+    let service = attribute_service(&s, &id)?;
+    let (fault, xml) = service.answer(&body);
+    let status = if fault {
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((
+        status,
+        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        xml,
+    )
+        .into_response())
+}
+
 /// `GET /demo-sp/<id>/metadata`.
 pub async fn demo_sp_metadata(
     State(s): State<AppState>,

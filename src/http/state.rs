@@ -9,7 +9,7 @@ use crate::demo_sp::{ChsimAsIdp, DemoSp};
 use crate::saml::bindings;
 use crate::saml::metadata::{self, Endpoint, RoleSpec};
 use crate::saml::signing::AlgorithmPolicy;
-use crate::test_idp::{ChsimAsSp, TestIdp};
+use crate::test_idp::{ChsimAsSp, TestAttributeService, TestIdp};
 use crate::trust;
 use chrono::Duration;
 use std::collections::{BTreeMap, HashMap};
@@ -28,6 +28,8 @@ pub struct AppState {
     pub test_idps: Arc<BTreeMap<String, Arc<TestIdp>>>,
     /// Built-in demo SPs by id.
     pub demo_sps: Arc<BTreeMap<String, Arc<DemoSp>>>,
+    /// Built-in test attribute services by id.
+    pub test_attribute_services: Arc<BTreeMap<String, Arc<TestAttributeService>>>,
     /// Public base URL.
     pub public_url: Arc<String>,
     /// Bound on request bodies.
@@ -145,6 +147,43 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             Err(p) => problems.push(p),
         }
     }
+    let mut test_attribute_services = BTreeMap::new();
+    for (i, a) in config.test_idps.test_attribute_service.iter().enumerate() {
+        let key = format!("test_attribute_service[{i}].");
+        let Some(idp) = test_idps.get(&a.answers_for).cloned() else {
+            continue; // reported by the file checks
+        };
+        match config::load_credential_for(
+            config,
+            "test_idps.toml",
+            &key,
+            &a.signing_key,
+            &a.signing_cert,
+        ) {
+            Ok(cred) => {
+                let service = TestAttributeService::new(
+                    a.clone(),
+                    &public_url,
+                    cred,
+                    chsim_sp.clone(),
+                    idp,
+                    clock.clone(),
+                );
+                match service.metadata_xml() {
+                    Ok(xml) => {
+                        builtin.insert(format!("builtin:attribute-service/{}", a.id), xml);
+                    }
+                    Err(e) => problems.push(ConfigProblem::new(
+                        "test_idps.toml",
+                        key,
+                        format!("cannot sign metadata: {e}"),
+                    )),
+                }
+                test_attribute_services.insert(a.id.clone(), Arc::new(service));
+            }
+            Err(p) => problems.push(p),
+        }
+    }
     let mut demo_sps = BTreeMap::new();
     for (i, d) in config.demo_sps.demo_sp.iter().enumerate() {
         let key = format!("demo_sp[{i}].");
@@ -211,6 +250,7 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         sp_metadata: Arc::new(sp_metadata),
         test_idps: Arc::new(test_idps),
         demo_sps: Arc::new(demo_sps),
+        test_attribute_services: Arc::new(test_attribute_services),
         public_url: Arc::new(public_url),
         // Base64 inflates by 4/3; leave room for the other form fields.
         max_body_bytes: b.max_message_bytes * 2,

@@ -17,12 +17,14 @@ pub mod binding;
 pub mod encryption;
 pub mod keys;
 pub mod metadata;
+pub mod name_id;
 pub mod response;
 pub mod signing;
 pub mod validate;
 pub mod xml;
 
 pub use keys::Credential;
+pub use name_id::name_id_part;
 
 /// Status code URIs (saml-core §3.2.2.2).
 pub mod status {

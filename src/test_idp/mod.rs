@@ -6,6 +6,10 @@
 //! lets the person pick a test user, and answers with a signed (optionally encrypted) Response
 //! carrying the user's NameID, attributes and job-function roles as OIOBPP.
 
+pub mod attribute_service;
+
+pub use attribute_service::TestAttributeService;
+
 use crate::clock::Clock;
 use crate::config::{Profile, SignWhat, TestIdpConfig, TestUserConfig};
 use crate::ids::new_saml_id;
@@ -306,7 +310,9 @@ impl TestIdp {
     }
 
     fn attributes(&self, user: &TestUserConfig) -> Vec<NewAttribute> {
-        let privileges = (!user.roles.is_empty()).then(|| self.oiobpp(user));
+        // An IdP that knows no roles (Entra ID) sends no privilege attribute at all.
+        let privileges =
+            (self.config.sends_roles && !user.roles.is_empty()).then(|| self.oiobpp(user));
         let a = |name: &str, format: &str, value: String| NewAttribute {
             name: name.to_string(),
             name_format: format.to_string(),
@@ -357,7 +363,7 @@ impl TestIdp {
 
     /// The user's job-function roles as base64 OIOBPP in the itst.dk namespace, as municipal IdPs
     /// send it (reference §5.2).
-    fn oiobpp(&self, user: &TestUserConfig) -> String {
+    pub fn oiobpp(&self, user: &TestUserConfig) -> String {
         use crate::saml::xml::Element;
         let list = Element::new("bpp:PrivilegeList")
             .attr(

@@ -6,6 +6,7 @@
 //! and an HTTP-Redirect SingleSignOnService; a user system needs an HTTP-POST
 //! AssertionConsumerService and, when signed requests are required, a signing certificate.
 
+use crate::attribute_service::AttributeService;
 use crate::config::{Config, ConfigProblem, Profile};
 use crate::ids::{Cvr, EntityId};
 use crate::saml::bindings;
@@ -37,6 +38,10 @@ pub struct TrustedIdp {
     pub signing_certs: Vec<Vec<u8>>,
     /// IP ranges for pre-selection.
     pub ip_ranges: Vec<ipnet::IpNet>,
+    /// Whether it sends job-function roles (KenderRoller).
+    pub knows_roles: bool,
+    /// Whether user-system roles it sends pass through.
+    pub may_send_user_system_roles: bool,
 }
 
 /// A user system chsim issues to.
@@ -84,6 +89,8 @@ pub struct Trust {
     pub idps: Vec<TrustedIdp>,
     /// User systems by entityID.
     pub user_systems: HashMap<EntityId, TrustedUserSystem>,
+    /// Municipalities' attribute services by CVR.
+    pub attribute_services: HashMap<Cvr, AttributeService>,
 }
 
 impl Trust {
@@ -201,8 +208,53 @@ pub async fn resolve(
                     .iter()
                     .filter_map(|r| r.parse().ok())
                     .collect(),
+                knows_roles: idp.knows_roles,
+                may_send_user_system_roles: idp.may_send_user_system_roles,
             });
         }
+    }
+    for (i, m) in config.municipalities.municipality.iter().enumerate() {
+        let Some(reference) = &m.attribute_service else {
+            continue;
+        };
+        let problem = |msg: String| {
+            ConfigProblem::new(MUN, format!("municipality[{i}].attribute_service"), msg)
+        };
+        let md = match fetch_metadata(config, builtin, reference).await {
+            Ok(md) => md,
+            Err(e) => {
+                problems.push(problem(e));
+                continue;
+            }
+        };
+        let Some(role) = md.attribute_authority else {
+            problems.push(problem(format!(
+                "`{reference}` has no AttributeAuthorityDescriptor"
+            )));
+            continue;
+        };
+        let Some(soap) = role.services.iter().find(|e| e.binding == bindings::SOAP) else {
+            problems.push(problem(format!(
+                "the metadata of `{}` has no SOAP AttributeService",
+                md.entity_id
+            )));
+            continue;
+        };
+        if role.signing_certs.is_empty() {
+            problems.push(problem(format!(
+                "the metadata of `{}` has no signing certificate, so its answers could not be verified",
+                md.entity_id
+            )));
+            continue;
+        }
+        trust.attribute_services.insert(
+            m.cvr.clone(),
+            AttributeService {
+                entity_id: EntityId::new(md.entity_id),
+                soap_url: soap.location.clone(),
+                signing_certs: role.signing_certs,
+            },
+        );
     }
     const US: &str = "user_systems.toml";
     for (i, us) in config.user_systems.user_system.iter().enumerate() {

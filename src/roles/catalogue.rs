@@ -1,0 +1,142 @@
+//! The role catalogue at run time (reference §6.1): job-function roles with their owner and
+//! delegations, and per user system its roles and role mappings. Built from the configuration.
+
+use crate::config::{ConstraintValueConfig, JobRoleConfig, UserSystemConfig};
+use crate::ids::Cvr;
+use std::collections::HashMap;
+
+/// A job-function role (Jobfunktionsrolle).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRole {
+    /// Role URI.
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// The owning municipality.
+    pub owner: Cvr,
+    /// Municipalities it is delegated to.
+    pub delegated_to: Vec<Cvr>,
+}
+
+/// All job-function roles, by URI.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobRoleCatalogue {
+    roles: HashMap<String, JobRole>,
+}
+
+impl JobRoleCatalogue {
+    /// From `[[job_role]]` entries.
+    pub fn from_config(roles: &[JobRoleConfig]) -> Self {
+        Self {
+            roles: roles
+                .iter()
+                .map(|r| {
+                    (
+                        r.id.clone(),
+                        JobRole {
+                            id: r.id.clone(),
+                            name: r.name.clone(),
+                            owner: r.owner.clone(),
+                            delegated_to: r.delegated_to.clone(),
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The role with this URI.
+    pub fn get(&self, id: &str) -> Option<&JobRole> {
+        self.roles.get(id)
+    }
+}
+
+/// Where a mapped constraint's values come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConstraintSource {
+    /// Fixed values.
+    Static(Vec<String>),
+    /// The value the IdP supplies under this parametric identifier.
+    Parametric(String),
+}
+
+/// One constraint of a role mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedConstraint {
+    /// Constraint-type URI.
+    pub constraint_type: String,
+    /// Its values' source.
+    pub source: ConstraintSource,
+    /// Whether the role requires it (a missing parametric value then refuses the mapping).
+    pub required: bool,
+}
+
+/// One role mapping of a user system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleMapping {
+    /// From this job-function role.
+    pub job_role: String,
+    /// To this user-system role.
+    pub role: String,
+    /// With these constraints, in configuration order.
+    pub constraints: Vec<MappedConstraint>,
+}
+
+/// A user system's roles and mappings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SystemRoles {
+    /// Its user-system role URIs with display names.
+    pub roles: Vec<(String, Option<String>)>,
+    /// Its mappings, in configuration order.
+    pub mappings: Vec<RoleMapping>,
+}
+
+impl SystemRoles {
+    /// From a `[[user_system]]` entry (already checked by `check-config`).
+    pub fn from_config(us: &UserSystemConfig) -> Self {
+        let required = |role: &str, constraint_type: &str| {
+            us.role
+                .iter()
+                .find(|r| r.id == role)
+                .and_then(|r| {
+                    r.constraints
+                        .iter()
+                        .find(|t| t.constraint_type == constraint_type)
+                })
+                .is_some_and(|t| t.required)
+        };
+        let source = |v: &ConstraintValueConfig| match &v.parametric {
+            Some(p) => ConstraintSource::Parametric(p.clone()),
+            None => ConstraintSource::Static(v.values.clone()),
+        };
+        Self {
+            roles: us
+                .role
+                .iter()
+                .map(|r| (r.id.clone(), r.name.clone()))
+                .collect(),
+            mappings: us
+                .mapping
+                .iter()
+                .map(|m| RoleMapping {
+                    job_role: m.job_role.clone(),
+                    role: m.role.clone(),
+                    constraints: m
+                        .constraints
+                        .iter()
+                        .map(|v| MappedConstraint {
+                            constraint_type: v.constraint_type.clone(),
+                            source: source(v),
+                            required: required(&m.role, &v.constraint_type),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// True when `id` is one of this system's roles.
+    pub fn has_role(&self, id: &str) -> bool {
+        self.roles.iter().any(|(r, _)| r == id)
+    }
+}
