@@ -9,6 +9,7 @@ mod common;
 use chrono::Duration;
 use chsim::broker::{BrokerError, Failure};
 use chsim::saml::binding::{self, MessageKind};
+use chsim::saml::encryption::EncryptionSuite;
 use chsim::saml::response::{self, NewAssertion, NewResponse, SignedElement, Status};
 use chsim::saml::validate::ValidationError;
 use chsim::saml::{authn_request, signing, status, Credential, SamlError};
@@ -673,4 +674,95 @@ async fn survives_hundreds_of_mutated_responses_without_panicking() {
         refused > 250,
         "only {refused} of 400 mutations were refused"
     );
+}
+
+fn encrypted(s: &Setup, req: &str, suite: EncryptionSuite, to: &openssl::x509::X509) -> String {
+    let (r, a) = s.parts("bakkeby", req);
+    let enc = response::EncryptFor { cert: to, suite };
+    response::build(
+        &r,
+        Some(&a),
+        s.idp("bakkeby").credential(),
+        SignedElement::Assertion,
+        Some(enc),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule10_decrypts_aes256_gcm_with_rsa_oaep_sha256() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let chsim_cert = s.chsim.state.broker.settings().credential.cert().clone();
+    let xml = encrypted(
+        &s,
+        &req,
+        EncryptionSuite::Aes256GcmRsaOaepSha256,
+        &chsim_cert,
+    );
+    assert!(xml.contains("http://www.w3.org/2009/xmlenc11#aes256-gcm"));
+    s.consume_xml(&xml).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule10_decrypts_aes256_cbc_with_rsa_oaep_mgf1p() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let chsim_cert = s.chsim.state.broker.settings().credential.cert().clone();
+    let xml = encrypted(
+        &s,
+        &req,
+        EncryptionSuite::Aes256CbcRsaOaepMgf1p,
+        &chsim_cert,
+    );
+    assert!(xml.contains("http://www.w3.org/2001/04/xmlenc#aes256-cbc"));
+    s.consume_xml(&xml).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule10_refuses_an_assertion_encrypted_for_someone_else() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let xml = encrypted(
+        &s,
+        &req,
+        EncryptionSuite::Aes256GcmRsaOaepSha256,
+        other_key().cert(),
+    );
+    let (error, _) = invalid(s.consume_xml(&xml));
+    assert!(
+        matches!(error, ValidationError::Decryption { .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule10_refuses_an_encrypted_assertion_that_is_not_signed() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
+    let chsim_cert = s.chsim.state.broker.settings().credential.cert().clone();
+    // Unsigned assertion, encrypted, in an unsigned Response: encryption is not a signature.
+    let idp = s.idp("bakkeby");
+    let plain = response::build_unsigned(&r, &a, idp.credential(), SignedElement::Assertion)
+        .replace(
+            &signing::template(&a.id, &idp.credential().cert_base64()).to_xml(),
+            "",
+        );
+    let doc = chsim::saml::xml::parse(&plain).unwrap();
+    let node = doc
+        .descendants()
+        .find(|n| n.tag_name().name() == "Assertion")
+        .unwrap();
+    let assertion_xml = chsim::saml::xml::standalone_subtree(&node, &plain).unwrap();
+    let enc = chsim::saml::encryption::encrypt_assertion(
+        &assertion_xml,
+        &chsim_cert,
+        EncryptionSuite::Aes256GcmRsaOaepSha256,
+    )
+    .unwrap();
+    let start = plain.find("<saml:Assertion").unwrap();
+    let xml = format!("{}{}</samlp:Response>", &plain[..start], enc);
+    let (error, _) = invalid(s.consume_xml(&xml));
+    assert_eq!(error, ValidationError::Unsigned);
 }

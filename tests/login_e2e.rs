@@ -51,6 +51,14 @@ async fn signing_certs_of(url: &str) -> (metadata::EntityMetadata, Vec<Vec<u8>>)
     (md, certs)
 }
 
+fn uri(name: &str, value: &str) -> (String, String, Vec<String>) {
+    (
+        name.to_string(),
+        "urn:oasis:names:tc:SAML:2.0:attrname-format:uri".to_string(),
+        vec![value.to_string()],
+    )
+}
+
 fn basic(name: &str, value: &str) -> (String, String, Vec<String>) {
     (
         name.to_string(),
@@ -151,5 +159,112 @@ async fn oiosaml2_user_system_logs_in_through_the_chooser_with_exact_attributes(
     assert_eq!(
         text_of(&assertion, "AuthnContextClassRef"),
         vec!["urn:oasis:names:tc:SAML:2.0:ac:classes:X509".to_string()]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oiosaml3_user_system_logs_in_with_encrypted_assertions_on_both_legs() {
+    let chsim = start(demo_config()).await;
+    let browser = Browser::new();
+    let korsbaek = format!("{}/test-idp/korsbaek", chsim.base);
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("idp", &korsbaek);
+    // `?idp=` preselects the IdP: no chooser.
+    let idp_page = browser
+        .get(&format!(
+            "{}/demo-sp/oiosaml3/login?{}",
+            chsim.base,
+            q.finish()
+        ))
+        .await;
+    assert!(
+        idp_page.url.contains("/test-idp/korsbaek/sso"),
+        "{}",
+        idp_page.url
+    );
+    let done = pick_user(&browser, &idp_page, "karen").await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(
+        done.body.contains("after decrypting the assertion"),
+        "{}",
+        done.body
+    );
+
+    // IdP → chsim: an EncryptedAssertion (AES-256-GCM, RSA-OAEP) that chsim decrypted.
+    let to_chsim = done
+        .posted_to("/runtime/saml2auth/consume.idp", "SAMLResponse")
+        .unwrap();
+    assert!(to_chsim.xml.contains("EncryptedAssertion"));
+    assert!(to_chsim
+        .xml
+        .contains("http://www.w3.org/2009/xmlenc11#aes256-gcm"));
+
+    // chsim → user system: encrypted to the demo SP's key; decrypt it here and verify the
+    // signature with the certificate from chsim's published IdP metadata.
+    let token = done
+        .posted_to("/demo-sp/oiosaml3/acs", "SAMLResponse")
+        .unwrap();
+    let doc = xml::parse(&token.xml).unwrap();
+    let enc = doc
+        .descendants()
+        .find(|n| xml::is(n, NS_SAML, "EncryptedAssertion"))
+        .expect("chsim encrypts for a user system with an encryption key");
+    let enc_xml = xml::standalone_subtree(&enc, &token.xml).unwrap();
+    assert!(enc_xml.contains("http://www.w3.org/2009/xmlenc11#rsa-oaep"));
+    let sp_key = chsim::saml::Credential::from_pem(
+        include_bytes!("../keys/demo-sp-oiosaml3.key.pem"),
+        include_bytes!("../keys/demo-sp-oiosaml3.cert.pem"),
+    )
+    .unwrap();
+    let plain = chsim::saml::encryption::decrypt_assertion(&enc_xml, sp_key.key()).unwrap();
+    let (_, chsim_certs) =
+        signing_certs_of(&format!("{}/runtime/saml2/metadata.idp", chsim.base)).await;
+    let assertion = signing::verify_and_reduce(&plain, &chsim_certs, Default::default()).unwrap();
+
+    let privileges = b64(
+        r#"<bpp:PrivilegeList xmlns:bpp="http://itst.dk/oiosaml/basic_privilege_profile"><PrivilegeGroup Scope="urn:dk:gov:saml:cvrNumberIdentifier:11111111"><Privilege>http://korsbaek.dk/roles/jobrole/sagsbehandler/1</Privilege></PrivilegeGroup></bpp:PrivilegeList>"#,
+    );
+    assert_eq!(
+        attributes(&assertion),
+        vec![
+            uri("https://data.gov.dk/model/core/specVersion", "OIO-SAML-3.0"),
+            uri("dk:gov:saml:attribute:KombitSpecVer", "2.0"),
+            uri("https://data.gov.dk/concept/core/nsis/loa", "Substantial"),
+            uri(
+                "https://data.gov.dk/model/core/eid/professional/cvr",
+                "11111111"
+            ),
+            uri(
+                "https://data.gov.dk/model/core/eid/professional/orgName",
+                "Korsbæk Kommune"
+            ),
+            uri(
+                "https://data.gov.dk/model/core/eid/email",
+                "karen@korsbaek.dk"
+            ),
+            uri(
+                "https://data.gov.dk/model/core/eid/privilegesIntermediate",
+                &privileges
+            ),
+        ]
+    );
+    assert_eq!(
+        text_of(&assertion, "NameID"),
+        vec![
+            "C=DK,O=11111111,CN=Karen Sagsbehandler,Serial=4b7b2e0a-6f1c-4b8e-9d0a-11111111a001"
+                .to_string()
+        ]
+    );
+    assert_eq!(
+        text_of(&assertion, "AuthenticatingAuthority"),
+        vec![korsbaek]
+    );
+    assert_eq!(
+        text_of(&assertion, "Audience"),
+        vec![format!("{}/demo-sp/oiosaml3", chsim.base)]
+    );
+    assert_eq!(
+        text_of(&assertion, "AuthnContextClassRef"),
+        vec!["https://data.gov.dk/concept/core/nsis/loa/Substantial".to_string()]
     );
 }
