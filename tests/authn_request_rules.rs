@@ -73,7 +73,8 @@ async fn accepts_a_signed_redirect_request_and_shows_the_chooser() {
         names,
         [
             "Korsbæk Kommune (test-IdP, OIOSAML3)",
-            "Bakkeby Kommune (test-IdP, OIOSAML2)"
+            "Bakkeby Kommune (test-IdP, OIOSAML2)",
+            "Søby Kommune (Entra ID, roles from the attribute service)"
         ]
     );
 }

@@ -86,8 +86,12 @@ impl Setup {
         (resp, assertion)
     }
 
-    fn consume_xml(&self, xml: &str) -> Result<chsim::broker::Delivery, Failure> {
-        self.chsim.state.broker.consume(&binding::encode_post(xml))
+    async fn consume_xml(&self, xml: &str) -> Result<chsim::broker::Delivery, Failure> {
+        self.chsim
+            .state
+            .broker
+            .consume(&binding::encode_post(xml))
+            .await
     }
 
     fn signed(&self, id: &str, r: &NewResponse, a: &NewAssertion, what: SignedElement) -> String {
@@ -120,7 +124,10 @@ async fn accepts_a_correct_response_signed_on_the_assertion_or_on_the_response()
     for what in [SignedElement::Assertion, SignedElement::Response] {
         let req = s.pending("bakkeby").await;
         let (r, a) = s.parts("bakkeby", &req);
-        let delivery = s.consume_xml(&s.signed("bakkeby", &r, &a, what)).unwrap();
+        let delivery = s
+            .consume_xml(&s.signed("bakkeby", &r, &a, what))
+            .await
+            .unwrap();
         assert!(delivery.acs_url.ends_with("/demo-sp/oiosaml2/acs"));
     }
 }
@@ -136,7 +143,7 @@ async fn rule1_refuses_a_response_where_nothing_is_signed() {
             &signing::template(&a.id, &idp.credential().cert_base64()).to_xml(),
             "",
         );
-    let (error, failure) = invalid(s.consume_xml(&unsigned));
+    let (error, failure) = invalid(s.consume_xml(&unsigned).await);
     assert_eq!(error, ValidationError::Unsigned);
     // The user system is told, with a signed non-success Response.
     assert!(failure.to_user_system.is_some());
@@ -149,7 +156,7 @@ async fn rule1_refuses_a_signature_by_a_key_not_in_the_idps_metadata() {
     let (r, a) = s.parts("bakkeby", &req);
     let forged =
         response::build(&r, Some(&a), &other_key(), SignedElement::Assertion, None).unwrap();
-    let (error, _) = invalid(s.consume_xml(&forged));
+    let (error, _) = invalid(s.consume_xml(&forged).await);
     assert!(
         matches!(
             error,
@@ -167,7 +174,7 @@ async fn rule1_refuses_a_response_whose_signed_content_was_changed() {
     let tampered = s
         .signed("bakkeby", &r, &a, SignedElement::Assertion)
         .replace("Bent Bakkeby", "Eve Attacker");
-    let (error, _) = invalid(s.consume_xml(&tampered));
+    let (error, _) = invalid(s.consume_xml(&tampered).await);
     assert!(
         matches!(
             error,
@@ -193,7 +200,7 @@ fn sha1_signed(s: &Setup, req: &str) -> String {
 async fn rule2_refuses_rsa_sha1_signatures_by_default() {
     let s = setup().await;
     let req = s.pending("bakkeby").await;
-    let (error, _) = invalid(s.consume_xml(&sha1_signed(&s, &req)));
+    let (error, _) = invalid(s.consume_xml(&sha1_signed(&s, &req)).await);
     assert_eq!(
         error,
         ValidationError::Signature(SamlError::WeakSignatureAlgorithm {
@@ -208,7 +215,7 @@ async fn rule2_accepts_rsa_sha1_only_with_insecure_allow_sha1() {
     config.chsim.broker.insecure_allow_sha1 = true;
     let s = setup_with(config).await;
     let req = s.pending("bakkeby").await;
-    s.consume_xml(&sha1_signed(&s, &req)).unwrap();
+    s.consume_xml(&sha1_signed(&s, &req)).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,7 +224,10 @@ async fn rule3_refuses_an_assertion_issued_by_another_idp() {
     let req = s.pending("bakkeby").await;
     let (r, mut a) = s.parts("bakkeby", &req);
     a.issuer = s.idp("korsbaek").entity_id().to_string();
-    let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)));
+    let (error, _) = invalid(
+        s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion))
+            .await,
+    );
     assert!(
         matches!(error, ValidationError::IssuerMismatch { ref found, .. } if found.ends_with("/test-idp/korsbaek")),
         "{error:?}"
@@ -241,7 +251,7 @@ async fn rule3_refuses_a_response_from_an_idp_other_than_the_one_asked() {
         None,
     )
     .unwrap();
-    let (error, _) = invalid(s.consume_xml(&xml));
+    let (error, _) = invalid(s.consume_xml(&xml).await);
     // The Response's Issuer already names the wrong IdP (and only Bakkeby's certificates would
     // count for the signature).
     assert!(
@@ -257,7 +267,10 @@ async fn rule4_refuses_a_wrong_destination() {
     let req = s.pending("bakkeby").await;
     let (mut r, a) = s.parts("bakkeby", &req);
     r.destination = "https://elsewhere.example/acs".into();
-    let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Response)));
+    let (error, _) = invalid(
+        s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Response))
+            .await,
+    );
     assert!(
         matches!(error, ValidationError::DestinationMismatch { ref found, .. } if found == "https://elsewhere.example/acs"),
         "{error:?}"
@@ -270,7 +283,10 @@ async fn rule4_refuses_a_wrong_subject_confirmation_recipient() {
     let req = s.pending("bakkeby").await;
     let (r, mut a) = s.parts("bakkeby", &req);
     a.recipient = "https://elsewhere.example/acs".into();
-    let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)));
+    let (error, _) = invalid(
+        s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion))
+            .await,
+    );
     assert!(
         matches!(error, ValidationError::RecipientMismatch { ref found, .. } if found == "https://elsewhere.example/acs"),
         "{error:?}"
@@ -283,7 +299,9 @@ async fn rule5_refuses_an_unsolicited_response() {
     let (mut r, mut a) = s.parts("bakkeby", "_never_sent");
     r.in_response_to = None;
     a.in_response_to = None;
-    let result = s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion));
+    let result = s
+        .consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion))
+        .await;
     assert!(
         matches!(
             result,
@@ -302,9 +320,12 @@ async fn rule5_refuses_a_second_answer_to_the_same_request() {
     let req = s.pending("bakkeby").await;
     let (r, a) = s.parts("bakkeby", &req);
     s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion))
+        .await
         .unwrap();
     let (r2, a2) = s.parts("bakkeby", &req);
-    let result = s.consume_xml(&s.signed("bakkeby", &r2, &a2, SignedElement::Assertion));
+    let result = s
+        .consume_xml(&s.signed("bakkeby", &r2, &a2, SignedElement::Assertion))
+        .await;
     assert!(
         matches!(result, Err(Failure { error: BrokerError::AlreadyAnswered { ref in_response_to }, .. }) if *in_response_to == req),
         "{result:?}"
@@ -317,7 +338,10 @@ async fn rule5_refuses_a_subject_confirmation_for_another_request() {
     let req = s.pending("bakkeby").await;
     let (r, mut a) = s.parts("bakkeby", &req);
     a.in_response_to = Some("_other_request".into());
-    let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)));
+    let (error, _) = invalid(
+        s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion))
+            .await,
+    );
     assert!(
         matches!(error, ValidationError::InResponseToMismatch { ref found, .. } if found == "_other_request"),
         "{error:?}"
@@ -330,7 +354,10 @@ async fn rule6_refuses_an_assertion_for_another_audience() {
     let req = s.pending("bakkeby").await;
     let (r, mut a) = s.parts("bakkeby", &req);
     a.audience = "https://some-other-sp.example".into();
-    let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)));
+    let (error, _) = invalid(
+        s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion))
+            .await,
+    );
     assert_eq!(
         error,
         ValidationError::AudienceMismatch {
@@ -349,7 +376,7 @@ async fn rule7_refuses_an_expired_assertion_beyond_the_clock_skew() {
     // Valid for 5 minutes; 5 min + 60 s skew later it is refused.
     s.clock
         .advance(Duration::minutes(5) + Duration::seconds(60));
-    let (error, _) = invalid(s.consume_xml(&xml));
+    let (error, _) = invalid(s.consume_xml(&xml).await);
     assert!(
         matches!(
             error,
@@ -370,7 +397,7 @@ async fn rule7_accepts_an_assertion_that_expired_within_the_clock_skew() {
     let xml = s.signed("bakkeby", &r, &a, SignedElement::Assertion);
     s.clock
         .advance(Duration::minutes(5) + Duration::seconds(59));
-    s.consume_xml(&xml).unwrap();
+    s.consume_xml(&xml).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -379,7 +406,10 @@ async fn rule7_refuses_an_assertion_not_yet_valid_beyond_the_clock_skew() {
     let req = s.pending("bakkeby").await;
     let (r, mut a) = s.parts("bakkeby", &req);
     a.not_before = a.issue_instant + Duration::seconds(61);
-    let (error, _) = invalid(s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion)));
+    let (error, _) = invalid(
+        s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion))
+            .await,
+    );
     assert!(
         matches!(
             error,
@@ -401,6 +431,7 @@ async fn rule7_honours_a_configured_clock_skew() {
     let (r, mut a) = s.parts("bakkeby", &req);
     a.not_before = a.issue_instant + Duration::seconds(200);
     s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion))
+        .await
         .unwrap();
 }
 
@@ -410,12 +441,15 @@ async fn rule8_refuses_an_assertion_id_seen_before() {
     let req1 = s.pending("bakkeby").await;
     let (r, a) = s.parts("bakkeby", &req1);
     s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion))
+        .await
         .unwrap();
     // A new login, answered with an assertion that reuses the first one's ID.
     let req2 = s.pending("bakkeby").await;
     let (r2, mut a2) = s.parts("bakkeby", &req2);
     a2.id = a.id.clone();
-    let result = s.consume_xml(&s.signed("bakkeby", &r2, &a2, SignedElement::Assertion));
+    let result = s
+        .consume_xml(&s.signed("bakkeby", &r2, &a2, SignedElement::Assertion))
+        .await;
     assert!(
         matches!(result, Err(Failure { error: BrokerError::Replay { ref assertion_id }, .. }) if *assertion_id == a.id),
         "{result:?}"
@@ -440,7 +474,7 @@ async fn rule9_passes_a_non_success_status_to_the_person_and_the_user_system() {
         None,
     )
     .unwrap();
-    let (error, failure) = invalid(s.consume_xml(&xml));
+    let (error, failure) = invalid(s.consume_xml(&xml).await);
     assert_eq!(
         error,
         ValidationError::IdpStatus {
@@ -543,7 +577,7 @@ async fn refuses_a_response_with_two_assertions() {
         &format!("{}</samlp:Response>", &unsigned_extra[start..end]),
         1,
     );
-    let (error, _) = invalid(s.consume_xml(&wrapped));
+    let (error, _) = invalid(s.consume_xml(&wrapped).await);
     assert_eq!(error, ValidationError::AssertionCount { found: 2 });
 }
 
@@ -557,7 +591,7 @@ async fn refuses_a_response_with_a_dtd() {
         "<!DOCTYPE r [<!ENTITY x \"y\">]>{}",
         response::strip_declaration(&xml)
     );
-    let result = s.consume_xml(&with_dtd);
+    let result = s.consume_xml(&with_dtd).await;
     assert!(
         matches!(
             result,
@@ -574,7 +608,7 @@ async fn refuses_a_response_with_a_dtd() {
 async fn refuses_garbage_with_a_clear_error_and_no_panic() {
     let s = setup().await;
     for input in ["", "not base64!!", "PHh4", "PD94bWwgdmVyc2lvbj0iMS4wIj8+"] {
-        let result = s.chsim.state.broker.consume(input);
+        let result = s.chsim.state.broker.consume(input).await;
         assert!(
             matches!(
                 result,
@@ -701,7 +735,7 @@ async fn rule10_decrypts_aes256_gcm_with_rsa_oaep_sha256() {
         &chsim_cert,
     );
     assert!(xml.contains("http://www.w3.org/2009/xmlenc11#aes256-gcm"));
-    s.consume_xml(&xml).unwrap();
+    s.consume_xml(&xml).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -716,7 +750,7 @@ async fn rule10_decrypts_aes256_cbc_with_rsa_oaep_mgf1p() {
         &chsim_cert,
     );
     assert!(xml.contains("http://www.w3.org/2001/04/xmlenc#aes256-cbc"));
-    s.consume_xml(&xml).unwrap();
+    s.consume_xml(&xml).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -729,7 +763,7 @@ async fn rule10_refuses_an_assertion_encrypted_for_someone_else() {
         EncryptionSuite::Aes256GcmRsaOaepSha256,
         other_key().cert(),
     );
-    let (error, _) = invalid(s.consume_xml(&xml));
+    let (error, _) = invalid(s.consume_xml(&xml).await);
     assert!(
         matches!(error, ValidationError::Decryption { .. }),
         "{error:?}"
@@ -763,6 +797,6 @@ async fn rule10_refuses_an_encrypted_assertion_that_is_not_signed() {
     .unwrap();
     let start = plain.find("<saml:Assertion").unwrap();
     let xml = format!("{}{}</samlp:Response>", &plain[..start], enc);
-    let (error, _) = invalid(s.consume_xml(&xml));
+    let (error, _) = invalid(s.consume_xml(&xml).await);
     assert_eq!(error, ValidationError::Unsigned);
 }

@@ -14,8 +14,15 @@ pub fn sent_to_idp(login: &str, idp: &str, request_id: &str) {
 }
 
 /// chsim issued a token.
-pub fn token_issued(login: &str, user_system: &str, idp: &str, name_id: &str, privileges: bool) {
-    info!(target: "chsim::audit", event = "token_issued", login, user_system, idp, name_id, privileges);
+pub fn token_issued(
+    login: &str,
+    user_system: &str,
+    idp: &str,
+    name_id: &str,
+    privileges: bool,
+    privileges_from: &str,
+) {
+    info!(target: "chsim::audit", event = "token_issued", login, user_system, idp, name_id, privileges, privileges_from);
     if !privileges {
         info!(target: "chsim::audit", event = "privileges_omitted", login, user_system,
             reason = "the person has no privileges for this user system; the attribute is omitted (OIOBPP)");

@@ -2,7 +2,8 @@
 //! to the request chsim sent (rule 5), validated (rules 1–4, 6, 7, 9, 10 in `saml::validate`),
 //! checked for replay (rule 8), and turned into the user system's token.
 
-use super::{identity, Broker, BrokerError, Delivery, Failure};
+use super::{identity, Broker, BrokerError, Delivery, Failure, LoginReport};
+use crate::attribute_service::Provenance;
 use crate::audit;
 use crate::ids::new_saml_id;
 use crate::roles;
@@ -13,7 +14,7 @@ use crate::token::Recipient;
 
 impl Broker {
     /// Consumes an IdP's HTTP-POST Response and returns the token to deliver to the user system.
-    pub fn consume(&self, saml_response: &str) -> Result<Delivery, Failure> {
+    pub async fn consume(&self, saml_response: &str) -> Result<Delivery, Failure> {
         let s = &self.settings;
         let response_xml = binding::decode_post(saml_response, s.max_message_bytes)
             .map_err(BrokerError::BadIdpResponse)?;
@@ -88,6 +89,30 @@ impl Broker {
             }));
         }
         let mut facts = identity::facts_from(&assertion, idp).map_err(fail)?;
+        // Issue #4 §4: an IdP that knows no roles, or sent none, is backed by the municipality's
+        // attribute service. Its faults end the login; they never become "no roles".
+        let mut provenance = Provenance::Idp;
+        let asked_service = !idp.knows_roles || facts.privileges.is_none();
+        if let (true, Some(service)) =
+            (asked_service, self.trust.attribute_services.get(&facts.cvr))
+        {
+            let (answer, from) = self
+                .attribute_services
+                .fetch(service, &facts.cvr, &facts.name_id)
+                .await
+                .map_err(|error| {
+                    fail(BrokerError::AttributeService {
+                        municipality: idp.municipality.name.clone(),
+                        error,
+                    })
+                })?;
+            facts.privileges = answer.privileges;
+            provenance = from;
+        } else if !idp.knows_roles {
+            // The IdP's own privilege attribute is not trusted for roles (KenderRoller = false).
+            facts.privileges = None;
+        }
+        let received_privileges = facts.privileges.clone();
         facts.privileges = roles::privileges_for(facts.privileges.as_deref(), user_system);
         let to = Recipient {
             user_system,
@@ -105,6 +130,20 @@ impl Broker {
             idp.entity_id.as_str(),
             &facts.name_id,
             facts.privileges.is_some(),
+            provenance.describe(),
+        );
+        self.reports.insert(
+            session_index.clone(),
+            LoginReport {
+                issued_at: now,
+                user_system: user_system.entity_id.to_string(),
+                idp: idp.entity_id.to_string(),
+                name_id: facts.name_id.clone(),
+                provenance,
+                received_privileges,
+                issued_privileges: facts.privileges.clone(),
+                dropped: Vec::new(),
+            },
         );
         Ok(Delivery {
             acs_url: login.acs_url.clone(),

@@ -2,6 +2,7 @@
 //! the one place where that mapping lives (HTTP statuses are mapped in `http::error`).
 
 use super::Delivery;
+use crate::attribute_service::AttributeServiceError;
 use crate::saml::response::Status;
 use crate::saml::validate::ValidationError;
 use crate::saml::{status, SamlError};
@@ -114,6 +115,14 @@ pub enum BrokerError {
         /// What it asserted.
         found: String,
     },
+    /// The attribute service could not supply the person's roles (issue #4 §4).
+    #[error("the roles of this person could not be fetched from {municipality}'s attribute service: {error}")]
+    AttributeService {
+        /// The municipality.
+        municipality: String,
+        /// What failed.
+        error: AttributeServiceError,
+    },
     /// Signing or encrypting the token failed.
     #[error("chsim could not issue the token: {0}")]
     Token(String),
@@ -144,6 +153,7 @@ impl BrokerError {
             | BrokerError::Replay { .. }
             | BrokerError::MissingCvr { .. }
             | BrokerError::ForeignCvr { .. } => (status::RESPONDER, Some(status::AUTHN_FAILED)),
+            BrokerError::AttributeService { .. } => (status::RESPONDER, None),
             BrokerError::Token(_) => (status::RESPONDER, None),
         };
         Status {
@@ -174,6 +184,9 @@ impl BrokerError {
             BrokerError::BadIdpResponse(_) | BrokerError::Invalid { .. } | BrokerError::Replay { .. }
             | BrokerError::MissingCvr { .. } | BrokerError::ForeignCvr { .. } => {
                 "The municipality's identity provider sent an answer chsim cannot trust. The municipality should check its IdP setup against chsim's SP metadata (/runtime/saml2auth/metadata.idp): keys, entityID, ACS URL, clocks and attributes."
+            }
+            BrokerError::AttributeService { .. } => {
+                "chsim did not issue a token without the person's roles. The municipality should check that its attribute service is running, reachable from chsim, answers within the timeout ([attribute_service] in chsim.toml) and signs its answers with the key from its registered metadata."
             }
             BrokerError::Token(_) => "chsim's own signing or encryption key failed; check the keys named in chsim.toml.",
         }

@@ -10,11 +10,14 @@
 mod consume;
 mod error;
 mod identity;
+mod report;
 mod start;
 
 pub use error::{BrokerError, Failure};
+pub use report::LoginReport;
 pub use start::{IdpChoice, IncomingRequest, Next};
 
+use crate::attribute_service::AttributeServiceClient;
 use crate::clock::Clock;
 use crate::ids::{EntityId, LoginId};
 use crate::saml::authn_request::RequestedAuthnContext;
@@ -115,11 +118,18 @@ pub struct Broker {
     idp_requests: Cache<String, IdpRequest>,
     answered: Cache<String, ()>,
     replay: Cache<String, std::time::Duration>,
+    attribute_services: AttributeServiceClient,
+    reports: Cache<String, LoginReport>,
 }
 
 impl Broker {
     /// A broker with empty state.
-    pub fn new(settings: BrokerSettings, trust: Trust, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        settings: BrokerSettings,
+        trust: Trust,
+        attribute_services: AttributeServiceClient,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let ttl = settings
             .login_timeout
             .to_std()
@@ -149,6 +159,11 @@ impl Broker {
                 .max_capacity(1_000_000)
                 .expire_after(UntilExpiry)
                 .build(),
+            attribute_services,
+            reports: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(std::time::Duration::from_secs(3600))
+                .build(),
             settings,
         }
     }
@@ -161,5 +176,10 @@ impl Broker {
     /// The trusted parties.
     pub fn trust(&self) -> &Trust {
         &self.trust
+    }
+
+    /// The report of the login that got chsim's SessionIndex `session_index` (kept an hour).
+    pub fn report(&self, session_index: &str) -> Option<LoginReport> {
+        self.reports.get(session_index)
     }
 }

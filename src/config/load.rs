@@ -17,62 +17,40 @@ pub enum ConfigSource {
     Dir(PathBuf),
 }
 
+/// One embedded file: its name relative to `config/` and its text.
+macro_rules! embed {
+    (config $name:literal) => {
+        ($name, include_str!(concat!("../../config/", $name)))
+    };
+    (key $name:literal) => {
+        (
+            concat!("../keys/", $name),
+            include_str!(concat!("../../keys/", $name)),
+        )
+    };
+}
+
 /// The embedded demo files, by path relative to `config/`.
 const EMBEDDED: &[(&str, &str)] = &[
-    ("chsim.toml", include_str!("../../config/chsim.toml")),
-    (
-        "municipalities.toml",
-        include_str!("../../config/municipalities.toml"),
-    ),
-    (
-        "user_systems.toml",
-        include_str!("../../config/user_systems.toml"),
-    ),
-    (
-        "test_idps.toml",
-        include_str!("../../config/test_idps.toml"),
-    ),
-    ("demo_sps.toml", include_str!("../../config/demo_sps.toml")),
-    (
-        "../keys/broker.key.pem",
-        include_str!("../../keys/broker.key.pem"),
-    ),
-    (
-        "../keys/broker.cert.pem",
-        include_str!("../../keys/broker.cert.pem"),
-    ),
-    (
-        "../keys/test-idp-korsbaek.key.pem",
-        include_str!("../../keys/test-idp-korsbaek.key.pem"),
-    ),
-    (
-        "../keys/test-idp-korsbaek.cert.pem",
-        include_str!("../../keys/test-idp-korsbaek.cert.pem"),
-    ),
-    (
-        "../keys/test-idp-bakkeby.key.pem",
-        include_str!("../../keys/test-idp-bakkeby.key.pem"),
-    ),
-    (
-        "../keys/test-idp-bakkeby.cert.pem",
-        include_str!("../../keys/test-idp-bakkeby.cert.pem"),
-    ),
-    (
-        "../keys/demo-sp-oiosaml3.key.pem",
-        include_str!("../../keys/demo-sp-oiosaml3.key.pem"),
-    ),
-    (
-        "../keys/demo-sp-oiosaml3.cert.pem",
-        include_str!("../../keys/demo-sp-oiosaml3.cert.pem"),
-    ),
-    (
-        "../keys/demo-sp-oiosaml2.key.pem",
-        include_str!("../../keys/demo-sp-oiosaml2.key.pem"),
-    ),
-    (
-        "../keys/demo-sp-oiosaml2.cert.pem",
-        include_str!("../../keys/demo-sp-oiosaml2.cert.pem"),
-    ),
+    embed!(config "chsim.toml"),
+    embed!(config "municipalities.toml"),
+    embed!(config "user_systems.toml"),
+    embed!(config "test_idps.toml"),
+    embed!(config "demo_sps.toml"),
+    embed!(key "broker.key.pem"),
+    embed!(key "broker.cert.pem"),
+    embed!(key "test-idp-korsbaek.key.pem"),
+    embed!(key "test-idp-korsbaek.cert.pem"),
+    embed!(key "test-idp-bakkeby.key.pem"),
+    embed!(key "test-idp-bakkeby.cert.pem"),
+    embed!(key "test-idp-soeby.key.pem"),
+    embed!(key "test-idp-soeby.cert.pem"),
+    embed!(key "test-attribute-service-soeby.key.pem"),
+    embed!(key "test-attribute-service-soeby.cert.pem"),
+    embed!(key "demo-sp-oiosaml3.key.pem"),
+    embed!(key "demo-sp-oiosaml3.cert.pem"),
+    embed!(key "demo-sp-oiosaml2.key.pem"),
+    embed!(key "demo-sp-oiosaml2.cert.pem"),
 ];
 
 impl ConfigSource {

@@ -13,6 +13,44 @@ pub struct ChsimFile {
     pub server: ServerConfig,
     /// `[broker]`.
     pub broker: BrokerConfig,
+    /// `[attribute_service]`.
+    #[serde(default)]
+    pub attribute_service: AttributeServiceConfig,
+}
+
+/// `[attribute_service]`: how chsim asks municipalities' attribute services.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeServiceConfig {
+    /// Seconds to wait for an answer.
+    #[serde(default = "default_as_timeout")]
+    pub timeout_seconds: u32,
+    /// Seconds an answer is reused for the same (municipality, NameID).
+    #[serde(default = "default_as_ttl")]
+    pub cache_ttl_seconds: u32,
+    /// At most this many cached answers.
+    #[serde(default = "default_as_size")]
+    pub cache_size: u64,
+}
+
+impl Default for AttributeServiceConfig {
+    fn default() -> Self {
+        Self {
+            timeout_seconds: default_as_timeout(),
+            cache_ttl_seconds: default_as_ttl(),
+            cache_size: default_as_size(),
+        }
+    }
+}
+
+fn default_as_timeout() -> u32 {
+    3
+}
+fn default_as_ttl() -> u32 {
+    300
+}
+fn default_as_size() -> u64 {
+    10_000
 }
 
 /// `[server]`.

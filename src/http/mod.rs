@@ -28,6 +28,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/runtime/saml2/choose", get(runtime::choose))
         .route("/runtime/saml2auth/consume.idp", post(runtime::consume))
+        .route(
+            "/runtime/logins/{session_index}",
+            get(runtime::login_report),
+        )
         .route("/test-idp/{id}/metadata", get(parties::test_idp_metadata))
         .route("/test-idp/{id}/sso", get(parties::test_idp_sso))
         .route("/test-idp/{id}/login", post(parties::test_idp_login))

@@ -82,3 +82,13 @@ pub fn esc(s: &str) -> String {
 pub fn esc_attr(s: &str) -> String {
     attr(s).to_string()
 }
+
+/// The UTF-8 text inside a base64 value, or a note saying it is not base64 UTF-8.
+pub fn decoded_base64(value: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(value.split_whitespace().collect::<String>())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_else(|| format!("(not base64 UTF-8: {value})"))
+}

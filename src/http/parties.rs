@@ -302,6 +302,13 @@ pub async fn demo_sp_acs(
         Some(xml) => body.push_str(&format!("<pre>{}</pre>", pages::esc(xml))),
         None => body.push_str("<p>No privilege attribute: the person has no privileges for this user system (OIOBPP omits the attribute).</p>"),
     }
+    if let Some(session_index) = &a.session_index {
+        body.push_str(&format!(
+            r#"<p>chsim's own report of this login — where the privileges came from and what was dropped and why: <a href="/runtime/logins/{}">/runtime/logins/{}</a></p>"#,
+            pages::esc_attr(session_index),
+            pages::esc(session_index)
+        ));
+    }
     body.push_str(&format!(
         "<h2>Assertion (verified XML)</h2><pre>{}</pre>",
         pages::esc(&a.xml)

@@ -143,6 +143,53 @@ pub async fn consume(
     let saml_response = form
         .get("SAMLResponse")
         .ok_or_else(|| AppError::BadRequest("the form has no SAMLResponse field".into()))?;
-    let delivery = s.broker.consume(saml_response)?;
+    let delivery = s.broker.consume(saml_response).await?;
     Ok(deliver(&delivery))
+}
+
+/// `GET /runtime/logins/<session index>` — what chsim did in that login: where the privileges came
+/// from, what was received, issued and dropped.
+pub async fn login_report(
+    State(s): State<AppState>,
+    axum::extract::Path(session_index): axum::extract::Path<String>,
+) -> Result<Response, AppError> {
+    let r = s.broker.report(&session_index).ok_or_else(|| {
+        AppError::NotFound(format!(
+            "chsim has no report for SessionIndex `{session_index}` (reports are kept for an hour)"
+        ))
+    })?;
+    let decode = |b64: &Option<String>| match b64 {
+        Some(v) => pages::decoded_base64(v),
+        None => "(none: the attribute is omitted)".to_string(),
+    };
+    let mut body = pages::table(
+        ("", ""),
+        &[
+            ("Issued at".into(), r.issued_at.to_rfc3339()),
+            ("User system".into(), r.user_system.clone()),
+            ("Identity provider".into(), r.idp.clone()),
+            ("NameID".into(), r.name_id.clone()),
+            (
+                "Privileges came from".into(),
+                r.provenance.describe().to_string(),
+            ),
+        ],
+    );
+    body.push_str(&format!(
+        "<h2>Privileges received</h2><pre>{}</pre><h2>Privileges issued</h2><pre>{}</pre>",
+        pages::esc(&decode(&r.received_privileges)),
+        pages::esc(&decode(&r.issued_privileges)),
+    ));
+    body.push_str("<h2>Dropped</h2>");
+    if r.dropped.is_empty() {
+        body.push_str("<p>Nothing was dropped.</p>");
+    } else {
+        let rows: Vec<(String, String)> = r
+            .dropped
+            .iter()
+            .map(|(scope, privilege, reason)| (format!("{privilege}\n{scope}"), reason.clone()))
+            .collect();
+        body.push_str(&pages::table(("Privilege (scope)", "Reason"), &rows));
+    }
+    Ok(Html(pages::page("What chsim did in this login", &body)).into_response())
 }

@@ -2,6 +2,7 @@
 //! built-in parties (which learn about chsim only from that metadata), and the trust in every
 //! configured IdP and user system. Every problem is collected into one report.
 
+use crate::attribute_service::{AttributeServiceClient, ClientSettings};
 use crate::broker::{Broker, BrokerSettings};
 use crate::clock::Clock;
 use crate::config::{self, Config, ConfigProblem, ConfigReport};
@@ -244,8 +245,22 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             allow_sha1: b.insecure_allow_sha1,
         },
     };
+    let a = &config.chsim.attribute_service;
+    let attribute_client = AttributeServiceClient::new(
+        ClientSettings {
+            timeout: std::time::Duration::from_secs(a.timeout_seconds.into()),
+            cache_ttl: std::time::Duration::from_secs(a.cache_ttl_seconds.into()),
+            cache_size: a.cache_size,
+            clock_skew: settings.clock_skew,
+            algorithms: settings.algorithms,
+            max_message_bytes: settings.max_message_bytes,
+        },
+        settings.entity_id.clone(),
+        settings.credential.clone(),
+        clock.clone(),
+    );
     Ok(AppState {
-        broker: Arc::new(Broker::new(settings, trust, clock)),
+        broker: Arc::new(Broker::new(settings, trust, attribute_client, clock)),
         idp_metadata: Arc::new(idp_metadata),
         sp_metadata: Arc::new(sp_metadata),
         test_idps: Arc::new(test_idps),

@@ -1,0 +1,27 @@
+//! What chsim did in one login, kept for a while under chsim's SessionIndex so that the demo user
+//! systems (and anyone holding the SessionIndex) can show where the privileges came from and what
+//! was dropped and why — without reaching into the broker (`GET /runtime/logins/<session index>`).
+
+use crate::attribute_service::Provenance;
+use chrono::{DateTime, Utc};
+
+/// The report of one successful login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginReport {
+    /// When the token was issued.
+    pub issued_at: DateTime<Utc>,
+    /// The user system.
+    pub user_system: String,
+    /// The IdP.
+    pub idp: String,
+    /// The person's NameID.
+    pub name_id: String,
+    /// Where the privileges came from.
+    pub provenance: Provenance,
+    /// The privileges as received (base64 OIOBPP), if any.
+    pub received_privileges: Option<String>,
+    /// What was issued (base64 OIOBPP), if any.
+    pub issued_privileges: Option<String>,
+    /// Privileges that did not make it, with the reason (scope, privilege, reason).
+    pub dropped: Vec<(String, String, String)>,
+}

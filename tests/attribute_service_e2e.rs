@@ -1,0 +1,88 @@
+//! The attribute-service fallback end to end (issue #4 §4): Søby's IdP knows no roles, so chsim asks
+//! Søby's built-in attribute service — a separate SAML party reached over real HTTP with a signed
+//! SOAP AttributeQuery — and issues the roles it answered; the second login uses the cache.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod common;
+
+use base64::Engine as _;
+use common::*;
+
+async fn login_sara(chsim: &Chsim, browser: &Browser) -> Outcome {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("idp", &format!("{}/test-idp/soeby", chsim.base));
+    let idp_page = browser
+        .get(&format!(
+            "{}/demo-sp/oiosaml2/login?{}",
+            chsim.base,
+            q.finish()
+        ))
+        .await;
+    assert!(
+        idp_page.url.contains("/test-idp/soeby/sso"),
+        "{}",
+        idp_page.url
+    );
+    pick_user(browser, &idp_page, "sara").await
+}
+
+fn session_index(page: &str) -> String {
+    regex::Regex::new(r#"href="/runtime/logins/([^"]+)""#)
+        .unwrap()
+        .captures(page)
+        .expect("the demo SP links to chsim's report")[1]
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_come_from_the_attribute_service_when_the_idp_knows_none_then_from_the_cache() {
+    let chsim = start(demo_config()).await;
+    let browser = Browser::new();
+    let done = login_sara(&chsim, &browser).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    // The IdP sent no privilege attribute …
+    let to_chsim = done
+        .posted_to("/runtime/saml2auth/consume.idp", "SAMLResponse")
+        .unwrap();
+    assert!(!to_chsim.xml.contains("privilegesIntermediate"));
+    // … yet the user system got Sara's role, from the attribute service.
+    let expected = base64::engine::general_purpose::STANDARD.encode(
+        r#"<bpp:PrivilegeList xmlns:bpp="http://itst.dk/oiosaml/basic_privilege_profile"><PrivilegeGroup Scope="urn:dk:gov:saml:cvrNumberIdentifier:44444444"><Privilege>http://soeby.dk/roles/jobrole/sagsbehandler/1</Privilege></PrivilegeGroup></bpp:PrivilegeList>"#,
+    );
+    let token = done
+        .posted_to("/demo-sp/oiosaml2/acs", "SAMLResponse")
+        .unwrap();
+    assert!(token.xml.contains(&expected), "{}", token.xml);
+    let report = reqwest::get(format!(
+        "{}/runtime/logins/{}",
+        chsim.base,
+        session_index(&done.body)
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        report.contains("<td>Privileges came from</td><td>the attribute service</td>"),
+        "{report}"
+    );
+
+    // The second login is answered from the cache.
+    let again = login_sara(&chsim, &browser).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    let report = reqwest::get(format!(
+        "{}/runtime/logins/{}",
+        chsim.base,
+        session_index(&again.body)
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        report.contains("the attribute service (cached answer)"),
+        "{report}"
+    );
+}

@@ -1,0 +1,265 @@
+//! Every attribute-service fault ends the login with a specific, human-readable error page and a
+//! non-success SAML Response to the user system — never a token with empty roles (issue #4 §4).
+//! Each test runs a real local HTTP server that misbehaves on purpose, registered (by metadata
+//! URL) as Søby Kommune's attribute service.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod common;
+
+use axum::routing::{get, post};
+use chrono::Duration;
+use chsim::saml::attribute_query::{parse_query, read_soap, soap_envelope, soap_fault, SoapBody};
+use chsim::saml::metadata::{self, Endpoint, RoleSpec};
+use chsim::saml::response::{self, NewAssertion, NewAttribute, NewResponse, SignedElement, Status};
+use chsim::saml::{bindings, signing, Credential, NAMEID_X509};
+use common::*;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    Slow,
+    Refused,
+    Http503,
+    Soap500,
+    Unsigned,
+    WrongKey,
+    Garbage,
+}
+
+fn key(name: &str) -> Credential {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/keys/");
+    Credential::from_pem(
+        &std::fs::read(format!("{dir}{name}.key.pem")).unwrap(),
+        &std::fs::read(format!("{dir}{name}.cert.pem")).unwrap(),
+    )
+    .unwrap()
+}
+
+/// A signed (or deliberately broken) answer to the AttributeQuery in `body`.
+fn answer(body: &str, entity_id: &str, signer: &Credential, unsigned: bool) -> String {
+    let SoapBody::Message(xml) = read_soap(body).unwrap() else {
+        panic!()
+    };
+    let q = parse_query(&xml).unwrap();
+    let now = chsim::clock::Clock::now(&chsim::clock::SystemClock);
+    let r = NewResponse {
+        id: chsim::ids::new_saml_id(),
+        issue_instant: now,
+        destination: q.issuer.clone(),
+        in_response_to: Some(q.id.clone()),
+        issuer: entity_id.into(),
+        status: Status::success(),
+    };
+    let a = NewAssertion {
+        id: chsim::ids::new_saml_id(),
+        issue_instant: now,
+        issuer: entity_id.into(),
+        name_id: q.name_id.clone(),
+        name_id_format: NAMEID_X509.into(),
+        in_response_to: Some(q.id.clone()),
+        recipient: q.issuer.clone(),
+        not_before: now,
+        not_on_or_after: now + Duration::minutes(5),
+        audience: q.issuer.clone(),
+        authn_instant: now,
+        session_index: None,
+        authn_context_class_ref: "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified".into(),
+        authenticating_authority: None,
+        attributes: vec![NewAttribute {
+            name: "dk:gov:saml:attribute:Privileges_intermediate".into(),
+            name_format: "urn:oasis:names:tc:SAML:2.0:attrname-format:basic".into(),
+            friendly_name: None,
+            values: vec!["PGJwcDpQcml2aWxlZ2VMaXN0Lz4=".into()],
+        }],
+    };
+    let xml = if unsigned {
+        response::build_unsigned(&r, &a, signer, SignedElement::Assertion).replace(
+            &signing::template(&a.id, &signer.cert_base64()).to_xml(),
+            "",
+        )
+    } else {
+        response::build(&r, Some(&a), signer, SignedElement::Assertion, None).unwrap()
+    };
+    soap_envelope(response::strip_declaration(&xml))
+}
+
+/// Serves metadata (naming the genuine Søby service key) and a misbehaving SOAP endpoint.
+async fn misbehaving_service(fault: Fault) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let soap_url = match fault {
+        Fault::Refused => {
+            // A port that was just free: nothing listens there.
+            let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let url = format!(
+                "http://127.0.0.1:{}/soap",
+                closed.local_addr().unwrap().port()
+            );
+            drop(closed);
+            url
+        }
+        _ => format!("{base}/soap"),
+    };
+    let genuine = key("test-attribute-service-soeby");
+    let entity_id = format!("{base}/as");
+    let md = metadata::build_signed(
+        &entity_id,
+        &RoleSpec::AttributeAuthority {
+            services: vec![Endpoint::new(bindings::SOAP, soap_url)],
+        },
+        &genuine,
+        None,
+    )
+    .unwrap();
+    let state = Arc::new((entity_id, genuine, key("demo-sp-oiosaml2")));
+    let app = axum::Router::new()
+        .route("/metadata", get(move || async move { md }))
+        .route(
+            "/soap",
+            post(move |body: String| {
+                let state = state.clone();
+                async move {
+                    let (entity_id, genuine, wrong) = &*state;
+                    match fault {
+                        Fault::Slow => {
+                            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                            (200, answer(&body, entity_id, genuine, false))
+                        }
+                        Fault::Http503 => (503, "<html>Service Unavailable</html>".to_string()),
+                        Fault::Soap500 => {
+                            (500, soap_fault("s:Server", "the role database is down"))
+                        }
+                        Fault::Unsigned => (200, answer(&body, entity_id, genuine, true)),
+                        Fault::WrongKey => (200, answer(&body, entity_id, wrong, false)),
+                        Fault::Garbage => (200, "hello, this is not SOAP".to_string()),
+                        Fault::Refused => (200, String::new()),
+                    }
+                    .into_response_tuple()
+                }
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("{base}/metadata")
+}
+
+trait IntoResponseTuple {
+    fn into_response_tuple(self) -> (axum::http::StatusCode, String);
+}
+
+impl IntoResponseTuple for (u16, String) {
+    fn into_response_tuple(self) -> (axum::http::StatusCode, String) {
+        (axum::http::StatusCode::from_u16(self.0).unwrap(), self.1)
+    }
+}
+
+/// Logs Sara in through chsim with the misbehaving service; returns chsim's error page.
+async fn login_with(fault: Fault) -> Outcome {
+    let metadata_url = misbehaving_service(fault).await;
+    let mut config = demo_config();
+    config.chsim.attribute_service.timeout_seconds = 1;
+    config.municipalities.municipality[2].attribute_service = Some(metadata_url);
+    let chsim = start(config).await;
+    let browser = Browser::new();
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("idp", &format!("{}/test-idp/soeby", chsim.base));
+    let idp_page = browser
+        .get(&format!(
+            "{}/demo-sp/oiosaml3/login?{}",
+            chsim.base,
+            q.finish()
+        ))
+        .await;
+    let out = pick_user(&browser, &idp_page, "sara").await;
+    assert_eq!(out.status, 502, "{fault:?}: {}", out.body);
+    assert!(
+        out.body.contains("could not be fetched from Søby Kommune"),
+        "{}",
+        out.body
+    );
+    // No token reached the user system; the page offers it a non-success Response instead.
+    assert!(out.posted_to("/demo-sp/", "SAMLResponse").is_none());
+    let (action, fields) = forms(&out.body)
+        .into_iter()
+        .next()
+        .expect("a Return button");
+    assert!(action.ends_with("/demo-sp/oiosaml3/acs"));
+    let sp_page = browser
+        .client
+        .post(&action)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        sp_page.contains("chsim answered urn:oasis:names:tc:SAML:2.0:status:Responder"),
+        "{sp_page}"
+    );
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_attribute_service_times_out_with_a_clear_error() {
+    let out = login_with(Fault::Slow).await;
+    assert!(
+        out.body.contains("did not answer within 1 s"),
+        "{}",
+        out.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_is_named() {
+    let out = login_with(Fault::Refused).await;
+    assert!(
+        out.body.contains("cannot be reached") && out.body.contains("onnection refused"),
+        "{}",
+        out.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_error_is_named_with_its_status() {
+    let out = login_with(Fault::Http503).await;
+    assert!(out.body.contains("answered HTTP 503"), "{}", out.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soap_fault_is_passed_on_with_its_message() {
+    let out = login_with(Fault::Soap500).await;
+    assert!(
+        out.body
+            .contains("SOAP fault s:Server: the role database is down"),
+        "{}",
+        out.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsigned_answer_is_refused() {
+    let out = login_with(Fault::Unsigned).await;
+    assert!(
+        out.body
+            .contains("neither the Response nor the Assertion is signed"),
+        "{}",
+        out.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_signed_with_a_key_not_in_the_metadata_is_refused() {
+    let out = login_with(Fault::WrongKey).await;
+    assert!(out.body.contains("signature check failed"), "{}", out.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_is_refused_as_garbage() {
+    let out = login_with(Fault::Garbage).await;
+    assert!(
+        out.body.contains("not a SOAP-wrapped SAML Response"),
+        "{}",
+        out.body
+    );
+}
