@@ -86,6 +86,9 @@ impl Outcome {
 
 pub struct Browser {
     pub client: reqwest::Client,
+    /// Stop (without requesting) at redirects and form posts to URLs starting with this — a party
+    /// that does not listen, played by a script.
+    pub stop_at: Option<String>,
 }
 
 impl Browser {
@@ -95,7 +98,12 @@ impl Browser {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
+            stop_at: None,
         }
+    }
+
+    fn stops_at(&self, url: &str) -> bool {
+        self.stop_at.as_deref().is_some_and(|p| url.starts_with(p))
     }
 
     /// GETs `url` and follows redirects and auto-post forms until a page that needs a person.
@@ -117,6 +125,14 @@ impl Browser {
             if (300..400).contains(&status) {
                 let location = resp.headers()["location"].to_str().unwrap().to_string();
                 let next = resp.url().join(&location).unwrap();
+                if self.stops_at(next.as_str()) {
+                    return Outcome {
+                        status,
+                        url: next.to_string(),
+                        body: String::new(),
+                        carried,
+                    };
+                }
                 resp = self.client.get(next).send().await.unwrap();
                 continue;
             }
@@ -124,6 +140,14 @@ impl Browser {
             if let Some((action, fields)) = auto_post_form(&body) {
                 let action = reqwest::Url::parse(&url).unwrap().join(&action).unwrap();
                 record(&mut carried, action.as_str(), &fields);
+                if self.stops_at(action.as_str()) {
+                    return Outcome {
+                        status,
+                        url: action.to_string(),
+                        body,
+                        carried,
+                    };
+                }
                 resp = self.client.post(action).form(&fields).send().await.unwrap();
                 continue;
             }
