@@ -6,7 +6,8 @@
 //! - [`config`]: typed TOML configuration, layered, with an all-problems report.
 //! - [`saml`]: messages, bindings, signatures, encryption, response validation (pure).
 //! - [`trust`]: municipal IdPs and user systems as trusted parties, from their metadata.
-//! - [`roles`]: job-function → user-system roles (the seam; pass-through until issue #4).
+//! - [`privileges`]: OIOBPP PrivilegeList parsing and emission (both namespaces, constraints).
+//! - [`roles`]: job-function → user-system roles with data constraints (pure).
 //! - [`token`]: the assertions chsim issues, per attribute profile.
 //! - [`broker`]: one login as a state machine, with pending-request and replay caches.
 //! - [`test_idp`], [`demo_sp`]: built-in separate SAML parties for demos and tests.
@@ -26,6 +27,7 @@ pub mod config;
 pub mod demo_sp;
 pub mod http;
 pub mod ids;
+pub mod privileges;
 pub mod roles;
 pub mod saml;
 pub mod test_idp;
