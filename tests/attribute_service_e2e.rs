@@ -45,14 +45,16 @@ async fn roles_come_from_the_attribute_service_when_the_idp_knows_none_then_from
         .posted_to("/runtime/saml2auth/consume.idp", "SAMLResponse")
         .unwrap();
     assert!(!to_chsim.xml.contains("privilegesIntermediate"));
-    // … yet the user system got Sara's role, from the attribute service.
+    // … yet the user system got the user-system role mapped from Sara's job role, which the
+    // attribute service answered.
     let expected = base64::engine::general_purpose::STANDARD.encode(
-        r#"<bpp:PrivilegeList xmlns:bpp="http://itst.dk/oiosaml/basic_privilege_profile"><PrivilegeGroup Scope="urn:dk:gov:saml:cvrNumberIdentifier:44444444"><Privilege>http://soeby.dk/roles/jobrole/sagsbehandler/1</Privilege></PrivilegeGroup></bpp:PrivilegeList>"#,
+        r#"<bpp:PrivilegeList xmlns:bpp="http://itst.dk/oiosaml/basic_privilege_profile"><PrivilegeGroup Scope="urn:dk:gov:saml:cvrNumberIdentifier:44444444"><Privilege>http://fagsystem-b.demo/roles/usersystemrole/bruger/1</Privilege><Constraint Name="http://sts.kombit.dk/constraints/orgenhed/1">9a4c7e10-4444-4b2a-9c3d-0000000000c1</Constraint></PrivilegeGroup></bpp:PrivilegeList>"#,
     );
-    let token = done
-        .posted_to("/demo-sp/oiosaml2/acs", "SAMLResponse")
-        .unwrap();
-    assert!(token.xml.contains(&expected), "{}", token.xml);
+    let assertion = issued_assertion(&chsim, &done, "oiosaml2").await;
+    assert_eq!(
+        attribute_values(&assertion, "dk:gov:saml:attribute:Privileges_intermediate"),
+        Some(vec![expected.clone()])
+    );
     let report = reqwest::get(format!(
         "{}/runtime/logins/{}",
         chsim.base,
@@ -84,5 +86,10 @@ async fn roles_come_from_the_attribute_service_when_the_idp_knows_none_then_from
     assert!(
         report.contains("the attribute service (cached answer)"),
         "{report}"
+    );
+    let assertion = issued_assertion(&chsim, &again, "oiosaml2").await;
+    assert_eq!(
+        attribute_values(&assertion, "dk:gov:saml:attribute:Privileges_intermediate"),
+        Some(vec![expected])
     );
 }

@@ -24,6 +24,7 @@ enum Fault {
     Unsigned,
     WrongKey,
     Garbage,
+    BadPrivileges,
 }
 
 fn key(name: &str) -> Credential {
@@ -35,8 +36,17 @@ fn key(name: &str) -> Credential {
     .unwrap()
 }
 
+/// A well-formed privilege list (base64 OIOBPP with Sara's job role).
+const GOOD: &str = "PGJwcDpQcml2aWxlZ2VMaXN0IHhtbG5zOmJwcD0iaHR0cDovL2l0c3QuZGsvb2lvc2FtbC9iYXNpY19wcml2aWxlZ2VfcHJvZmlsZSI+PFByaXZpbGVnZUdyb3VwIFNjb3BlPSJ1cm46ZGs6Z292OnNhbWw6Y3ZyTnVtYmVySWRlbnRpZmllcjo0NDQ0NDQ0NCI+PFByaXZpbGVnZT5odHRwOi8vc29lYnkuZGsvcm9sZXMvam9icm9sZS9zYWdzYmVoYW5kbGVyLzE8L1ByaXZpbGVnZT48L1ByaXZpbGVnZUdyb3VwPjwvYnBwOlByaXZpbGVnZUxpc3Q+";
+
 /// A signed (or deliberately broken) answer to the AttributeQuery in `body`.
-fn answer(body: &str, entity_id: &str, signer: &Credential, unsigned: bool) -> String {
+fn answer(
+    body: &str,
+    entity_id: &str,
+    signer: &Credential,
+    unsigned: bool,
+    privileges: &str,
+) -> String {
     let SoapBody::Message(xml) = read_soap(body).unwrap() else {
         panic!()
     };
@@ -69,7 +79,7 @@ fn answer(body: &str, entity_id: &str, signer: &Credential, unsigned: bool) -> S
             name: "dk:gov:saml:attribute:Privileges_intermediate".into(),
             name_format: "urn:oasis:names:tc:SAML:2.0:attrname-format:basic".into(),
             friendly_name: None,
-            values: vec!["PGJwcDpQcml2aWxlZ2VMaXN0Lz4=".into()],
+            values: vec![privileges.into()],
         }],
     };
     let xml = if unsigned {
@@ -123,14 +133,18 @@ async fn misbehaving_service(fault: Fault) -> String {
                     match fault {
                         Fault::Slow => {
                             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-                            (200, answer(&body, entity_id, genuine, false))
+                            (200, answer(&body, entity_id, genuine, false, GOOD))
                         }
                         Fault::Http503 => (503, "<html>Service Unavailable</html>".to_string()),
                         Fault::Soap500 => {
                             (500, soap_fault("s:Server", "the role database is down"))
                         }
-                        Fault::Unsigned => (200, answer(&body, entity_id, genuine, true)),
-                        Fault::WrongKey => (200, answer(&body, entity_id, wrong, false)),
+                        Fault::Unsigned => (200, answer(&body, entity_id, genuine, true, GOOD)),
+                        Fault::WrongKey => (200, answer(&body, entity_id, wrong, false, GOOD)),
+                        Fault::BadPrivileges => (
+                            200,
+                            answer(&body, entity_id, genuine, false, "<<not OIOBPP"),
+                        ),
                         Fault::Garbage => (200, "hello, this is not SOAP".to_string()),
                         Fault::Refused => (200, String::new()),
                     }
@@ -172,7 +186,11 @@ async fn login_with(fault: Fault) -> Outcome {
     let out = pick_user(&browser, &idp_page, "sara").await;
     assert_eq!(out.status, 502, "{fault:?}: {}", out.body);
     assert!(
-        out.body.contains("could not be fetched from Søby Kommune"),
+        out.body.contains("could not be fetched from Søby Kommune")
+            || out
+                .body
+                .contains("from Søby Kommune&#x27;s attribute service")
+            || out.body.contains("from Søby Kommune's attribute service"),
         "{}",
         out.body
     );
@@ -259,6 +277,19 @@ async fn garbage_is_refused_as_garbage() {
     let out = login_with(Fault::Garbage).await;
     assert!(
         out.body.contains("not a SOAP-wrapped SAML Response"),
+        "{}",
+        out.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_answer_with_a_malformed_privilege_list_is_refused_not_read_as_no_roles() {
+    let out = login_with(Fault::BadPrivileges).await;
+    assert!(
+        out.body.contains("attribute service")
+            && out
+                .body
+                .contains("could not be read: the privilege list is not well-formed XML"),
         "{}",
         out.body
     );

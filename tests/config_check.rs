@@ -106,6 +106,58 @@ fn check_config_reports_every_problem_with_file_and_key() {
 }
 
 #[test]
+fn role_catalogue_problems_are_all_reported_with_file_and_key() {
+    let (_tmp, dir) = demo_copy();
+    let us = "user_systems.toml";
+    // A mapping to a role system A does not define.
+    edit(
+        &dir,
+        us,
+        "role = \"http://fagsystem-a.demo/roles/usersystemrole/administrator/1\"",
+        "role = \"http://fagsystem-a.demo/roles/usersystemrole/superbruger/1\"",
+    );
+    // A constraint type the role does not take.
+    edit(
+        &dir,
+        us,
+        "constraints = [{ type = \"http://sts.kombit.dk/constraints/KLE/1\", values = [\"27.35.04\"] }]",
+        "constraints = [{ type = \"http://sts.kombit.dk/constraints/KLE/1\", values = [\"27.35.04\"] }, { type = \"http://sts.kombit.dk/constraints/orgenhed/1\", values = [\"x\"] }]",
+    );
+    // A required constraint with no value.
+    edit(
+        &dir,
+        us,
+        "constraints = [{ type = \"http://sts.kombit.dk/constraints/KLE/1\", values = [\"32.*\"] }]",
+        "constraints = []",
+    );
+    // A duplicate role URI.
+    edit(
+        &dir,
+        us,
+        "id = \"http://fagsystem-a.demo/roles/usersystemrole/administrator/1\"",
+        "id = \"http://fagsystem-a.demo/roles/usersystemrole/skriv-sag/1\"",
+    );
+    // A job role owned by a municipality that is not configured.
+    edit(
+        &dir,
+        "municipalities.toml",
+        "owner = \"44444444\"",
+        "owner = \"55555555\"",
+    );
+    let (code, out) = chsim(&["check-config", "--config", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    for expected in [
+        "user_systems.toml: user_system[0].mapping[2].role: `http://fagsystem-a.demo/roles/usersystemrole/superbruger/1` is not one of this user system's roles",
+        "user_systems.toml: user_system[0].mapping[1].constraints[1].type: the role `http://fagsystem-a.demo/roles/usersystemrole/skriv-sag/1` does not take the constraint type `http://sts.kombit.dk/constraints/orgenhed/1`",
+        "user_systems.toml: user_system[0].mapping[6]: the role `http://fagsystem-a.demo/roles/usersystemrole/laes-sag/1` requires a value for the constraint type `http://sts.kombit.dk/constraints/KLE/1`",
+        "user_systems.toml: user_system[0].role[2].id: the role `http://fagsystem-a.demo/roles/usersystemrole/skriv-sag/1` is defined twice",
+        "municipalities.toml: job_role[6].owner: the role `http://soeby.dk/roles/jobrole/sagsbehandler/1` is owned by CVR 55555555, which is no configured municipality",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in\n{out}");
+    }
+}
+
+#[test]
 fn idp_metadata_without_a_signing_certificate_is_a_configuration_error() {
     let (_tmp, dir) = demo_copy();
     std::fs::write(

@@ -123,7 +123,7 @@ async fn oiosaml2_user_system_logs_in_through_the_chooser_with_exact_attributes(
     assert!(token.relay_state.as_deref().unwrap().starts_with("demo-"));
 
     let privileges = b64(
-        r#"<bpp:PrivilegeList xmlns:bpp="http://itst.dk/oiosaml/basic_privilege_profile"><PrivilegeGroup Scope="urn:dk:gov:saml:cvrNumberIdentifier:22222222"><Privilege>http://bakkeby.dk/roles/jobrole/sagsbehandler/1</Privilege></PrivilegeGroup></bpp:PrivilegeList>"#,
+        r#"<bpp:PrivilegeList xmlns:bpp="http://itst.dk/oiosaml/basic_privilege_profile"><PrivilegeGroup Scope="urn:dk:gov:saml:cvrNumberIdentifier:22222222"><Privilege>http://fagsystem-b.demo/roles/usersystemrole/bruger/1</Privilege><Constraint Name="http://sts.kombit.dk/constraints/orgenhed/1">7d1e9b20-2222-4c3f-8a2d-0000000000b2</Constraint></PrivilegeGroup></bpp:PrivilegeList>"#,
     );
     let mut privileges_attr = basic("dk:gov:saml:attribute:Privileges_intermediate", &privileges);
     privileges_attr.2 = vec![privileges];
@@ -222,7 +222,7 @@ async fn oiosaml3_user_system_logs_in_with_encrypted_assertions_on_both_legs() {
     let assertion = signing::verify_and_reduce(&plain, &chsim_certs, Default::default()).unwrap();
 
     let privileges = b64(
-        r#"<bpp:PrivilegeList xmlns:bpp="http://itst.dk/oiosaml/basic_privilege_profile"><PrivilegeGroup Scope="urn:dk:gov:saml:cvrNumberIdentifier:11111111"><Privilege>http://korsbaek.dk/roles/jobrole/sagsbehandler/1</Privilege></PrivilegeGroup></bpp:PrivilegeList>"#,
+        r#"<bpp:PrivilegeList xmlns:bpp="http://digst.dk/oiosaml/basic_privilege_profile"><PrivilegeGroup Scope="urn:dk:gov:saml:cvrNumberIdentifier:11111111"><Privilege>http://fagsystem-a.demo/roles/usersystemrole/laes-sag/1</Privilege><Constraint Name="http://sts.kombit.dk/constraints/KLE/1">25.*</Constraint><Constraint Name="http://sts.kombit.dk/constraints/KLE/1">27.35.04</Constraint></PrivilegeGroup><PrivilegeGroup Scope="urn:dk:gov:saml:cvrNumberIdentifier:11111111"><Privilege>http://fagsystem-a.demo/roles/usersystemrole/skriv-sag/1</Privilege><Constraint Name="http://sts.kombit.dk/constraints/KLE/1">27.35.04</Constraint></PrivilegeGroup></bpp:PrivilegeList>"#,
     );
     assert_eq!(
         attributes(&assertion),

@@ -29,6 +29,17 @@ pub fn token_issued(
     }
 }
 
+/// A privilege received did not reach the user system (issue #4 §3), with the reason.
+pub fn privilege_dropped(
+    login: &str,
+    user_system: &str,
+    scope: &str,
+    privilege: &str,
+    reason: &str,
+) {
+    info!(target: "chsim::audit", event = "privilege_dropped", login, user_system, scope, privilege, reason);
+}
+
 /// A login or request was refused.
 pub fn refused(stage: &str, reason: &str) {
     warn!(target: "chsim::audit", event = "refused", stage, reason);

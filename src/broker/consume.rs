@@ -2,11 +2,11 @@
 //! to the request chsim sent (rule 5), validated (rules 1–4, 6, 7, 9, 10 in `saml::validate`),
 //! checked for replay (rule 8), and turned into the user system's token.
 
+use super::privileges::{self, PrivilegeInputs};
 use super::{identity, Broker, BrokerError, Delivery, Failure, LoginReport};
 use crate::attribute_service::Provenance;
 use crate::audit;
 use crate::ids::new_saml_id;
-use crate::roles;
 use crate::saml::binding;
 use crate::saml::validate::{self, Expectations};
 use crate::saml::xml;
@@ -92,6 +92,12 @@ impl Broker {
         // Issue #4 §4: an IdP that knows no roles, or sent none, is backed by the municipality's
         // attribute service. Its faults end the login; they never become "no roles".
         let mut provenance = Provenance::Idp;
+        let mut attributes: Vec<(String, Vec<String>)> = assertion
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.values.clone()))
+            .collect();
+        let mut source = format!("the identity provider `{}`", idp.entity_id);
         let asked_service = !idp.knows_roles || facts.privileges.is_none();
         if let (true, Some(service)) =
             (asked_service, self.trust.attribute_services.get(&facts.cvr))
@@ -107,13 +113,37 @@ impl Broker {
                     })
                 })?;
             facts.privileges = answer.privileges;
+            attributes.extend(answer.attributes);
+            source = format!(
+                "{}'s attribute service `{}`",
+                idp.municipality.name, service.entity_id
+            );
             provenance = from;
         } else if !idp.knows_roles {
             // The IdP's own privilege attribute is not trusted for roles (KenderRoller = false).
             facts.privileges = None;
         }
-        let received_privileges = facts.privileges.clone();
-        facts.privileges = roles::privileges_for(facts.privileges.as_deref(), user_system);
+        // Issue #4 §3: job-function roles → this user system's roles, with constraints.
+        let decision = privileges::decide(PrivilegeInputs {
+            received: facts.privileges.as_deref(),
+            source: &source,
+            person_cvr: &facts.cvr,
+            job_roles: &self.trust.job_roles,
+            idp,
+            user_system,
+            attributes: &attributes,
+        })
+        .map_err(fail)?;
+        for d in &decision.dropped {
+            audit::privilege_dropped(
+                login.id.as_str(),
+                user_system.entity_id.as_str(),
+                &d.scope,
+                &d.privilege,
+                &d.reason.to_string(),
+            );
+        }
+        facts.privileges = decision.attribute.clone();
         let to = Recipient {
             user_system,
             acs_url: &login.acs_url,
@@ -140,9 +170,9 @@ impl Broker {
                 idp: idp.entity_id.to_string(),
                 name_id: facts.name_id.clone(),
                 provenance,
-                received_privileges,
-                issued_privileges: facts.privileges.clone(),
-                dropped: Vec::new(),
+                received: decision.received,
+                issued: decision.issued,
+                dropped: decision.dropped,
             },
         );
         Ok(Delivery {

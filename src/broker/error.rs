@@ -3,6 +3,7 @@
 
 use super::Delivery;
 use crate::attribute_service::AttributeServiceError;
+use crate::privileges::PrivilegeError;
 use crate::saml::response::Status;
 use crate::saml::validate::ValidationError;
 use crate::saml::{status, SamlError};
@@ -123,6 +124,14 @@ pub enum BrokerError {
         /// What failed.
         error: AttributeServiceError,
     },
+    /// The privilege list received could not be read (issue #4 §1).
+    #[error("the privilege list from {source_name} could not be read: {error}")]
+    Privileges {
+        /// Who sent it: the IdP or the attribute service.
+        source_name: String,
+        /// What is malformed.
+        error: PrivilegeError,
+    },
     /// Signing or encrypting the token failed.
     #[error("chsim could not issue the token: {0}")]
     Token(String),
@@ -153,7 +162,9 @@ impl BrokerError {
             | BrokerError::Replay { .. }
             | BrokerError::MissingCvr { .. }
             | BrokerError::ForeignCvr { .. } => (status::RESPONDER, Some(status::AUTHN_FAILED)),
-            BrokerError::AttributeService { .. } => (status::RESPONDER, None),
+            BrokerError::AttributeService { .. } | BrokerError::Privileges { .. } => {
+                (status::RESPONDER, None)
+            }
             BrokerError::Token(_) => (status::RESPONDER, None),
         };
         Status {
@@ -187,6 +198,9 @@ impl BrokerError {
             }
             BrokerError::AttributeService { .. } => {
                 "chsim did not issue a token without the person's roles. The municipality should check that its attribute service is running, reachable from chsim, answers within the timeout ([attribute_service] in chsim.toml) and signs its answers with the key from its registered metadata."
+            }
+            BrokerError::Privileges { .. } => {
+                "chsim did not issue a token from a privilege list it cannot read. The municipality should make its IdP (or attribute service) send the job-function roles as OIOBPP: a base64 UTF-8 PrivilegeList in the itst.dk or digst.dk namespace, each PrivilegeGroup with a Scope and at least one Privilege."
             }
             BrokerError::Token(_) => "chsim's own signing or encryption key failed; check the keys named in chsim.toml.",
         }

@@ -10,10 +10,12 @@
 mod consume;
 mod error;
 mod identity;
+mod privileges;
 mod report;
 mod start;
 
 pub use error::{BrokerError, Failure};
+pub use privileges::{decide as decide_privileges, PrivilegeDecision, PrivilegeInputs};
 pub use report::LoginReport;
 pub use start::{IdpChoice, IncomingRequest, Next};
 

@@ -3,6 +3,8 @@
 //! was dropped and why — without reaching into the broker (`GET /runtime/logins/<session index>`).
 
 use crate::attribute_service::Provenance;
+use crate::privileges::PrivilegeList;
+use crate::roles::Dropped;
 use chrono::{DateTime, Utc};
 
 /// The report of one successful login.
@@ -18,10 +20,10 @@ pub struct LoginReport {
     pub name_id: String,
     /// Where the privileges came from.
     pub provenance: Provenance,
-    /// The privileges as received (base64 OIOBPP), if any.
-    pub received_privileges: Option<String>,
-    /// What was issued (base64 OIOBPP), if any.
-    pub issued_privileges: Option<String>,
-    /// Privileges that did not make it, with the reason (scope, privilege, reason).
-    pub dropped: Vec<(String, String, String)>,
+    /// The privileges as received (job-function roles), if any were.
+    pub received: Option<PrivilegeList>,
+    /// What was issued (user-system roles); empty when the attribute was omitted.
+    pub issued: PrivilegeList,
+    /// Privileges that did not make it, with the reason.
+    pub dropped: Vec<Dropped>,
 }

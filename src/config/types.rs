@@ -304,6 +304,12 @@ pub struct TestUserConfig {
     /// Job-function role URIs, scoped to the IdP's CVR.
     #[serde(default)]
     pub roles: Vec<String>,
+    /// Job-function roles sent with another scope or with constraints (`[[test_idp.user.privilege]]`).
+    #[serde(default)]
+    pub privilege: Vec<TestPrivilegeConfig>,
+    /// Extra SAML attributes the IdP sends (`[[test_idp.user.attribute]]`), e.g. a parametric value.
+    #[serde(default)]
+    pub attribute: Vec<TestAttributeConfig>,
     /// NIST level 1–4 reached by this user.
     pub nist_level: u8,
     /// NSIS level reached (`Low`, `Substantial`, `High`), if the user has an NSIS identity.
@@ -312,6 +318,40 @@ pub struct TestUserConfig {
     /// A robot (RPA) account.
     #[serde(default)]
     pub robot: bool,
+}
+
+/// A job-function role a test IdP sends with a chosen scope and constraints.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestPrivilegeConfig {
+    /// The role URI.
+    pub role: String,
+    /// The CVR the group is scoped to. Default: the test IdP's own CVR.
+    #[serde(default)]
+    pub scope: Option<Cvr>,
+    /// Constraints sent in the group (for parametric values: name = the parametric identifier).
+    #[serde(default)]
+    pub constraints: Vec<TestConstraintConfig>,
+}
+
+/// A constraint a test IdP sends inside a privilege group.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestConstraintConfig {
+    /// The `Name` attribute (constraint type or parametric identifier).
+    pub name: String,
+    /// The values, sent as repeated `Constraint` elements.
+    pub values: Vec<String>,
+}
+
+/// An extra SAML attribute a test IdP sends.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestAttributeConfig {
+    /// Attribute name.
+    pub name: String,
+    /// Its values.
+    pub values: Vec<String>,
 }
 
 /// `demo_sps.toml`: chsim's built-in demo user systems.

@@ -85,6 +85,9 @@ pub struct ReceivedLogin {
     pub assertion: ValidatedAssertion,
     /// The privilege list, decoded from base64 (XML text), if present.
     pub privileges_xml: Option<String>,
+    /// The privilege list read as OIOBPP, if present (an error when it is malformed).
+    pub privileges:
+        Option<Result<crate::privileges::PrivilegeList, crate::privileges::PrivilegeError>>,
     /// Attribute names the profile requires but the assertion lacks.
     pub missing_attributes: Vec<&'static str>,
     /// RelayState that came back.
@@ -284,6 +287,10 @@ impl DemoSp {
                     .and_then(|bytes| String::from_utf8(bytes).ok())
                     .unwrap_or_else(|| format!("(not base64 UTF-8: {b64})"))
             });
+        let privileges = assertion
+            .attribute(privileges_name)
+            .and_then(|v| v.first())
+            .map(|b64| crate::privileges::parse(b64));
         let required: &[&'static str] = match self.config.profile {
             Profile::Oiosaml3 => &[
                 oiosaml3::SPEC_VERSION,
@@ -305,6 +312,7 @@ impl DemoSp {
         Ok(ReceivedLogin {
             assertion,
             privileges_xml,
+            privileges,
             missing_attributes,
             relay_state,
         })

@@ -58,7 +58,9 @@ fn broker_http_status(e: &BrokerError) -> StatusCode {
         | BrokerError::ForeignCvr { .. } => StatusCode::FORBIDDEN,
         BrokerError::UnknownLogin { .. } => StatusCode::GONE,
         BrokerError::NoIdpAvailable => StatusCode::SERVICE_UNAVAILABLE,
-        BrokerError::AttributeService { .. } => StatusCode::BAD_GATEWAY,
+        BrokerError::AttributeService { .. } | BrokerError::Privileges { .. } => {
+            StatusCode::BAD_GATEWAY
+        }
         BrokerError::Token(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

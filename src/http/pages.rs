@@ -83,12 +83,28 @@ pub fn esc_attr(s: &str) -> String {
     attr(s).to_string()
 }
 
-/// The UTF-8 text inside a base64 value, or a note saying it is not base64 UTF-8.
-pub fn decoded_base64(value: &str) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD
-        .decode(value.split_whitespace().collect::<String>())
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .unwrap_or_else(|| format!("(not base64 UTF-8: {value})"))
+/// A privilege list as a table: one row per (scope, privilege), constraints listed by type.
+pub fn privilege_table(list: &crate::privileges::PrivilegeList) -> String {
+    if list.is_empty() {
+        return "<p>(none)</p>".to_string();
+    }
+    let mut out =
+        String::from("<table><tr><th>Scope</th><th>Privilege</th><th>Constraints</th></tr>");
+    for group in &list.groups {
+        let constraints: Vec<String> = group
+            .constraints
+            .iter()
+            .map(|c| format!("{} = {}", c.name, c.values.join(", ")))
+            .collect();
+        for privilege in &group.privileges {
+            out.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                text(&group.scope),
+                text(privilege),
+                text(&constraints.join("\n")).replace('\n', "<br>")
+            ));
+        }
+    }
+    out.push_str("</table>");
+    out
 }

@@ -297,16 +297,30 @@ pub async fn demo_sp_acs(
             pages::esc(&login.missing_attributes.join(", "))
         ));
     }
-    body.push_str("<h2>Privilege list (decoded)</h2>");
-    match &login.privileges_xml {
-        Some(xml) => body.push_str(&format!("<pre>{}</pre>", pages::esc(xml))),
+    body.push_str("<h2>Privileges (decoded)</h2>");
+    match &login.privileges {
+        Some(Ok(list)) => body.push_str(&pages::privilege_table(list)),
+        Some(Err(e)) => body.push_str(&format!(
+            r#"<div class="error">The privilege list is not valid OIOBPP: {}</div>"#,
+            pages::esc(&e.to_string())
+        )),
         None => body.push_str("<p>No privilege attribute: the person has no privileges for this user system (OIOBPP omits the attribute).</p>"),
     }
-    if let Some(session_index) = &a.session_index {
+    if let Some(xml) = &login.privileges_xml {
         body.push_str(&format!(
-            r#"<p>chsim's own report of this login — where the privileges came from and what was dropped and why: <a href="/runtime/logins/{}">/runtime/logins/{}</a></p>"#,
-            pages::esc_attr(session_index),
-            pages::esc(session_index)
+            "<details><summary>Privilege list XML</summary><pre>{}</pre></details>",
+            pages::esc(xml)
+        ));
+    }
+    if let Some(session_index) = &a.session_index {
+        // chsim's report is fetched by the browser, not by this user system: the demo SP stays a
+        // separate party that knows chsim only through what it received.
+        body.push_str(&format!(
+            r#"<h2>What chsim received, mapped and dropped</h2>
+<p>chsim's own report of this login — where the privileges came from, the job-function roles received, and what was dropped and why: <a href="/runtime/logins/{si}">/runtime/logins/{si_text}</a></p>
+<iframe src="/runtime/logins/{si}" title="chsim's report of this login" style="width:100%;height:32rem;border:1px solid #ccc"></iframe>"#,
+            si = pages::esc_attr(session_index),
+            si_text = pages::esc(session_index)
         ));
     }
     body.push_str(&format!(

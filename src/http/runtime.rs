@@ -158,10 +158,6 @@ pub async fn login_report(
             "chsim has no report for SessionIndex `{session_index}` (reports are kept for an hour)"
         ))
     })?;
-    let decode = |b64: &Option<String>| match b64 {
-        Some(v) => pages::decoded_base64(v),
-        None => "(none: the attribute is omitted)".to_string(),
-    };
     let mut body = pages::table(
         ("", ""),
         &[
@@ -175,11 +171,17 @@ pub async fn login_report(
             ),
         ],
     );
-    body.push_str(&format!(
-        "<h2>Privileges received</h2><pre>{}</pre><h2>Privileges issued</h2><pre>{}</pre>",
-        pages::esc(&decode(&r.received_privileges)),
-        pages::esc(&decode(&r.issued_privileges)),
-    ));
+    body.push_str("<h2>Privileges received (job-function roles)</h2>");
+    match &r.received {
+        Some(list) => body.push_str(&pages::privilege_table(list)),
+        None => body.push_str("<p>No privilege attribute was received.</p>"),
+    }
+    body.push_str("<h2>Privileges issued (user-system roles)</h2>");
+    if r.issued.is_empty() {
+        body.push_str("<p>None: the person has no privileges for this user system, so the privilege attribute was omitted (OIOBPP).</p>");
+    } else {
+        body.push_str(&pages::privilege_table(&r.issued));
+    }
     body.push_str("<h2>Dropped</h2>");
     if r.dropped.is_empty() {
         body.push_str("<p>Nothing was dropped.</p>");
@@ -187,7 +189,12 @@ pub async fn login_report(
         let rows: Vec<(String, String)> = r
             .dropped
             .iter()
-            .map(|(scope, privilege, reason)| (format!("{privilege}\n{scope}"), reason.clone()))
+            .map(|d| {
+                (
+                    format!("{}\n{}", d.privilege, d.scope),
+                    d.reason.to_string(),
+                )
+            })
             .collect();
         body.push_str(&pages::table(("Privilege (scope)", "Reason"), &rows));
     }

@@ -89,6 +89,8 @@ pub struct SystemRoles {
     pub roles: Vec<(String, Option<String>)>,
     /// Its mappings, in configuration order.
     pub mappings: Vec<RoleMapping>,
+    /// Positions in `mappings` by job-function role, in configuration order.
+    by_job_role: HashMap<String, Vec<usize>>,
 }
 
 impl SystemRoles {
@@ -109,7 +111,12 @@ impl SystemRoles {
             Some(p) => ConstraintSource::Parametric(p.clone()),
             None => ConstraintSource::Static(v.values.clone()),
         };
+        let mut by_job_role: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, m) in us.mapping.iter().enumerate() {
+            by_job_role.entry(m.job_role.clone()).or_default().push(i);
+        }
         Self {
+            by_job_role,
             roles: us
                 .role
                 .iter()
@@ -133,6 +140,15 @@ impl SystemRoles {
                 })
                 .collect(),
         }
+    }
+
+    /// The mappings from `job_role`, in configuration order.
+    pub fn mappings_from<'a>(&'a self, job_role: &str) -> impl Iterator<Item = &'a RoleMapping> {
+        self.by_job_role
+            .get(job_role)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.mappings[i])
     }
 
     /// True when `id` is one of this system's roles.

@@ -135,7 +135,7 @@ impl TestAttributeService {
             .map_err(|e| e.to_string());
         };
         let mut attributes = Vec::new();
-        if !user.roles.is_empty() {
+        if self.idp.has_privileges(user) {
             attributes.push(NewAttribute {
                 name: oiosaml2::PRIVILEGES.into(),
                 name_format: FORMAT_BASIC.into(),

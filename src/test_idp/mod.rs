@@ -22,7 +22,6 @@ use crate::saml::response::{
 use crate::saml::signing::AlgorithmPolicy;
 use crate::saml::{authn_request, bindings, status, Credential, SamlError, NAMEID_X509};
 use crate::token::attributes::{oiosaml2, oiosaml3, FORMAT_BASIC, FORMAT_URI};
-use base64::Engine as _;
 use chrono::Duration;
 use moka::sync::Cache;
 use openssl::x509::X509;
@@ -312,7 +311,15 @@ impl TestIdp {
     fn attributes(&self, user: &TestUserConfig) -> Vec<NewAttribute> {
         // An IdP that knows no roles (Entra ID) sends no privilege attribute at all.
         let privileges =
-            (self.config.sends_roles && !user.roles.is_empty()).then(|| self.oiobpp(user));
+            (self.config.sends_roles && self.has_privileges(user)).then(|| self.oiobpp(user));
+        let extra = |format: &'static str| {
+            user.attribute.iter().map(move |x| NewAttribute {
+                name: x.name.clone(),
+                name_format: format.to_string(),
+                friendly_name: None,
+                values: x.values.clone(),
+            })
+        };
         let a = |name: &str, format: &str, value: String| NewAttribute {
             name: name.to_string(),
             name_format: format.to_string(),
@@ -343,6 +350,7 @@ impl TestIdp {
                 if let Some(p) = privileges {
                     out.push(a(oiosaml3::PRIVILEGES, f, p));
                 }
+                out.extend(extra(f));
                 out
             }
             Profile::Oiosaml2 => {
@@ -356,29 +364,46 @@ impl TestIdp {
                 if let Some(p) = privileges {
                     out.push(a(oiosaml2::PRIVILEGES, f, p));
                 }
+                out.extend(extra(f));
                 out
             }
         }
     }
 
+    /// True when the user has job-function roles to send.
+    pub fn has_privileges(&self, user: &TestUserConfig) -> bool {
+        !user.roles.is_empty() || !user.privilege.is_empty()
+    }
+
     /// The user's job-function roles as base64 OIOBPP in the itst.dk namespace, as municipal IdPs
-    /// send it (reference §5.2).
+    /// send it (reference §5.2): `roles` scoped to this IdP's CVR, then each `privilege` with its
+    /// own scope and constraints.
     pub fn oiobpp(&self, user: &TestUserConfig) -> String {
-        use crate::saml::xml::Element;
-        let list = Element::new("bpp:PrivilegeList")
-            .attr(
-                "xmlns:bpp",
-                "http://itst.dk/oiosaml/basic_privilege_profile",
-            )
-            .children(user.roles.iter().map(|role| {
-                Element::new("PrivilegeGroup")
-                    .attr(
-                        "Scope",
-                        format!("urn:dk:gov:saml:cvrNumberIdentifier:{}", self.config.cvr),
-                    )
-                    .child(Element::new("Privilege").text(role))
-            }));
-        base64::engine::general_purpose::STANDARD.encode(list.to_xml())
+        use crate::privileges::{
+            self, cvr_scope, Constraint, Namespace, PrivilegeGroup, PrivilegeList,
+        };
+        let own = cvr_scope(&self.config.cvr);
+        let simple = user.roles.iter().map(|role| PrivilegeGroup {
+            scope: own.clone(),
+            privileges: vec![role.clone()],
+            constraints: Vec::new(),
+        });
+        let detailed = user.privilege.iter().map(|p| PrivilegeGroup {
+            scope: p.scope.as_ref().map_or(own.clone(), cvr_scope),
+            privileges: vec![p.role.clone()],
+            constraints: p
+                .constraints
+                .iter()
+                .map(|c| Constraint {
+                    name: c.name.clone(),
+                    values: c.values.clone(),
+                })
+                .collect(),
+        });
+        let list = PrivilegeList {
+            groups: simple.chain(detailed).collect(),
+        };
+        privileges::encode(&list, Namespace::Itst)
     }
 
     fn response_for(

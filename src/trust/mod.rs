@@ -9,6 +9,7 @@
 use crate::attribute_service::AttributeService;
 use crate::config::{Config, ConfigProblem, Profile};
 use crate::ids::{Cvr, EntityId};
+use crate::roles::{JobRoleCatalogue, SystemRoles};
 use crate::saml::bindings;
 use crate::saml::metadata::{self, Endpoint};
 use openssl::x509::X509;
@@ -59,6 +60,8 @@ pub struct TrustedUserSystem {
     pub signing_certs: Vec<X509>,
     /// Its encryption certificate, when it wants encrypted assertions.
     pub encryption_cert: Option<X509>,
+    /// Its user-system roles and the role mappings to them (reference §6.1).
+    pub roles: SystemRoles,
 }
 
 impl TrustedUserSystem {
@@ -91,6 +94,8 @@ pub struct Trust {
     pub user_systems: HashMap<EntityId, TrustedUserSystem>,
     /// Municipalities' attribute services by CVR.
     pub attribute_services: HashMap<Cvr, AttributeService>,
+    /// Every municipality's job-function roles.
+    pub job_roles: JobRoleCatalogue,
 }
 
 impl Trust {
@@ -153,7 +158,10 @@ pub async fn resolve(
     builtin: &HashMap<String, String>,
 ) -> Result<Trust, Vec<ConfigProblem>> {
     let mut problems = Vec::new();
-    let mut trust = Trust::default();
+    let mut trust = Trust {
+        job_roles: JobRoleCatalogue::from_config(&config.municipalities.job_role),
+        ..Trust::default()
+    };
     const MUN: &str = "municipalities.toml";
     for (i, m) in config.municipalities.municipality.iter().enumerate() {
         for (j, idp) in m.idp.iter().enumerate() {
@@ -311,6 +319,7 @@ pub async fn resolve(
                 acs,
                 signing_certs: role.signing_certs.iter().filter_map(to_x509).collect(),
                 encryption_cert: role.encryption_certs.first().and_then(to_x509),
+                roles: SystemRoles::from_config(us),
             },
         );
     }

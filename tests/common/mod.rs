@@ -230,3 +230,92 @@ pub async fn pick_user(browser: &Browser, idp_page: &Outcome, user: &str) -> Out
     let resp = browser.client.post(url).form(&fields).send().await.unwrap();
     browser.follow(resp, idp_page.carried.clone()).await
 }
+
+/// Logs in to the demo SP `sp` (`oiosaml3` or `oiosaml2`) at test IdP `idp` as `user`, with
+/// `?idp=` so no chooser is shown, and follows to the end.
+pub async fn login_as(
+    chsim: &Chsim,
+    browser: &Browser,
+    sp: &str,
+    idp: &str,
+    user: &str,
+) -> Outcome {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("idp", &format!("{}/test-idp/{idp}", chsim.base));
+    let idp_page = browser
+        .get(&format!("{}/demo-sp/{sp}/login?{}", chsim.base, q.finish()))
+        .await;
+    assert!(
+        idp_page.url.contains(&format!("/test-idp/{idp}/sso")),
+        "{}",
+        idp_page.url
+    );
+    pick_user(browser, &idp_page, user).await
+}
+
+/// The assertion chsim issued to demo SP `sp` in `outcome`: decrypted with the SP's key when
+/// encrypted, and verified here with the certificate from chsim's published metadata.
+pub async fn issued_assertion(chsim: &Chsim, outcome: &Outcome, sp: &str) -> String {
+    use chsim::saml::{metadata, signing, xml};
+    let token = outcome
+        .posted_to(&format!("/demo-sp/{sp}/acs"), "SAMLResponse")
+        .unwrap_or_else(|| panic!("no token reached {sp}: {}", outcome.body));
+    let doc = xml::parse(&token.xml).unwrap();
+    let plain = match doc.descendants().find(|n| {
+        xml::is(
+            n,
+            "urn:oasis:names:tc:SAML:2.0:assertion",
+            "EncryptedAssertion",
+        )
+    }) {
+        Some(enc) => {
+            let enc_xml = xml::standalone_subtree(&enc, &token.xml).unwrap();
+            let keys = format!("{}/keys/demo-sp-{sp}", env!("CARGO_MANIFEST_DIR"));
+            let sp_key = chsim::saml::Credential::from_pem(
+                &std::fs::read(format!("{keys}.key.pem")).unwrap(),
+                &std::fs::read(format!("{keys}.cert.pem")).unwrap(),
+            )
+            .unwrap();
+            chsim::saml::encryption::decrypt_assertion(&enc_xml, sp_key.key()).unwrap()
+        }
+        None => token.xml.clone(),
+    };
+    let md_xml = reqwest::get(format!("{}/runtime/saml2/metadata.idp", chsim.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let certs = metadata::parse(&md_xml).unwrap().idp.unwrap().signing_certs;
+    signing::verify_and_reduce(&plain, &certs, Default::default()).unwrap()
+}
+
+/// The values of the attribute `name` in an assertion.
+pub fn attribute_values(assertion_xml: &str, name: &str) -> Option<Vec<String>> {
+    use chsim::saml::xml;
+    let doc = xml::parse(assertion_xml).unwrap();
+    let ns = "urn:oasis:names:tc:SAML:2.0:assertion";
+    doc.descendants()
+        .find(|n| xml::is(n, ns, "Attribute") && n.attribute("Name") == Some(name))
+        .map(|a| {
+            a.children()
+                .filter(|v| xml::is(v, ns, "AttributeValue"))
+                .map(|v| xml::text_of(&v))
+                .collect()
+        })
+}
+
+/// chsim's login report page for the SessionIndex the demo SP page links to.
+pub async fn login_report(chsim: &Chsim, demo_sp_page: &str) -> String {
+    let session_index = Regex::new(r#"href="/runtime/logins/([^"]+)""#)
+        .unwrap()
+        .captures(demo_sp_page)
+        .expect("the demo SP links to chsim's report")[1]
+        .to_string();
+    reqwest::get(format!("{}/runtime/logins/{session_index}", chsim.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}

@@ -1,0 +1,134 @@
+//! A privilege list chsim cannot read ends the login (issue #4 §1): the person sees a page that
+//! names the problem, the user system gets a signed `Responder` Response — never a token with
+//! empty roles. Each case is a real login over loopback HTTP whose IdP answer is crafted with the
+//! test IdP's real key, posted to chsim's ACS like a browser would.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod common;
+
+use chsim::saml::binding::{self, MessageKind};
+use chsim::saml::response::{self, NewResponse, SignedElement, Status};
+use chsim::saml::{authn_request, status};
+use common::*;
+
+/// Starts a login at demo SP B via Bakkeby's IdP and answers it with Bent's assertion whose
+/// privilege attribute is `privileges`; returns chsim's page.
+async fn answer_with_privileges(chsim: &Chsim, privileges: &str) -> Outcome {
+    let browser = Browser::new();
+    let idp = chsim.state.test_idps["bakkeby"].clone();
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("idp", idp.entity_id());
+    let page = browser
+        .get(&format!(
+            "{}/demo-sp/oiosaml2/login?{}",
+            chsim.base,
+            q.finish()
+        ))
+        .await;
+    let query = reqwest::Url::parse(&page.url)
+        .unwrap()
+        .query()
+        .unwrap()
+        .to_string();
+    let msg = binding::decode_redirect(&query, MessageKind::Request, 100_000).unwrap();
+    let request_id = authn_request::parse(&msg.xml).unwrap().id;
+    let user = &idp.config().user[0];
+    let mut assertion = idp.assertion_for(user, &request_id);
+    let attr = assertion
+        .attributes
+        .iter_mut()
+        .find(|a| a.name == "dk:gov:saml:attribute:Privileges_intermediate")
+        .unwrap();
+    attr.values = vec![privileges.to_string()];
+    let r = NewResponse {
+        id: chsim::ids::new_saml_id(),
+        issue_instant: assertion.issue_instant,
+        destination: idp.chsim().acs_url.clone(),
+        in_response_to: Some(request_id),
+        issuer: idp.entity_id().to_string(),
+        status: Status::success(),
+    };
+    let xml = response::build(
+        &r,
+        Some(&assertion),
+        idp.credential(),
+        SignedElement::Response,
+        None,
+    )
+    .unwrap();
+    browser
+        .post(
+            &format!("{}/runtime/saml2auth/consume.idp", chsim.base),
+            &[("SAMLResponse".into(), binding::encode_post(&xml))],
+        )
+        .await
+}
+
+fn assert_refused(page: &Outcome, problem: &str) {
+    assert_eq!(page.status, 502, "{}", page.body);
+    assert!(page.body.contains("The login failed"), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&html_escape::encode_text(problem).to_string()),
+        "expected {problem:?} on the page:\n{}",
+        page.body
+    );
+    // The person can return to the user system with a non-success status, not a token.
+    assert!(
+        page.body
+            .contains(&format!("<code>{}</code>", status::RESPONDER)),
+        "{}",
+        page.body
+    );
+    let (_, fields) = forms(&page.body)
+        .into_iter()
+        .find(|(a, _)| a.ends_with("/demo-sp/oiosaml2/acs"))
+        .unwrap();
+    let xml = binding::decode_post(&fields[0].1, 1_000_000).unwrap();
+    assert!(xml.contains(status::RESPONDER), "{xml}");
+    assert!(
+        !xml.contains("Assertion"),
+        "no assertion in a refusal: {xml}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_privilege_list_that_is_not_base64_ends_the_login_naming_the_problem() {
+    let chsim = start(demo_config()).await;
+    let page = answer_with_privileges(&chsim, "%%% not base64 %%%").await;
+    assert_refused(&page, "the privilege list from the identity provider");
+    assert_refused(&page, "is not base64");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_privilege_group_without_scope_ends_the_login_naming_the_group() {
+    let chsim = start(demo_config()).await;
+    let page = answer_with_privileges(
+        &chsim,
+        r#"<bpp:PrivilegeList xmlns:bpp="http://itst.dk/oiosaml/basic_privilege_profile"><PrivilegeGroup><Privilege>http://bakkeby.dk/roles/jobrole/sagsbehandler/1</Privilege></PrivilegeGroup></bpp:PrivilegeList>"#,
+    )
+    .await;
+    assert_refused(&page, "PrivilegeGroup number 1 has no Scope attribute");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_privilege_list_with_entity_declarations_is_refused() {
+    use base64::Engine as _;
+    let chsim = start(demo_config()).await;
+    let evil = base64::engine::general_purpose::STANDARD.encode(
+        r#"<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]><bpp:PrivilegeList xmlns:bpp="http://itst.dk/oiosaml/basic_privilege_profile"><PrivilegeGroup Scope="s"><Privilege>&b;</Privilege></PrivilegeGroup></bpp:PrivilegeList>"#,
+    );
+    let page = answer_with_privileges(&chsim, &evil).await;
+    assert_refused(&page, "carries a DTD/entity declarations");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_privilege_list_with_an_unknown_root_is_refused() {
+    let chsim = start(demo_config()).await;
+    let page = answer_with_privileges(
+        &chsim,
+        r#"<Roles xmlns="urn:example"><Role>x</Role></Roles>"#,
+    )
+    .await;
+    assert_refused(&page, "the root element is {urn:example}Roles");
+}
