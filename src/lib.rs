@@ -8,6 +8,7 @@
 //! - [`trust`]: municipal IdPs and user systems as trusted parties, from their metadata.
 //! - [`privileges`]: OIOBPP PrivilegeList parsing and emission (both namespaces, constraints).
 //! - [`roles`]: job-function → user-system roles with data constraints (pure).
+//! - [`assurance`]: NIST and NSIS levels, their forms, equivalence and IdP profiles (pure).
 //! - [`token`]: the assertions chsim issues, per attribute profile.
 //! - [`broker`]: one login as a state machine, with pending-request and replay caches.
 //! - [`test_idp`], [`demo_sp`]: built-in separate SAML parties for demos and tests.
@@ -19,6 +20,7 @@
 // cold path of a login, and boxing them would only obscure the matches in tests.
 #![allow(clippy::result_large_err)]
 
+pub mod assurance;
 pub mod attribute_service;
 pub mod audit;
 pub mod broker;
