@@ -30,8 +30,8 @@ fn g(scope: &str, role: &str, constraints: &[(&str, &[&str])]) -> PrivilegeGroup
         constraints: constraints
             .iter()
             .map(|(n, v)| Constraint {
-                name: n.to_string(),
-                values: v.iter().map(|s| s.to_string()).collect(),
+                name: (*n).into(),
+                values: v.iter().map(|s| (*s).into()).collect(),
             })
             .collect(),
     }

@@ -2,30 +2,46 @@
 //! `bpp:`-prefixed root in the profile's namespace, unqualified children (the schemas declare no
 //! `elementFormDefault`), one `PrivilegeGroup` per (scope, privilege) with the group's
 //! constraints, and one `Constraint` element per value (as the CH2 sample repeats them).
+//!
+//! Written straight into one string (quick-xml escapes every value): the list is emitted on every
+//! login and can hold hundreds of groups, and an element tree per group was most of the cost.
 
 use super::{Namespace, PrivilegeList};
-use crate::saml::xml::Element;
 use base64::Engine as _;
+use quick_xml::escape::escape;
 
 /// The list as XML text in `namespace`.
 pub fn emit(list: &PrivilegeList, namespace: Namespace) -> String {
-    let groups = list.groups.iter().flat_map(|group| {
-        group.privileges.iter().map(move |privilege| {
-            let constraints = group.constraints.iter().flat_map(|c| {
-                c.values
-                    .iter()
-                    .map(move |v| Element::new("Constraint").attr("Name", &c.name).text(v))
-            });
-            Element::new("PrivilegeGroup")
-                .attr("Scope", &group.scope)
-                .child(Element::new("Privilege").text(privilege))
-                .children(constraints)
-        })
-    });
-    Element::new("bpp:PrivilegeList")
-        .attr("xmlns:bpp", namespace.uri())
-        .children(groups)
-        .to_xml()
+    let mut out = String::with_capacity(128 + list.groups.len() * 256);
+    out.push_str("<bpp:PrivilegeList xmlns:bpp=\"");
+    out.push_str(namespace.uri());
+    out.push('"');
+    if list.groups.iter().all(|g| g.privileges.is_empty()) {
+        out.push_str("/>");
+        return out;
+    }
+    out.push('>');
+    for group in &list.groups {
+        for privilege in &group.privileges {
+            out.push_str("<PrivilegeGroup Scope=\"");
+            out.push_str(&escape(&*group.scope));
+            out.push_str("\"><Privilege>");
+            out.push_str(&escape(&**privilege));
+            out.push_str("</Privilege>");
+            for c in &group.constraints {
+                for v in &c.values {
+                    out.push_str("<Constraint Name=\"");
+                    out.push_str(&escape(&*c.name));
+                    out.push_str("\">");
+                    out.push_str(&escape(&**v));
+                    out.push_str("</Constraint>");
+                }
+            }
+            out.push_str("</PrivilegeGroup>");
+        }
+    }
+    out.push_str("</bpp:PrivilegeList>");
+    out
 }
 
 /// The attribute value: base64 of the UTF-8 XML.

@@ -19,6 +19,11 @@ pub use error::PrivilegeError;
 pub use parse::parse;
 
 use crate::ids::Cvr;
+use std::sync::Arc;
+
+/// Text in a privilege list. Shared rather than copied: the same scope, role and constraint
+/// strings recur in every group a person's roles map to, on every login.
+pub type Text = Arc<str>;
 
 /// The OIOBPP 1.0.1 namespace: what municipal IdPs send and what Context Handler 1 issues.
 pub const NS_ITST: &str = "http://itst.dk/oiosaml/basic_privilege_profile";
@@ -68,9 +73,9 @@ impl Namespace {
 pub struct Constraint {
     /// The `Name` attribute: a constraint-type URI such as `http://sts.kombit.dk/constraints/KLE/1`,
     /// or a parametric identifier ending in `/1/parametric`.
-    pub name: String,
+    pub name: Text,
     /// Its values (a comma list and repeated elements both become one value each).
-    pub values: Vec<String>,
+    pub values: Vec<Text>,
 }
 
 /// A `PrivilegeGroup`: privileges under one scope, with the constraints that apply to them.
@@ -78,9 +83,9 @@ pub struct Constraint {
 pub struct PrivilegeGroup {
     /// The `Scope` attribute, kept exactly as sent (trimmed), e.g.
     /// `urn:dk:gov:saml:cvrNumberIdentifier:11111111`.
-    pub scope: String,
+    pub scope: Text,
     /// Privilege URIs, in order.
-    pub privileges: Vec<String>,
+    pub privileges: Vec<Text>,
     /// Constraints, one per name, in the order their names first appeared.
     pub constraints: Vec<Constraint>,
 }
@@ -132,6 +137,6 @@ pub fn scope_kind(scope: &str) -> ScopeKind<'_> {
 }
 
 /// The scope URI of a CVR number.
-pub fn cvr_scope(cvr: &Cvr) -> String {
-    format!("{SCOPE_CVR}{cvr}")
+pub fn cvr_scope(cvr: &Cvr) -> Text {
+    format!("{SCOPE_CVR}{cvr}").into()
 }

@@ -11,6 +11,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use roxmltree::Node;
+use std::borrow::Cow;
 
 /// Standard alphabet; padding optional (some producers strip it).
 const BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -28,7 +29,7 @@ pub fn parse(value: &str) -> Result<PrivilegeList, PrivilegeError> {
         return parse_xml(trimmed);
     }
     // Line-wrapped base64 (76 columns, CRLF) is common; most values have no whitespace at all.
-    let compact: std::borrow::Cow<'_, [u8]> = if trimmed.bytes().any(|b| b.is_ascii_whitespace()) {
+    let compact: Cow<'_, [u8]> = if trimmed.bytes().any(|b| b.is_ascii_whitespace()) {
         trimmed
             .bytes()
             .filter(|b| !b.is_ascii_whitespace())
@@ -79,8 +80,7 @@ fn group(node: &Node<'_, '_>, position: usize) -> Result<PrivilegeGroup, Privile
         .attribute("Scope")
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .ok_or(PrivilegeError::MissingScope { group: position })?
-        .to_string();
+        .ok_or(PrivilegeError::MissingScope { group: position })?;
     let mut privileges = Vec::new();
     let mut constraints: Vec<Constraint> = Vec::new();
     for child in element_children(node) {
@@ -88,34 +88,37 @@ fn group(node: &Node<'_, '_>, position: usize) -> Result<PrivilegeGroup, Privile
         if is_bpp(&child, "Privilege") {
             let privilege = own_text(&child)?;
             if privilege.is_empty() {
-                return Err(PrivilegeError::EmptyPrivilege { scope });
+                return Err(PrivilegeError::EmptyPrivilege {
+                    scope: scope.to_string(),
+                });
             }
-            privileges.push(privilege);
+            privileges.push(privilege.into());
         } else if is_bpp(&child, "Constraint") {
             let name = child
                 .attribute("Name")
                 .map(str::trim)
                 .filter(|n| !n.is_empty())
                 .ok_or_else(|| PrivilegeError::ConstraintWithoutName {
-                    scope: scope.clone(),
-                })?
-                .to_string();
+                    scope: scope.to_string(),
+                })?;
             // A comma list (OS2rollekatalog) and repeated elements (CH2) mean the same.
             let text = own_text(&child)?;
-            let values: Vec<String> = text
+            let mut values = text
                 .split(',')
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
-                .map(str::to_string)
-                .collect();
-            if values.is_empty() {
-                return Err(PrivilegeError::EmptyConstraint { scope, name });
+                .peekable();
+            if values.peek().is_none() {
+                return Err(PrivilegeError::EmptyConstraint {
+                    scope: scope.to_string(),
+                    name: name.to_string(),
+                });
             }
-            let slot = match constraints.iter().position(|c| c.name == name) {
+            let slot = match constraints.iter().position(|c| &*c.name == name) {
                 Some(i) => &mut constraints[i],
                 None => {
                     constraints.push(Constraint {
-                        name,
+                        name: name.into(),
                         values: Vec::new(),
                     });
                     let last = constraints.len() - 1;
@@ -123,8 +126,8 @@ fn group(node: &Node<'_, '_>, position: usize) -> Result<PrivilegeGroup, Privile
                 }
             };
             for v in values {
-                if !slot.values.contains(&v) {
-                    slot.values.push(v);
+                if !slot.values.iter().any(|s| &**s == v) {
+                    slot.values.push(v.into());
                 }
             }
         } else {
@@ -132,10 +135,12 @@ fn group(node: &Node<'_, '_>, position: usize) -> Result<PrivilegeGroup, Privile
         }
     }
     if privileges.is_empty() {
-        return Err(PrivilegeError::GroupWithoutPrivilege { scope });
+        return Err(PrivilegeError::GroupWithoutPrivilege {
+            scope: scope.to_string(),
+        });
     }
     Ok(PrivilegeGroup {
-        scope,
+        scope: scope.into(),
         privileges,
         constraints,
     })
@@ -161,7 +166,7 @@ fn element_children<'a, 'i: 'a>(
 }
 
 /// The text content of a leaf element, trimmed; child elements are refused.
-fn own_text(node: &Node<'_, '_>) -> Result<String, PrivilegeError> {
+fn own_text<'a>(node: &Node<'a, '_>) -> Result<Cow<'a, str>, PrivilegeError> {
     let mut texts = node
         .children()
         .filter(|c| c.is_text())
@@ -172,11 +177,11 @@ fn own_text(node: &Node<'_, '_>) -> Result<String, PrivilegeError> {
     // One text node is the usual case; comments split the text into several.
     let first = texts.next().unwrap_or("");
     match texts.next() {
-        None => Ok(first.trim().to_string()),
+        None => Ok(Cow::Borrowed(first.trim())),
         Some(second) => {
             let mut all = format!("{first}{second}");
             all.extend(texts);
-            Ok(all.trim().to_string())
+            Ok(Cow::Owned(all.trim().to_string()))
         }
     }
 }

@@ -30,8 +30,8 @@ fn group(scope: &str, privilege: &str, constraints: &[(&str, &[&str])]) -> Privi
         constraints: constraints
             .iter()
             .map(|(n, v)| Constraint {
-                name: n.to_string(),
-                values: v.iter().map(|s| s.to_string()).collect(),
+                name: (*n).into(),
+                values: v.iter().map(|s| (*s).into()).collect(),
             })
             .collect(),
     }
@@ -139,8 +139,8 @@ fn reads_repeated_constraint_elements_as_one_constraint() {
 fn keeps_groups_with_the_same_scope_apart_and_in_order() {
     let list = parse(fixture!("itst-prefixed.xml")).unwrap();
     assert_eq!(list.groups.len(), 2);
-    assert!(list.groups.iter().all(|g| g.scope == K));
-    assert_eq!(list.groups[0].privileges, vec![SAGSBEHANDLER]);
+    assert!(list.groups.iter().all(|g| &*g.scope == K));
+    assert_eq!(&*list.groups[0].privileges[0], SAGSBEHANDLER);
 }
 
 #[test]
@@ -398,8 +398,8 @@ fn list() -> impl Strategy<Value = PrivilegeList> {
                 }
             }
             Constraint {
-                name,
-                values: unique,
+                name: name.into(),
+                values: unique.into_iter().map(Text::from).collect(),
             }
         });
     let group = (
@@ -415,8 +415,8 @@ fn list() -> impl Strategy<Value = PrivilegeList> {
                 }
             }
             PrivilegeGroup {
-                scope,
-                privileges: vec![privilege],
+                scope: scope.into(),
+                privileges: vec![privilege.into()],
                 constraints: unique,
             }
         });
@@ -435,4 +435,75 @@ proptest! {
     fn no_input_makes_the_parser_panic(text in ".{0,200}") {
         let _ = parse(&text);
     }
+}
+
+#[test]
+fn refuses_xml_that_is_not_well_formed_each_time_naming_it() {
+    let list = |inner: &str| {
+        format!(r#"<bpp:PrivilegeList xmlns:bpp="{NS_ITST}">{inner}</bpp:PrivilegeList>"#)
+    };
+    let group = r#"<PrivilegeGroup Scope="s"><Privilege>p</Privilege></PrivilegeGroup>"#;
+    let cases = [
+        (
+            list(r#"<PrivilegeGroup Scope="s"><Privilege>p</Privilege></PrivilegeGroupX>"#),
+            "not 'PrivilegeGroupX'",
+        ),
+        (
+            format!(r#"<bpp:PrivilegeList xmlns:bpp="{NS_ITST}">{group}"#),
+            "never closed",
+        ),
+        (format!("{}{}", list(group), list(group)), "unknown token"),
+        (format!("{}trailing", list(group)), "unknown token"),
+        (
+            list(r#"<x:PrivilegeGroup Scope="s"><Privilege>p</Privilege></x:PrivilegeGroup>"#),
+            "unknown namespace prefix 'x'",
+        ),
+        (
+            list(r#"<PrivilegeGroup Scope="s"><Privilege>&role;</Privilege></PrivilegeGroup>"#),
+            "unknown entity reference 'role'",
+        ),
+        (
+            list(
+                r#"<PrivilegeGroup Scope="s" Scope="t"><Privilege>p</Privilege></PrivilegeGroup>"#,
+            ),
+            "attribute 'Scope' at 1:105 is already defined",
+        ),
+    ];
+    for (xml, needle) in cases {
+        match parse(&xml) {
+            Err(PrivilegeError::NotXml { detail }) => {
+                assert!(detail.contains(needle), "{xml}: {detail}")
+            }
+            other => panic!("{xml}: expected NotXml, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn expands_predefined_entities_character_references_and_cdata() {
+    let xml = format!(
+        r#"<bpp:PrivilegeList xmlns:bpp="{NS_ITST}"><PrivilegeGroup Scope="a&amp;b"><Privilege>http://x/&#x72;ole?a=1&amp;b=2</Privilege><Constraint Name="n"><![CDATA[<1>]]>, 2</Constraint></PrivilegeGroup></bpp:PrivilegeList>"#
+    );
+    assert_eq!(
+        parse(&xml).unwrap().groups,
+        vec![group(
+            "a&b",
+            "http://x/role?a=1&b=2",
+            &[("n", &["<1>", "2"])]
+        )]
+    );
+}
+
+#[test]
+fn elements_of_a_foreign_namespace_are_refused_with_their_namespace() {
+    let xml = format!(
+        r#"<bpp:PrivilegeList xmlns:bpp="{NS_ITST}"><o:PrivilegeGroup xmlns:o="urn:other" Scope="s"><Privilege>p</Privilege></o:PrivilegeGroup></bpp:PrivilegeList>"#
+    );
+    assert_eq!(
+        parse(&xml),
+        Err(PrivilegeError::UnexpectedElement {
+            found: "{urn:other}PrivilegeGroup".into(),
+            parent: format!("{{{NS_ITST}}}PrivilegeList")
+        })
+    );
 }

@@ -1,8 +1,9 @@
 //! The role catalogue at run time (reference §6.1): job-function roles with their owner and
 //! delegations, and per user system its roles and role mappings. Built from the configuration.
 
-use crate::config::{ConstraintValueConfig, JobRoleConfig, UserSystemConfig};
+use crate::config::{JobRoleConfig, UserSystemConfig};
 use crate::ids::Cvr;
+use crate::privileges::Text;
 use std::collections::HashMap;
 
 /// A job-function role (Jobfunktionsrolle).
@@ -55,7 +56,7 @@ impl JobRoleCatalogue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConstraintSource {
     /// Fixed values.
-    Static(Vec<String>),
+    Static(Vec<Text>),
     /// The value the IdP supplies under this parametric identifier.
     Parametric(String),
 }
@@ -64,7 +65,7 @@ pub enum ConstraintSource {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MappedConstraint {
     /// Constraint-type URI.
-    pub constraint_type: String,
+    pub constraint_type: Text,
     /// Its values' source.
     pub source: ConstraintSource,
     /// Whether the role requires it (a missing parametric value then refuses the mapping).
@@ -77,7 +78,7 @@ pub struct RoleMapping {
     /// From this job-function role.
     pub job_role: String,
     /// To this user-system role.
-    pub role: String,
+    pub role: Text,
     /// With these constraints, in configuration order.
     pub constraints: Vec<MappedConstraint>,
 }
@@ -107,10 +108,37 @@ impl SystemRoles {
                 })
                 .is_some_and(|t| t.required)
         };
-        let source = |v: &ConstraintValueConfig| match &v.parametric {
-            Some(p) => ConstraintSource::Parametric(p.clone()),
-            None => ConstraintSource::Static(v.values.clone()),
+        // One shared string per distinct text: equal roles and constraint types then compare by
+        // pointer when the mapping merges duplicates.
+        let mut interned: HashMap<String, Text> = HashMap::new();
+        let mut intern = |s: &str| -> Text {
+            interned
+                .entry(s.to_string())
+                .or_insert_with(|| Text::from(s))
+                .clone()
         };
+
+        let mut mappings = Vec::with_capacity(us.mapping.len());
+        for m in &us.mapping {
+            let mut constraints = Vec::with_capacity(m.constraints.len());
+            for v in &m.constraints {
+                constraints.push(MappedConstraint {
+                    constraint_type: intern(&v.constraint_type),
+                    source: match &v.parametric {
+                        Some(p) => ConstraintSource::Parametric(p.clone()),
+                        None => {
+                            ConstraintSource::Static(v.values.iter().map(|s| intern(s)).collect())
+                        }
+                    },
+                    required: required(&m.role, &v.constraint_type),
+                });
+            }
+            mappings.push(RoleMapping {
+                job_role: m.job_role.clone(),
+                role: intern(&m.role),
+                constraints,
+            });
+        }
         let mut by_job_role: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, m) in us.mapping.iter().enumerate() {
             by_job_role.entry(m.job_role.clone()).or_default().push(i);
@@ -122,23 +150,7 @@ impl SystemRoles {
                 .iter()
                 .map(|r| (r.id.clone(), r.name.clone()))
                 .collect(),
-            mappings: us
-                .mapping
-                .iter()
-                .map(|m| RoleMapping {
-                    job_role: m.job_role.clone(),
-                    role: m.role.clone(),
-                    constraints: m
-                        .constraints
-                        .iter()
-                        .map(|v| MappedConstraint {
-                            constraint_type: v.constraint_type.clone(),
-                            source: source(v),
-                            required: required(&m.role, &v.constraint_type),
-                        })
-                        .collect(),
-                })
-                .collect(),
+            mappings,
         }
     }
 

@@ -15,7 +15,7 @@
 
 use super::catalogue::{ConstraintSource, JobRoleCatalogue, SystemRoles};
 use crate::ids::Cvr;
-use crate::privileges::{scope_kind, Constraint, PrivilegeGroup, PrivilegeList, ScopeKind};
+use crate::privileges::{scope_kind, Constraint, PrivilegeGroup, PrivilegeList, ScopeKind, Text};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -154,7 +154,7 @@ pub fn map(input: &PrivilegeList, ctx: &MappingContext<'_>) -> MappingOutcome {
                             &group.scope,
                             privilege,
                             DropReason::MissingParametric {
-                                role: mapping.role.clone(),
+                                role: mapping.role.to_string(),
                                 parametric,
                             },
                         ),
@@ -183,16 +183,16 @@ pub fn map(input: &PrivilegeList, ctx: &MappingContext<'_>) -> MappingOutcome {
             }
         }
     }
-    // Rule 3: merge duplicates, keeping the first occurrence's position (a set keeps this
-    // linear: a person with many roles meets a system with many mappings on every login).
+    // Rule 3: merge duplicates, keeping the first occurrence's position. Groups are bucketed by
+    // role (cheap to hash) and compared in full only within a bucket, constraints first: a person
+    // with many roles meets a system with many mappings on every login.
     let keep: Vec<bool> = {
-        // Keyed by the role alone (cheap to hash); groups under one role are compared in full.
         let mut seen: HashMap<&str, Vec<usize>> = HashMap::with_capacity(out.len());
         (0..out.len())
             .map(|i| {
-                let role = out[i].privileges.first().map_or("", String::as_str);
+                let role = out[i].privileges.first().map_or("", |p| &**p);
                 let earlier = seen.entry(role).or_default();
-                let fresh = !earlier.iter().any(|&j| out[j] == out[i]);
+                let fresh = !earlier.iter().any(|&j| same_group(&out[j], &out[i]));
                 if fresh {
                     earlier.push(i);
                 }
@@ -200,15 +200,19 @@ pub fn map(input: &PrivilegeList, ctx: &MappingContext<'_>) -> MappingOutcome {
             })
             .collect()
     };
-    let privileges: Vec<PrivilegeGroup> = out
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(g, k)| k.then_some(g))
-        .collect();
+    let mut keep = keep.into_iter();
+    let mut privileges = out;
+    privileges.retain(|_| keep.next().unwrap_or(false));
     MappingOutcome {
         privileges: PrivilegeList { groups: privileges },
         dropped,
     }
+}
+
+/// Equality of two output groups, testing first what differs most often (constraint values; the
+/// scope is usually the same for all of a person's groups).
+fn same_group(a: &PrivilegeGroup, b: &PrivilegeGroup) -> bool {
+    a.constraints == b.constraints && a.privileges == b.privileges && a.scope == b.scope
 }
 
 /// The constraints of one mapping, or the parametric identifier that a required value lacked.
@@ -217,23 +221,25 @@ fn constraints_for(
     group: &PrivilegeGroup,
     ctx: &MappingContext<'_>,
 ) -> Result<Vec<Constraint>, String> {
-    let mut constraints = Vec::new();
+    let mut constraints = Vec::with_capacity(mapping.constraints.len());
     for c in &mapping.constraints {
-        let values: Vec<String> = match &c.source {
+        let values: Vec<Text> = match &c.source {
             ConstraintSource::Static(values) => values.clone(),
             ConstraintSource::Parametric(p) => {
-                let in_group: Vec<String> = group
+                let in_group: Vec<Text> = group
                     .constraints
                     .iter()
-                    .filter(|k| &k.name == p)
+                    .filter(|k| *k.name == **p)
                     .flat_map(|k| k.values.iter().cloned())
                     .collect();
                 if in_group.is_empty() {
                     ctx.attributes
                         .iter()
                         .filter(|(name, _)| name == p)
-                        .flat_map(|(_, v)| v.iter().cloned())
-                        .filter(|v| !v.trim().is_empty())
+                        .flat_map(|(_, v)| v.iter())
+                        .map(|v| v.trim())
+                        .filter(|v| !v.is_empty())
+                        .map(Text::from)
                         .collect()
                 } else {
                     in_group

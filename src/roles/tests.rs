@@ -69,7 +69,7 @@ constraints = [{{ type = "{KLE}", parametric = "{KLE_PARAM}" }}, {{ type = "{ORG
 
 fn group(scope_cvr: &str, privilege: &str, constraints: Vec<Constraint>) -> PrivilegeGroup {
     PrivilegeGroup {
-        scope: format!("{CVR_SCOPE_PREFIX}{scope_cvr}"),
+        scope: format!("{CVR_SCOPE_PREFIX}{scope_cvr}").into(),
         privileges: vec![privilege.into()],
         constraints,
     }
@@ -78,7 +78,7 @@ fn group(scope_cvr: &str, privilege: &str, constraints: Vec<Constraint>) -> Priv
 fn c(name: &str, values: &[&str]) -> Constraint {
     Constraint {
         name: name.into(),
-        values: values.iter().map(|v| v.to_string()).collect(),
+        values: values.iter().map(|v| (*v).into()).collect(),
     }
 }
 
@@ -169,8 +169,8 @@ fn a_delegated_role_is_accepted_for_the_municipality_it_is_delegated_to() {
     );
     assert_eq!(out.privileges.groups.len(), 2);
     assert_eq!(
-        out.privileges.groups[0].scope,
-        format!("{CVR_SCOPE_PREFIX}{KORSBAEK}")
+        &*out.privileges.groups[0].scope,
+        format!("{CVR_SCOPE_PREFIX}{KORSBAEK}").as_str()
     );
 }
 
@@ -304,7 +304,7 @@ fn user_system_roles_sent_by_the_idp_pass_only_where_allowed() {
 #[test]
 fn a_group_with_several_privileges_is_mapped_privilege_by_privilege() {
     let sent = vec![PrivilegeGroup {
-        scope: format!("{CVR_SCOPE_PREFIX}{KORSBAEK}"),
+        scope: format!("{CVR_SCOPE_PREFIX}{KORSBAEK}").into(),
         privileges: vec![LEDER.into(), SAGSBEHANDLER.into()],
         constraints: vec![],
     }];

@@ -385,18 +385,18 @@ impl TestIdp {
         let own = cvr_scope(&self.config.cvr);
         let simple = user.roles.iter().map(|role| PrivilegeGroup {
             scope: own.clone(),
-            privileges: vec![role.clone()],
+            privileges: vec![role.as_str().into()],
             constraints: Vec::new(),
         });
         let detailed = user.privilege.iter().map(|p| PrivilegeGroup {
             scope: p.scope.as_ref().map_or(own.clone(), cvr_scope),
-            privileges: vec![p.role.clone()],
+            privileges: vec![p.role.as_str().into()],
             constraints: p
                 .constraints
                 .iter()
                 .map(|c| Constraint {
-                    name: c.name.clone(),
-                    values: c.values.clone(),
+                    name: c.name.as_str().into(),
+                    values: c.values.iter().map(|v| v.as_str().into()).collect(),
                 })
                 .collect(),
         });
