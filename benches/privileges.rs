@@ -75,7 +75,8 @@ fn from_idp(owner: &Cvr, every: usize) -> String {
                 constraints: if j % every == 0 {
                     vec![Constraint {
                         name: parametric(j).into(),
-                        values: vec![format!("{j}.01.01").into(), format!("{j}.01.02").into()],
+                        values: vec![format!("{j}.01.01").into(), format!("{j}.01.02").into()]
+                            .into(),
                     }]
                 } else {
                     Vec::new()

@@ -29,7 +29,7 @@ pub fn emit(list: &PrivilegeList, namespace: Namespace) -> String {
             out.push_str(&escape(&**privilege));
             out.push_str("</Privilege>");
             for c in &group.constraints {
-                for v in &c.values {
+                for v in c.values.iter() {
                     out.push_str("<Constraint Name=\"");
                     out.push_str(&escape(&*c.name));
                     out.push_str("\">");

@@ -74,8 +74,9 @@ pub struct Constraint {
     /// The `Name` attribute: a constraint-type URI such as `http://sts.kombit.dk/constraints/KLE/1`,
     /// or a parametric identifier ending in `/1/parametric`.
     pub name: Text,
-    /// Its values (a comma list and repeated elements both become one value each).
-    pub values: Vec<Text>,
+    /// Its values (a comma list and repeated elements both become one value each); shared, since
+    /// a role mapping's static values go unchanged into every login's output.
+    pub values: Arc<[Text]>,
 }
 
 /// A `PrivilegeGroup`: privileges under one scope, with the constraints that apply to them.

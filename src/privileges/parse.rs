@@ -6,7 +6,7 @@
 //! and strict where a difference would change the meaning: every other deviation is a
 //! [`PrivilegeError`] that names it. Nothing malformed ever becomes "no roles".
 
-use super::{Constraint, PrivilegeError, PrivilegeGroup, PrivilegeList, NS_DIGST, NS_ITST};
+use super::{Constraint, PrivilegeError, PrivilegeGroup, PrivilegeList, Text, NS_DIGST, NS_ITST};
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
@@ -82,7 +82,8 @@ fn group(node: &Node<'_, '_>, position: usize) -> Result<PrivilegeGroup, Privile
         .filter(|s| !s.is_empty())
         .ok_or(PrivilegeError::MissingScope { group: position })?;
     let mut privileges = Vec::new();
-    let mut constraints: Vec<Constraint> = Vec::new();
+    // (name, values) while reading; a constraint's values are frozen when the group ends.
+    let mut constraints: Vec<(Text, Vec<Text>)> = Vec::new();
     for child in element_children(node) {
         let child = child?;
         if is_bpp(&child, "Privilege") {
@@ -114,20 +115,17 @@ fn group(node: &Node<'_, '_>, position: usize) -> Result<PrivilegeGroup, Privile
                     name: name.to_string(),
                 });
             }
-            let slot = match constraints.iter().position(|c| &*c.name == name) {
-                Some(i) => &mut constraints[i],
+            let slot = match constraints.iter().position(|(n, _)| &**n == name) {
+                Some(i) => &mut constraints[i].1,
                 None => {
-                    constraints.push(Constraint {
-                        name: name.into(),
-                        values: Vec::new(),
-                    });
+                    constraints.push((name.into(), Vec::new()));
                     let last = constraints.len() - 1;
-                    &mut constraints[last]
+                    &mut constraints[last].1
                 }
             };
             for v in values {
-                if !slot.values.iter().any(|s| &**s == v) {
-                    slot.values.push(v.into());
+                if !slot.iter().any(|s| &**s == v) {
+                    slot.push(v.into());
                 }
             }
         } else {
@@ -142,7 +140,13 @@ fn group(node: &Node<'_, '_>, position: usize) -> Result<PrivilegeGroup, Privile
     Ok(PrivilegeGroup {
         scope: scope.into(),
         privileges,
-        constraints,
+        constraints: constraints
+            .into_iter()
+            .map(|(name, values)| Constraint {
+                name,
+                values: values.into(),
+            })
+            .collect(),
     })
 }
 

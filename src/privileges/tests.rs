@@ -293,7 +293,7 @@ fn emits_the_digst_namespace_with_one_group_per_privilege_and_one_constraint_per
             privileges: vec!["http://a/1".into(), "http://a/2".into()],
             constraints: vec![Constraint {
                 name: KLE.into(),
-                values: vec!["25.*".into(), "27.35.04".into()],
+                values: vec!["25.*".into(), "27.35.04".into()].into(),
             }],
         }],
     };

@@ -56,7 +56,7 @@ impl JobRoleCatalogue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConstraintSource {
     /// Fixed values.
-    Static(Vec<Text>),
+    Static(std::sync::Arc<[Text]>),
     /// The value the IdP supplies under this parametric identifier.
     Parametric(String),
 }

@@ -223,26 +223,29 @@ fn constraints_for(
 ) -> Result<Vec<Constraint>, String> {
     let mut constraints = Vec::with_capacity(mapping.constraints.len());
     for c in &mapping.constraints {
-        let values: Vec<Text> = match &c.source {
+        let values: std::sync::Arc<[Text]> = match &c.source {
             ConstraintSource::Static(values) => values.clone(),
             ConstraintSource::Parametric(p) => {
-                let in_group: Vec<Text> = group
-                    .constraints
-                    .iter()
-                    .filter(|k| *k.name == **p)
-                    .flat_map(|k| k.values.iter().cloned())
-                    .collect();
-                if in_group.is_empty() {
-                    ctx.attributes
+                let mut named = group.constraints.iter().filter(|k| *k.name == **p);
+                match (named.next(), named.next()) {
+                    // Parsing merges same-named constraints: usually one, shared as it is.
+                    (Some(k), None) if !k.values.is_empty() => k.values.clone(),
+                    (Some(first), Some(second)) => first
+                        .values
+                        .iter()
+                        .chain(second.values.iter())
+                        .chain(named.flat_map(|k| k.values.iter()))
+                        .cloned()
+                        .collect(),
+                    _ => ctx
+                        .attributes
                         .iter()
                         .filter(|(name, _)| name == p)
                         .flat_map(|(_, v)| v.iter())
                         .map(|v| v.trim())
                         .filter(|v| !v.is_empty())
                         .map(Text::from)
-                        .collect()
-                } else {
-                    in_group
+                        .collect(),
                 }
             }
         };
