@@ -206,6 +206,48 @@ fn unreadable_files_and_unknown_builtin_parties_are_named() {
 }
 
 #[test]
+fn a_broken_broker_key_does_not_hide_the_other_problems() {
+    let (_tmp, dir) = demo_copy();
+    edit(
+        &dir,
+        "chsim.toml",
+        "signing_cert = \"../keys/broker.cert.pem\"",
+        "signing_cert = \"../keys/demo-sp-oiosaml3.cert.pem\"",
+    );
+    edit(
+        &dir,
+        "municipalities.toml",
+        "metadata = \"builtin:test-idp/bakkeby\"",
+        "metadata = \"missing.xml\"",
+    );
+    edit(
+        &dir,
+        "demo_sps.toml",
+        "signing_cert = \"../keys/demo-sp-oiosaml2.cert.pem\"",
+        "signing_cert = \"../keys/demo-sp-oiosaml3.cert.pem\"",
+    );
+    let (code, out) = chsim(&["check-config", "--config", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("chsim.toml: broker.signing_key:")
+            && out.contains("does not belong to the certificate"),
+        "{out}"
+    );
+    assert!(
+        out.contains("demo_sps.toml: demo_sp[1].signing_key:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("municipalities.toml: municipality[1].idp[0].metadata: cannot read")
+            && out.contains("missing.xml"),
+        "{out}"
+    );
+    // The built-in parties are not blamed for chsim's own key.
+    assert!(!out.contains("is unavailable because"), "{out}");
+    assert!(out.contains("3 problems"), "{out}");
+}
+
+#[test]
 fn serve_refuses_to_start_on_an_invalid_configuration() {
     let (_tmp, dir) = demo_copy();
     edit(

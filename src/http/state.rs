@@ -67,6 +67,76 @@ pub async fn load_and_build(
     }
 }
 
+/// Every other problem, when chsim's own key is unusable: without it chsim cannot sign the
+/// metadata its built-in parties are built from, but the built-in parties' keys and every
+/// external metadata source can still be checked, so that one run reports everything.
+async fn problems_without_broker_key(config: &Config) -> Vec<ConfigProblem> {
+    let mut problems = Vec::new();
+    let t = &config.test_idps;
+    let keys = t
+        .test_idp
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            (
+                "test_idps.toml",
+                format!("test_idp[{i}]."),
+                &x.signing_key,
+                &x.signing_cert,
+            )
+        })
+        .chain(t.test_attribute_service.iter().enumerate().map(|(i, x)| {
+            (
+                "test_idps.toml",
+                format!("test_attribute_service[{i}]."),
+                &x.signing_key,
+                &x.signing_cert,
+            )
+        }))
+        .chain(config.demo_sps.demo_sp.iter().enumerate().map(|(i, x)| {
+            (
+                "demo_sps.toml",
+                format!("demo_sp[{i}]."),
+                &x.signing_key,
+                &x.signing_cert,
+            )
+        }));
+    for (file, key, k, c) in keys {
+        if let Err(p) = config::load_credential_for(config, file, &key, k, c) {
+            problems.push(p);
+        }
+    }
+    // Built-in parties are unavailable here for chsim's reason, already reported: leave out
+    // the entries that name them.
+    let mut builtin_entries = std::collections::HashSet::new();
+    for (i, m) in config.municipalities.municipality.iter().enumerate() {
+        for (j, idp) in m.idp.iter().enumerate() {
+            if idp.metadata.starts_with("builtin:") {
+                builtin_entries.insert(format!("municipality[{i}].idp[{j}].metadata"));
+            }
+        }
+        if m.attribute_service
+            .as_deref()
+            .is_some_and(|a| a.starts_with("builtin:"))
+        {
+            builtin_entries.insert(format!("municipality[{i}].attribute_service"));
+        }
+    }
+    for (i, us) in config.user_systems.user_system.iter().enumerate() {
+        if us.metadata.starts_with("builtin:") {
+            builtin_entries.insert(format!("user_system[{i}].metadata"));
+        }
+    }
+    if let Err(found) = trust::resolve(config, &HashMap::new()).await {
+        problems.extend(
+            found
+                .into_iter()
+                .filter(|p| !builtin_entries.contains(&p.key)),
+        );
+    }
+    problems
+}
+
 /// Builds the state, or reports every configuration problem.
 pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, ConfigReport> {
     let mut problems: Vec<ConfigProblem> = Vec::new();
@@ -74,14 +144,20 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
     let entity_id = config.entity_id();
     let b = &config.chsim.broker;
     let urls = Urls::new(&public_url);
-    let credential = config::load_credential_for(
+    let credential = match config::load_credential_for(
         config,
         "chsim.toml",
         "broker.",
         &b.signing_key,
         &b.signing_cert,
-    )
-    .map_err(|p| ConfigReport(vec![p]))?;
+    ) {
+        Ok(c) => c,
+        Err(p) => {
+            let mut problems = vec![p];
+            problems.append(&mut problems_without_broker_key(config).await);
+            return Err(ConfigReport(problems));
+        }
+    };
     let fail =
         |reason: String| ConfigReport(vec![ConfigProblem::new("chsim.toml", "broker", reason)]);
     let idp_metadata = metadata::build_signed(
