@@ -14,6 +14,7 @@
 //! - [`test_idp`], [`demo_sp`]: built-in separate SAML parties for demos and tests.
 //! - [`attribute_service`]: the attribute-service fallback (SOAP AttributeQuery, cache).
 //! - [`audit`]: audit events.
+//! - [`fetch`]: bounded reads of outgoing HTTP answers.
 //! - [`http`]: the only module that knows axum.
 
 // Errors carry their evidence (STYLE.md habit 2), so some are a few hundred bytes; they are the
@@ -27,6 +28,7 @@ pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod demo_sp;
+pub mod fetch;
 pub mod http;
 pub mod ids;
 pub mod privileges;

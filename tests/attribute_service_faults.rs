@@ -25,6 +25,7 @@ enum Fault {
     WrongKey,
     Garbage,
     BadPrivileges,
+    Huge,
 }
 
 fn key(name: &str) -> Credential {
@@ -141,6 +142,7 @@ async fn misbehaving_service(fault: Fault) -> String {
                         }
                         Fault::Unsigned => (200, answer(&body, entity_id, genuine, true, GOOD)),
                         Fault::WrongKey => (200, answer(&body, entity_id, wrong, false, GOOD)),
+                        Fault::Huge => (200, "x".repeat(4 << 20)),
                         Fault::BadPrivileges => (
                             200,
                             answer(&body, entity_id, genuine, false, "<<not OIOBPP"),
@@ -290,6 +292,16 @@ async fn a_signed_answer_with_a_malformed_privilege_list_is_refused_not_read_as_
             && out
                 .body
                 .contains("could not be read: the privilege list is not well-formed XML"),
+        "{}",
+        out.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_answer_is_cut_off_not_buffered() {
+    let out = login_with(Fault::Huge).await;
+    assert!(
+        out.body.contains("larger than the limit of 262144 bytes"),
         "{}",
         out.body
     );

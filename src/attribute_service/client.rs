@@ -2,6 +2,7 @@
 
 use super::{Answer, AttributeService, AttributeServiceError, Provenance};
 use crate::clock::Clock;
+use crate::fetch::BoundedReadError;
 use crate::ids::{new_saml_id, Cvr, EntityId};
 use crate::saml::attribute_query::{read_soap, NewAttributeQuery, SoapBody};
 use crate::saml::signing::AlgorithmPolicy;
@@ -110,18 +111,25 @@ impl AttributeServiceClient {
             .await
             .map_err(|e| self.transport_error(&url, &e))?;
         let status = response.status();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| self.transport_error(&url, &e))?;
-        if body.len() > self.settings.max_message_bytes {
-            return Err(AttributeServiceError::Garbage {
-                url,
-                reason: crate::saml::SamlError::TooLarge {
-                    limit: self.settings.max_message_bytes,
-                },
-            });
-        }
+        let limit = self.settings.max_message_bytes;
+        let body = match crate::fetch::text_bounded(response, limit).await {
+            Ok(body) => body,
+            Err(BoundedReadError::Transfer(e)) => return Err(self.transport_error(&url, &e)),
+            Err(BoundedReadError::TooLarge { limit }) => {
+                return Err(AttributeServiceError::Garbage {
+                    url,
+                    reason: crate::saml::SamlError::TooLarge { limit },
+                })
+            }
+            Err(BoundedReadError::NotUtf8) => {
+                return Err(AttributeServiceError::Garbage {
+                    url,
+                    reason: crate::saml::SamlError::BadEncoding {
+                        reason: "the answer is not UTF-8 text".into(),
+                    },
+                })
+            }
+        };
         // A SOAP fault usually comes with HTTP 500; read the body before judging the status.
         let soap = read_soap(&body);
         if let Ok(SoapBody::Fault { code, message }) = soap {

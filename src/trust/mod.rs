@@ -105,6 +105,10 @@ impl Trust {
     }
 }
 
+/// The most chsim reads of metadata fetched by URL (federation metadata with many entities is
+/// not what the Context Handler registers; one entity's metadata is a few kB).
+const METADATA_LIMIT: usize = 1 << 20;
+
 /// Fetches metadata text: builtin (generated at start), a file, or a URL.
 async fn fetch(
     config: &Config,
@@ -134,8 +138,8 @@ async fn fetch(
                 resp.status()
             ));
         }
-        return resp
-            .text()
+        // Metadata is small; a peer that sends megabytes is misconfigured or hostile.
+        return crate::fetch::text_bounded(resp, METADATA_LIMIT)
             .await
             .map_err(|e| format!("cannot read `{reference}`: {e}"));
     }
