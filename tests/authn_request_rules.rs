@@ -269,6 +269,26 @@ async fn refuses_a_body_larger_than_the_limit() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 413);
+    let page = resp.text().await.unwrap();
+    assert!(
+        page.contains("Request refused") && page.contains("larger than chsim accepts"),
+        "{page}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_a_post_that_is_not_a_form_with_a_page_saying_so() {
+    let chsim = start_chsim().await;
+    let resp = reqwest::Client::new()
+        .post(format!("{}/runtime/saml2/issue.idp", chsim.base))
+        .header("Content-Type", "application/json")
+        .body(r#"{"SAMLRequest":"x"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 415);
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("application/x-www-form-urlencoded"), "{page}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

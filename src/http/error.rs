@@ -22,6 +22,13 @@ pub enum AppError {
     NotFound(String),
     /// A request the endpoint cannot take.
     BadRequest(String),
+    /// A request body refused before it was read (too large, not a form), with its status.
+    Request {
+        /// 413, 415 or 400.
+        status: StatusCode,
+        /// What failed and what to do.
+        message: String,
+    },
 }
 
 impl From<Failure> for AppError {
@@ -155,6 +162,13 @@ impl IntoResponse for AppError {
                 "Bad request",
                 &what,
                 "Check the request parameters.",
+                "",
+            ),
+            AppError::Request { status, message } => error_page(
+                status,
+                "Request refused",
+                &message,
+                "Send the SAML message as the HTTP-POST binding does: an auto-submitted form with a SAMLRequest or SAMLResponse field.",
                 "",
             ),
         }

@@ -2,6 +2,7 @@
 //! Context Handler so user systems and IdPs can swap metadata URLs (reference §1.2).
 
 mod error;
+mod form;
 mod home;
 mod pages;
 mod parties;

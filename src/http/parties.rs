@@ -2,6 +2,7 @@
 //! own party's methods; everything between them and chsim travels through the browser.
 
 use super::error::AppError;
+use super::form::PostedForm;
 use super::pages;
 use super::state::AppState;
 use crate::demo_sp::{DemoSp, Outgoing};
@@ -9,7 +10,7 @@ use crate::test_idp::TestIdp;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -95,7 +96,7 @@ pub async fn test_idp_sso(
 pub async fn test_idp_login(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
+    PostedForm(form): PostedForm,
 ) -> Result<Response, AppError> {
     let idp = test_idp(&s, &id)?;
     let handle = form
@@ -233,7 +234,7 @@ pub async fn demo_sp_login(
 pub async fn demo_sp_acs(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
+    PostedForm(form): PostedForm,
 ) -> Result<Response, AppError> {
     let sp = demo_sp(&s, &id)?;
     let saml_response = form

@@ -2,6 +2,7 @@
 //! `/runtime/saml2auth/…` (SP face toward municipal IdPs).
 
 use super::error::AppError;
+use super::form::PostedForm;
 use super::pages;
 use super::state::AppState;
 use crate::broker::{Delivery, IncomingRequest, Next};
@@ -9,7 +10,7 @@ use crate::ids::LoginId;
 use axum::extract::{ConnectInfo, Query, RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
+use axum::Extension;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
@@ -89,7 +90,7 @@ pub async fn issue_post(
     State(s): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    Form(form): Form<HashMap<String, String>>,
+    PostedForm(form): PostedForm,
 ) -> Result<Response, AppError> {
     let saml_request = form
         .get("SAMLRequest")
@@ -138,7 +139,7 @@ pub fn deliver(d: &Delivery) -> Response {
 pub async fn consume(
     State(s): State<AppState>,
     _headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    PostedForm(form): PostedForm,
 ) -> Result<Response, AppError> {
     let saml_response = form
         .get("SAMLResponse")
