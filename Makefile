@@ -6,7 +6,7 @@ APT_PACKAGES := clang libclang-dev libxmlsec1-dev pkg-config xmlsec1 libxml2-uti
 VENV := .venv
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test deps venv build lint
+.PHONY: run test deps venv build lint toolchain
 
 # Install the Debian packages samael's xmlsec bindings and the interop tests need (only missing ones).
 deps:
@@ -16,6 +16,12 @@ deps:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+# rustfmt and clippy, which a minimal rustup profile leaves out.
+toolchain:
+	@for c in rustfmt clippy; do \
+	  rustup component list --installed 2>/dev/null | grep -q "^$$c" || rustup component add $$c; \
+	done
 
 # Python virtual environment with the independent SAML peers (pysaml2) for the interop tests.
 venv: $(STAMP)
@@ -31,7 +37,7 @@ build: deps
 run: build
 	cargo run -- serve
 
-lint: deps
+lint: deps toolchain
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 
