@@ -457,6 +457,30 @@ async fn rule8_refuses_an_assertion_id_seen_before() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_a_name_id_that_is_not_x509_subject_name() {
+    let s = setup().await;
+    let req = s.pending("bakkeby").await;
+    let (r, mut a) = s.parts("bakkeby", &req);
+    a.name_id_format = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent".into();
+    let result = s
+        .consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion))
+        .await;
+    match result {
+        Err(Failure {
+            error: BrokerError::NameIdFormat { ref found, .. },
+            ref to_user_system,
+        }) => {
+            assert_eq!(
+                found.as_deref(),
+                Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent")
+            );
+            assert!(to_user_system.is_some(), "the user system is told");
+        }
+        other => panic!("expected NameIdFormat, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rule9_passes_a_non_success_status_to_the_person_and_the_user_system() {
     let s = setup().await;
     let req = s.pending("bakkeby").await;

@@ -51,6 +51,33 @@ async fn signing_certs_of(url: &str) -> (metadata::EntityMetadata, Vec<Vec<u8>>)
     (md, certs)
 }
 
+/// Verifies the query-string signature of the HTTP-Redirect AuthnRequest in `url` with the
+/// signing certificate of the SP metadata at `metadata_url`.
+async fn verify_redirect_request(url: &str, metadata_url: &str) {
+    let query = reqwest::Url::parse(url)
+        .unwrap()
+        .query()
+        .unwrap()
+        .to_string();
+    let msg = chsim::saml::binding::decode_redirect(
+        &query,
+        chsim::saml::binding::MessageKind::Request,
+        1_000_000,
+    )
+    .unwrap();
+    assert!(msg.is_signed(), "{url}");
+    let md_xml = reqwest::get(metadata_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let md = metadata::parse(&md_xml).unwrap();
+    let der = &md.sp.unwrap().signing_certs[0];
+    let cert = openssl::x509::X509::from_der(der).unwrap();
+    msg.verify(&cert, Default::default()).unwrap();
+}
+
 fn uri(name: &str, value: &str) -> (String, String, Vec<String>) {
     (
         name.to_string(),
@@ -99,6 +126,19 @@ async fn oiosaml2_user_system_logs_in_through_the_chooser_with_exact_attributes(
         "{}",
         idp_page.url
     );
+    // The demo SP's HTTP-POST AuthnRequest carries an enveloped signature by its metadata key …
+    let (_, sp_certs) =
+        signing_certs_of(&format!("{}/demo-sp/oiosaml2/metadata", chsim.base)).await;
+    let request = chooser
+        .posted_to("/runtime/saml2/issue.idp", "SAMLRequest")
+        .unwrap();
+    signing::verify_and_reduce(&request.xml, &sp_certs, Default::default()).unwrap();
+    // … and chsim's HTTP-Redirect AuthnRequest to the IdP is signed with chsim's SP metadata key.
+    verify_redirect_request(
+        &idp_page.url,
+        &format!("{}/runtime/saml2auth/metadata.idp", chsim.base),
+    )
+    .await;
     let done = pick_user(&browser, &idp_page, "bent").await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert!(done.body.contains("Logged in."), "{}", done.body);
@@ -169,6 +209,26 @@ async fn oiosaml3_user_system_logs_in_with_encrypted_assertions_on_both_legs() {
     let korsbaek = format!("{}/test-idp/korsbaek", chsim.base);
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     q.append_pair("idp", &korsbaek);
+    let query = q.finish();
+    // The demo SP's HTTP-Redirect AuthnRequest is signed with the key of its metadata.
+    let first = browser
+        .client
+        .get(format!("{}/demo-sp/oiosaml3/login?{query}", chsim.base))
+        .send()
+        .await
+        .unwrap();
+    let to_chsim_request = first.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        to_chsim_request.contains("/runtime/saml2/issue.idp?"),
+        "{to_chsim_request}"
+    );
+    verify_redirect_request(
+        &to_chsim_request,
+        &format!("{}/demo-sp/oiosaml3/metadata", chsim.base),
+    )
+    .await;
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("idp", &korsbaek);
     // `?idp=` preselects the IdP: no chooser.
     let idp_page = browser
         .get(&format!(
@@ -182,6 +242,11 @@ async fn oiosaml3_user_system_logs_in_with_encrypted_assertions_on_both_legs() {
         "{}",
         idp_page.url
     );
+    verify_redirect_request(
+        &idp_page.url,
+        &format!("{}/runtime/saml2auth/metadata.idp", chsim.base),
+    )
+    .await;
     let done = pick_user(&browser, &idp_page, "karen").await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert!(
@@ -198,6 +263,24 @@ async fn oiosaml3_user_system_logs_in_with_encrypted_assertions_on_both_legs() {
     assert!(to_chsim
         .xml
         .contains("http://www.w3.org/2009/xmlenc11#aes256-gcm"));
+    // Decrypted with chsim's key, the IdP's assertion verifies with the IdP's metadata key.
+    let doc = xml::parse(&to_chsim.xml).unwrap();
+    let enc = doc
+        .descendants()
+        .find(|n| xml::is(n, NS_SAML, "EncryptedAssertion"))
+        .unwrap();
+    let enc_xml = xml::standalone_subtree(&enc, &to_chsim.xml).unwrap();
+    let broker_key = chsim::saml::Credential::from_pem(
+        include_bytes!("../keys/broker.key.pem"),
+        include_bytes!("../keys/broker.cert.pem"),
+    )
+    .unwrap();
+    let idp_assertion =
+        chsim::saml::encryption::decrypt_assertion(&enc_xml, broker_key.key()).unwrap();
+    let (_, idp_certs) = signing_certs_of(&format!("{korsbaek}/metadata")).await;
+    let verified =
+        signing::verify_and_reduce(&idp_assertion, &idp_certs, Default::default()).unwrap();
+    assert!(verified.contains("Karen Sagsbehandler"));
 
     // chsim → user system: encrypted to the demo SP's key; decrypt it here and verify the
     // signature with the certificate from chsim's published IdP metadata.

@@ -96,6 +96,14 @@ pub enum BrokerError {
         /// The assertion ID.
         assertion_id: String,
     },
+    /// The NameID is not in the X509SubjectName format the Context Handler requires.
+    #[error("the assertion from `{idp}` has a NameID {}, but the Context Handler requires Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName\"", found.as_deref().map(|f| format!("of Format `{f}`")).unwrap_or_else(|| "without a Format".to_string()))]
+    NameIdFormat {
+        /// The IdP.
+        idp: String,
+        /// The Format sent, if any.
+        found: Option<String>,
+    },
     /// The person's CVR could not be determined.
     #[error(
         "the assertion from `{idp}` names no CVR (neither a CVR attribute nor O= in the NameID)"
@@ -160,6 +168,7 @@ impl BrokerError {
             | BrokerError::AlreadyAnswered { .. }
             | BrokerError::Invalid { .. }
             | BrokerError::Replay { .. }
+            | BrokerError::NameIdFormat { .. }
             | BrokerError::MissingCvr { .. }
             | BrokerError::ForeignCvr { .. } => (status::RESPONDER, Some(status::AUTHN_FAILED)),
             BrokerError::AttributeService { .. } | BrokerError::Privileges { .. } => {
@@ -193,7 +202,7 @@ impl BrokerError {
                 "Pick an identity provider from the list, or configure one in municipalities.toml."
             }
             BrokerError::BadIdpResponse(_) | BrokerError::Invalid { .. } | BrokerError::Replay { .. }
-            | BrokerError::MissingCvr { .. } | BrokerError::ForeignCvr { .. } => {
+            | BrokerError::NameIdFormat { .. } | BrokerError::MissingCvr { .. } | BrokerError::ForeignCvr { .. } => {
                 "The municipality's identity provider sent an answer chsim cannot trust. The municipality should check its IdP setup against chsim's SP metadata (/runtime/saml2auth/metadata.idp): keys, entityID, ACS URL, clocks and attributes."
             }
             BrokerError::AttributeService { .. } => {

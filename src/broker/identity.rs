@@ -3,8 +3,8 @@
 
 use super::BrokerError;
 use crate::ids::Cvr;
-use crate::saml::name_id_part;
 use crate::saml::validate::ValidatedAssertion;
+use crate::saml::{name_id_part, NAMEID_X509};
 use crate::token::attributes::{oiosaml2, oiosaml3};
 use crate::token::LoginFacts;
 use crate::trust::TrustedIdp;
@@ -21,6 +21,14 @@ pub fn facts_from(
     assertion: &ValidatedAssertion,
     idp: &TrustedIdp,
 ) -> Result<LoginFacts, BrokerError> {
+    // The Context Handler's SP metadata names one NameID format (reference §2.2); chsim passes
+    // the NameID on to user systems as X509SubjectName, so anything else would be relabelled.
+    if assertion.name_id_format.as_deref() != Some(NAMEID_X509) {
+        return Err(BrokerError::NameIdFormat {
+            idp: idp.entity_id.to_string(),
+            found: assertion.name_id_format.clone(),
+        });
+    }
     let cvr_text = first(assertion, &[oiosaml3::CVR, oiosaml2::CVR])
         .or_else(|| name_id_part(&assertion.name_id, "O"))
         .ok_or_else(|| BrokerError::MissingCvr {

@@ -61,6 +61,7 @@ fn broker_http_status(e: &BrokerError) -> StatusCode {
         | BrokerError::AlreadyAnswered { .. }
         | BrokerError::Invalid { .. }
         | BrokerError::Replay { .. }
+        | BrokerError::NameIdFormat { .. }
         | BrokerError::MissingCvr { .. }
         | BrokerError::ForeignCvr { .. } => StatusCode::FORBIDDEN,
         BrokerError::UnknownLogin { .. } => StatusCode::GONE,
