@@ -69,11 +69,11 @@ async fn accepts_a_signed_redirect_request_and_shows_the_chooser() {
         .iter()
         .map(|c| c.presentation_name.as_str())
         .collect();
+    // System A requires NSIS Substantial: Bakkeby's OIOSAML2 IdP (NIST only) is not offered.
     assert_eq!(
         names,
         [
             "Korsbæk Kommune (test-IdP, OIOSAML3)",
-            "Bakkeby Kommune (test-IdP, OIOSAML2)",
             "Søby Kommune (Entra ID, roles from the attribute service)"
         ]
     );
@@ -294,8 +294,8 @@ async fn refuses_a_post_that_is_not_a_form_with_a_page_saying_so() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idp_parameter_skips_the_chooser_and_unknown_idps_are_refused() {
     let chsim = start_chsim().await;
-    let issuer = format!("{}/demo-sp/oiosaml3", chsim.base);
-    let key = sp_key("demo-sp-oiosaml3");
+    let issuer = format!("{}/demo-sp/oiosaml2", chsim.base);
+    let key = sp_key("demo-sp-oiosaml2");
     let bakkeby = format!("{}/test-idp/bakkeby", chsim.base);
     let next = chsim
         .state
@@ -342,8 +342,8 @@ async fn an_ip_range_preselects_the_only_idp_that_lists_the_address() {
     let mut config = demo_config();
     config.municipalities.municipality[1].idp[0].ip_ranges = vec!["127.0.0.0/8".into()];
     let chsim = common::start(config).await;
-    let issuer = format!("{}/demo-sp/oiosaml3", chsim.base);
-    let raw_query = redirect_query(&request(&chsim, &issuer), Some(&sp_key("demo-sp-oiosaml3")));
+    let issuer = format!("{}/demo-sp/oiosaml2", chsim.base);
+    let raw_query = redirect_query(&request(&chsim, &issuer), Some(&sp_key("demo-sp-oiosaml2")));
     let next = chsim
         .state
         .broker
@@ -359,7 +359,7 @@ async fn an_ip_range_preselects_the_only_idp_that_lists_the_address() {
     assert!(url.as_str().contains("/test-idp/bakkeby/sso"));
     // Over real HTTP from loopback, too.
     let page = Browser::new()
-        .get(&format!("{}/demo-sp/oiosaml3/login", chsim.base))
+        .get(&format!("{}/demo-sp/oiosaml2/login", chsim.base))
         .await;
     assert!(page.url.contains("/test-idp/bakkeby/sso"), "{}", page.url);
 }

@@ -87,11 +87,16 @@ impl Setup {
     }
 
     async fn consume_xml(&self, xml: &str) -> Result<chsim::broker::Delivery, Failure> {
-        self.chsim
+        match self
+            .chsim
             .state
             .broker
             .consume(&binding::encode_post(xml))
-            .await
+            .await?
+        {
+            chsim::broker::Consumed::Deliver(d) => Ok(d),
+            chsim::broker::Consumed::StepUp(url) => panic!("unexpected step-up to {url}"),
+        }
     }
 
     fn signed(&self, id: &str, r: &NewResponse, a: &NewAssertion, what: SignedElement) -> String {

@@ -102,11 +102,11 @@ async fn serve() -> Served {
     ]);
     append(
         &config.join("user_systems.toml"),
-        "\n[[user_system]]\nname = \"pysaml2 SP\"\nmetadata = \"pysaml2-sp.xml\"\nprofile = \"OIOSAML3\"\n",
+        "\n[[user_system]]\nname = \"pysaml2 SP\"\nmetadata = \"pysaml2-sp.xml\"\nprofile = \"OIOSAML3\"\nnsis_level = \"Substantial\"\n",
     );
     append(
         &config.join("municipalities.toml"),
-        "\n[[municipality]]\nname = \"Pysaml Kommune\"\ncvr = \"33333333\"\n[[municipality.idp]]\npresentation_name = \"Pysaml Kommune (pysaml2)\"\nmetadata = \"pysaml2-idp.xml\"\n",
+        "\n[[municipality]]\nname = \"Pysaml Kommune\"\ncvr = \"33333333\"\n[[municipality.idp]]\npresentation_name = \"Pysaml Kommune (pysaml2)\"\nmetadata = \"pysaml2-idp.xml\"\nprofile = \"OIOSAML3\"\nnist_level = 3\nnsis_level = \"Substantial\"\n",
     );
     let bin = env!("CARGO_BIN_EXE_chsim");
     let check = Command::new(bin)

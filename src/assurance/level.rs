@@ -2,14 +2,24 @@
 //! certificate) and NSIS Low < Substantial < High, with every textual form they take.
 
 use super::{ADFS_MULTIPLEAUTHN, NIST_CLASS_PREFIX, NSIS_CLASS_PREFIX};
+use serde::Deserialize;
 use std::fmt;
 
 /// A NIST assurance level, 1–4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "u8")]
 pub struct NistLevel(u8);
 
+impl TryFrom<u8> for NistLevel {
+    type Error = AssuranceError;
+    fn try_from(n: u8) -> Result<Self, Self::Error> {
+        Self::new(n)
+    }
+}
+
 /// An NSIS level of assurance. The order is the scale's: Low < Substantial < High.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub enum NsisLevel {
     /// `Low` (Lav).
     Low,
@@ -92,6 +102,13 @@ impl NistLevel {
 impl fmt::Display for NistLevel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
+    }
+}
+
+impl TryFrom<String> for NsisLevel {
+    type Error = AssuranceError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
     }
 }
 

@@ -13,7 +13,7 @@ mod tests;
 pub use asserted::{read_asserted, Asserted, AssertedLevel};
 pub use level::{AssuranceError, NistLevel, NsisLevel};
 pub use profile::{IdpProfile, RequestedLevel};
-pub use requirement::{Equivalence, Requirement};
+pub use requirement::{requested_minimum, Equivalence, Requirement};
 
 /// `dk:gov:saml:attribute:AssuranceLevel` — the NIST level as an attribute (`1`…`4`).
 pub const NIST_ATTRIBUTE: &str = "dk:gov:saml:attribute:AssuranceLevel";

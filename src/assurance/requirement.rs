@@ -90,3 +90,47 @@ impl Requirement {
         }
     }
 }
+
+/// What a user system's `RequestedAuthnContext` asks for, as a requirement: with several class
+/// refs the weakest (SAML: at least one must be met), unknown class refs ignored. `maximum` asks
+/// for no minimum, so it cannot raise anything; `exact` and `better` are read as `minimum`
+/// (chsim only ever raises a requirement).
+pub fn requested_minimum(comparison: &str, class_refs: &[String]) -> Option<Requirement> {
+    use super::{NIST_CLASS_PREFIX, NSIS_CLASS_PREFIX};
+    if comparison == "maximum" {
+        return None;
+    }
+    let parsed: Vec<Requirement> = class_refs
+        .iter()
+        .filter_map(|c| {
+            let c = c.trim();
+            if let Some(w) = c.strip_prefix(NSIS_CLASS_PREFIX) {
+                NsisLevel::parse(w).ok().map(Requirement::Nsis)
+            } else if let Some(n) = c.strip_prefix(NIST_CLASS_PREFIX) {
+                NistLevel::parse(n).ok().map(Requirement::Nist)
+            } else if c == super::ADFS_MULTIPLEAUTHN {
+                Some(Requirement::Nist(NistLevel::THREE))
+            } else {
+                None
+            }
+        })
+        .collect();
+    // The weakest: any NIST requirement is weaker than any NSIS one (NIST can be met by either).
+    let weakest_nist = parsed
+        .iter()
+        .filter_map(|r| match r {
+            Requirement::Nist(n) => Some(*n),
+            Requirement::Nsis(_) => None,
+        })
+        .min();
+    let weakest_nsis = parsed
+        .iter()
+        .filter_map(|r| match r {
+            Requirement::Nsis(l) => Some(*l),
+            Requirement::Nist(_) => None,
+        })
+        .min();
+    weakest_nist
+        .map(Requirement::Nist)
+        .or(weakest_nsis.map(Requirement::Nsis))
+}

@@ -361,3 +361,49 @@ fn profiles_parse_from_their_configuration_names() {
         assert_eq!(p.is_oiosaml3(), p.as_str().starts_with("OIOSAML3"));
     }
 }
+
+#[test]
+fn a_requested_context_is_read_as_its_weakest_known_minimum() {
+    let refs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        requested_minimum(
+            "minimum",
+            &refs(&[
+                "https://data.gov.dk/concept/core/nsis/loa/High",
+                "https://data.gov.dk/concept/core/nsis/loa/Substantial"
+            ])
+        ),
+        Some(Requirement::Nsis(NsisLevel::Substantial))
+    );
+    assert_eq!(
+        requested_minimum(
+            "exact",
+            &refs(&[
+                "urn:dk:gov:saml:attribute:AssuranceLevel:3",
+                "https://data.gov.dk/concept/core/nsis/loa/Low"
+            ])
+        ),
+        Some(Requirement::Nist(nist(3)))
+    );
+    assert_eq!(
+        requested_minimum(
+            "minimum",
+            &refs(&["http://schemas.microsoft.com/claims/multipleauthn"])
+        ),
+        Some(Requirement::Nist(nist(3)))
+    );
+    assert_eq!(
+        requested_minimum(
+            "maximum",
+            &refs(&["urn:dk:gov:saml:attribute:AssuranceLevel:4"])
+        ),
+        None
+    );
+    assert_eq!(
+        requested_minimum(
+            "minimum",
+            &refs(&["urn:oasis:names:tc:SAML:2.0:ac:classes:Password"])
+        ),
+        None
+    );
+}

@@ -40,6 +40,11 @@ pub fn privilege_dropped(
     info!(target: "chsim::audit", event = "privilege_dropped", login, user_system, scope, privilege, reason);
 }
 
+/// chsim asked the IdP again, with ForceAuthn, for the required level (issue #3 §3).
+pub fn step_up(login: &str, idp: &str, requirement: &str) {
+    info!(target: "chsim::audit", event = "step_up", login, idp, requirement);
+}
+
 /// A login or request was refused.
 pub fn refused(stage: &str, reason: &str) {
     warn!(target: "chsim::audit", event = "refused", stage, reason);

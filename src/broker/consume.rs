@@ -3,9 +3,11 @@
 //! checked for replay (rule 8), and turned into the user system's token.
 
 use super::privileges::{self, PrivilegeInputs};
-use super::{identity, Broker, BrokerError, Delivery, Failure, LoginReport};
+use super::{identity, Broker, BrokerError, Consumed, Delivery, Failure, LoginReport};
+use crate::assurance::AssertedLevel;
 use crate::attribute_service::Provenance;
 use crate::audit;
+use crate::config::Profile;
 use crate::ids::new_saml_id;
 use crate::saml::binding;
 use crate::saml::validate::{self, Expectations};
@@ -14,7 +16,7 @@ use crate::token::Recipient;
 
 impl Broker {
     /// Consumes an IdP's HTTP-POST Response and returns the token to deliver to the user system.
-    pub async fn consume(&self, saml_response: &str) -> Result<Delivery, Failure> {
+    pub async fn consume(&self, saml_response: &str) -> Result<Consumed, Failure> {
         let s = &self.settings;
         let response_xml = binding::decode_post(saml_response, s.max_message_bytes)
             .map_err(BrokerError::BadIdpResponse)?;
@@ -89,6 +91,48 @@ impl Broker {
             }));
         }
         let mut facts = identity::facts_from(&assertion, idp).map_err(fail)?;
+        // Issue #3 §3: the level must meet the login's requirement; too low, and the IdP supports
+        // step-up, chsim asks it once more with ForceAuthn.
+        let asserted = AssertedLevel {
+            nist: facts.nist_level,
+            nsis: facts.nsis_level,
+        };
+        let eq = &s.equivalence;
+        if !login.requirement.is_met_by(&asserted, eq) {
+            if idp.supports_step_up && !login.stepped_up {
+                let again = super::PendingLogin {
+                    stepped_up: true,
+                    force_authn: true,
+                    ..login.clone()
+                };
+                let url = self
+                    .send_to_idp(&again, idp, user_system, true)
+                    .map_err(fail)?;
+                audit::step_up(
+                    login.id.as_str(),
+                    idp.entity_id.as_str(),
+                    &login.requirement.to_string(),
+                );
+                self.logins.insert(again.id.clone(), again);
+                return Ok(Consumed::StepUp(url));
+            }
+            return Err(fail(BrokerError::LevelTooLow {
+                user_system: user_system.name.clone(),
+                requirement: login.requirement.to_string(),
+                idp: idp.entity_id.to_string(),
+                received: describe(&asserted),
+                stepped_up: login.stepped_up,
+                no_nsis_identity: matches!(
+                    login.requirement,
+                    crate::assurance::Requirement::Nsis(_)
+                ) && asserted.nsis.is_none(),
+            }));
+        }
+        // The issued assertion states the level achieved in the user system's profile: OIOSAML2
+        // carries only the NIST attribute, so an NSIS login is stated by its equivalent.
+        if user_system.profile == Profile::Oiosaml2 && facts.nist_level.is_none() {
+            facts.nist_level = facts.nsis_level.map(|l| eq.nist_for(l));
+        }
         // Issue #4 §4: an IdP that knows no roles, or sent none, is backed by the municipality's
         // attribute service. Its faults end the login; they never become "no roles".
         let mut provenance = Provenance::Idp;
@@ -175,11 +219,21 @@ impl Broker {
                 dropped: decision.dropped,
             },
         );
-        Ok(Delivery {
+        Ok(Consumed::Deliver(Delivery {
             acs_url: login.acs_url.clone(),
             saml_response: binding::encode_post(&xml),
             relay_state: login.relay_state.clone(),
             user_system_name: user_system.name.clone(),
-        })
+        }))
+    }
+}
+
+/// An asserted level, for messages.
+fn describe(level: &AssertedLevel) -> String {
+    match (level.nsis, level.nist) {
+        (Some(s), Some(n)) => format!("NSIS {s} and NIST level {n}"),
+        (Some(s), None) => format!("NSIS {s}"),
+        (None, Some(n)) => format!("NIST level {n} and no NSIS level"),
+        (None, None) => "no level".to_string(),
     }
 }

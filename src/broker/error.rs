@@ -65,6 +65,49 @@ pub enum BrokerError {
     /// No IdP is configured at all.
     #[error("no identity provider is configured; add one to municipalities.toml")]
     NoIdpAvailable,
+    /// No configured IdP can reach the level the login requires (issue #3 §2).
+    #[error(
+        "{user_system} requires {requirement}, and no identity provider can reach it: {offers}"
+    )]
+    NoIdpMeetsLevel {
+        /// The user system.
+        user_system: String,
+        /// What is required.
+        requirement: String,
+        /// Each IdP with the levels it offers.
+        offers: String,
+    },
+    /// The IdP named (`?idp=`) cannot reach the level the login requires.
+    #[error(
+        "{user_system} requires {requirement}, which `{idp}` cannot reach (it offers {offers})"
+    )]
+    IdpCannotMeetLevel {
+        /// The user system.
+        user_system: String,
+        /// What is required.
+        requirement: String,
+        /// The IdP.
+        idp: String,
+        /// What it offers.
+        offers: String,
+    },
+    /// The IdP's answer proves too low a level (issue #3 §3).
+    #[error("{user_system} requires {requirement}, but `{idp}` asserted {received}{}", if *stepped_up { " even after chsim asked it again with ForceAuthn (step-up)" } else { "" })]
+    LevelTooLow {
+        /// The user system.
+        user_system: String,
+        /// What is required.
+        requirement: String,
+        /// The IdP.
+        idp: String,
+        /// What it asserted.
+        received: String,
+        /// Whether a step-up was tried.
+        stepped_up: bool,
+        /// An NSIS level was required and the login carries none: the person has no NSIS
+        /// identity — robots (RPA) never have one.
+        no_nsis_identity: bool,
+    },
     /// The IdP's Response could not be decoded.
     #[error("the identity provider's Response could not be read: {0}")]
     BadIdpResponse(SamlError),
@@ -95,6 +138,14 @@ pub enum BrokerError {
     Replay {
         /// The assertion ID.
         assertion_id: String,
+    },
+    /// The assertion's level of assurance could not be read (issue #3 §3).
+    #[error("the assertion from `{idp}` states no usable assurance level: {error}")]
+    Assurance {
+        /// The IdP.
+        idp: String,
+        /// What is wrong.
+        error: crate::assurance::AssuranceError,
     },
     /// The NameID is not in the X509SubjectName format the Context Handler requires.
     #[error("the assertion from `{idp}` has a NameID {}, but the Context Handler requires Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName\"", found.as_deref().map(|f| format!("of Format `{f}`")).unwrap_or_else(|| "without a Format".to_string()))]
@@ -162,6 +213,11 @@ impl BrokerError {
             BrokerError::UnknownIdp { .. } | BrokerError::NoIdpAvailable => {
                 (status::RESPONDER, Some(status::NO_AVAILABLE_IDP))
             }
+            BrokerError::NoIdpMeetsLevel { .. }
+            | BrokerError::IdpCannotMeetLevel { .. }
+            | BrokerError::LevelTooLow { .. } => {
+                (status::RESPONDER, Some(status::NO_AUTHN_CONTEXT))
+            }
             BrokerError::UnknownLogin { .. }
             | BrokerError::BadIdpResponse(_)
             | BrokerError::Unsolicited { .. }
@@ -169,6 +225,7 @@ impl BrokerError {
             | BrokerError::Invalid { .. }
             | BrokerError::Replay { .. }
             | BrokerError::NameIdFormat { .. }
+            | BrokerError::Assurance { .. }
             | BrokerError::MissingCvr { .. }
             | BrokerError::ForeignCvr { .. } => (status::RESPONDER, Some(status::AUTHN_FAILED)),
             BrokerError::AttributeService { .. } | BrokerError::Privileges { .. } => {
@@ -201,8 +258,17 @@ impl BrokerError {
             BrokerError::UnknownIdp { .. } | BrokerError::NoIdpAvailable => {
                 "Pick an identity provider from the list, or configure one in municipalities.toml."
             }
+            BrokerError::NoIdpMeetsLevel { .. } | BrokerError::IdpCannotMeetLevel { .. } => {
+                "The municipality can register an identity provider that offers this level (nist_level / nsis_level in municipalities.toml), or the user system's requirement can be changed (user_systems.toml)."
+            }
+            BrokerError::LevelTooLow { no_nsis_identity: true, .. } => {
+                "The login carries no NSIS level: the person has no NSIS identity at the municipality's IdP. A person can get one (MitID Erhverv / the municipality's NSIS IdP). Robots (RPA) never have one, so a user system that requires an NSIS level must offer robots an API (a system token) instead of the browser login; a user system that requires a NIST level admits a robot that reaches it, e.g. level 3 with its second factor."
+            }
+            BrokerError::LevelTooLow { .. } => {
+                "The person must log in with a stronger method (a second factor, an NSIS identity). The municipality can let chsim ask its IdP again for the higher level (supports_step_up), or raise what its IdP offers; the user system's vendor can check its requirement."
+            }
             BrokerError::BadIdpResponse(_) | BrokerError::Invalid { .. } | BrokerError::Replay { .. }
-            | BrokerError::NameIdFormat { .. } | BrokerError::MissingCvr { .. } | BrokerError::ForeignCvr { .. } => {
+            | BrokerError::NameIdFormat { .. } | BrokerError::Assurance { .. } | BrokerError::MissingCvr { .. } | BrokerError::ForeignCvr { .. } => {
                 "The municipality's identity provider sent an answer chsim cannot trust. The municipality should check its IdP setup against chsim's SP metadata (/runtime/saml2auth/metadata.idp): keys, entityID, ACS URL, clocks and attributes."
             }
             BrokerError::AttributeService { .. } => {

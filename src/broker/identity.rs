@@ -2,6 +2,7 @@
 //! (reference §2.2 NameID, §4.1 and §4.2 attributes).
 
 use super::BrokerError;
+use crate::assurance::{read_asserted, Asserted};
 use crate::ids::Cvr;
 use crate::saml::validate::ValidatedAssertion;
 use crate::saml::{name_id_part, NAMEID_X509};
@@ -34,6 +35,17 @@ pub fn facts_from(
         .ok_or_else(|| BrokerError::MissingCvr {
             idp: idp.entity_id.to_string(),
         })?;
+    // Issue #3 §3: the loa attribute is authoritative for NSIS, AssuranceLevel for NIST, the
+    // class ref stands in for a missing one; a malformed level refuses the answer.
+    let level = read_asserted(Asserted {
+        loa_attribute: first(assertion, &[oiosaml3::LOA]).as_deref(),
+        nist_attribute: first(assertion, &[oiosaml2::ASSURANCE_LEVEL]).as_deref(),
+        class_ref: assertion.authn_context_class_ref.as_deref(),
+    })
+    .map_err(|error| BrokerError::Assurance {
+        idp: idp.entity_id.to_string(),
+        error,
+    })?;
     let cvr = Cvr::parse(&cvr_text).map_err(|_| BrokerError::MissingCvr {
         idp: idp.entity_id.to_string(),
     })?;
@@ -52,8 +64,8 @@ pub fn facts_from(
         cvr,
         email: first(assertion, &[oiosaml3::EMAIL]),
         privileges: first(assertion, &[oiosaml3::PRIVILEGES, oiosaml2::PRIVILEGES]),
-        nist_level: first(assertion, &[oiosaml2::ASSURANCE_LEVEL]).and_then(|v| v.parse().ok()),
-        nsis_level: first(assertion, &[oiosaml3::LOA]),
+        nist_level: level.nist,
+        nsis_level: level.nsis,
         authn_instant: assertion.authn_instant.unwrap_or(assertion.not_on_or_after),
     })
 }

@@ -19,6 +19,7 @@ pub use privileges::{decide as decide_privileges, PrivilegeDecision, PrivilegeIn
 pub use report::LoginReport;
 pub use start::{IdpChoice, IncomingRequest, Next};
 
+use crate::assurance::Requirement;
 use crate::attribute_service::AttributeServiceClient;
 use crate::clock::Clock;
 use crate::ids::{EntityId, LoginId};
@@ -54,6 +55,8 @@ pub struct BrokerSettings {
     pub require_signed_authn_requests: bool,
     /// Signature algorithms accepted.
     pub algorithms: AlgorithmPolicy,
+    /// What NIST level an NSIS login counts as.
+    pub equivalence: crate::assurance::Equivalence,
 }
 
 /// A user system's login waiting for an IdP.
@@ -71,8 +74,21 @@ pub struct PendingLogin {
     pub relay_state: Option<String>,
     /// ForceAuthn from the user system.
     pub force_authn: bool,
-    /// RequestedAuthnContext from the user system (used by issue #3).
+    /// RequestedAuthnContext from the user system.
     pub requested_authn_context: Option<RequestedAuthnContext>,
+    /// The level this login must reach: the user system's, raised by its request.
+    pub requirement: Requirement,
+    /// Whether chsim already asked the IdP again for a higher level (step-up happens once).
+    pub stepped_up: bool,
+}
+
+/// What an IdP's answer leads to.
+#[derive(Debug, Clone)]
+pub enum Consumed {
+    /// The token, to be POSTed to the user system.
+    Deliver(Delivery),
+    /// The level was too low and the IdP supports step-up: send the browser back to it.
+    StepUp(url::Url),
 }
 
 /// A request chsim sent to an IdP.

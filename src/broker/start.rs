@@ -2,9 +2,10 @@
 //! (chooser, `?idp=`, or IP range) and send chsim's signed AuthnRequest to it (§2.1).
 
 use super::{Broker, BrokerError, Delivery, Failure, IdpRequest, PendingLogin};
+use crate::assurance::requested_minimum;
 use crate::audit;
 use crate::ids::{new_saml_id, EntityId, LoginId};
-use crate::saml::authn_request::{self, NewAuthnRequest};
+use crate::saml::authn_request::{self, NewAuthnRequest, RequestedAuthnContext};
 use crate::saml::binding::{self, MessageKind};
 use crate::saml::{signing, NAMEID_X509};
 use crate::token::Recipient;
@@ -162,6 +163,15 @@ impl Broker {
             relay_state,
             force_authn: request.force_authn,
             requested_authn_context: request.requested_authn_context.clone(),
+            // Issue #3 §2: the user system's RequestedAuthnContext can raise its level, never lower.
+            requirement: request
+                .requested_authn_context
+                .as_ref()
+                .and_then(|r| requested_minimum(&r.comparison, &r.class_refs))
+                .map_or(user_system.requirement, |r| {
+                    user_system.requirement.raised_by(r, &s.equivalence)
+                }),
+            stepped_up: false,
         };
         // From here on the user system is verified: failures are also reported to it.
         if request.destination.as_deref() != Some(s.sso_url.as_str()) {
@@ -181,9 +191,34 @@ impl Broker {
         );
         self.logins.insert(login.id.clone(), login.clone());
 
-        let candidates: Vec<&TrustedIdp> = self.trust.idps.iter().collect();
         if let Some(hint) = idp_hint.filter(|h| !h.is_empty()) {
             return self.choose(&login.id, hint);
+        }
+        // Only IdPs that can reach the level are offered; with none, the person learns why
+        // before being sent anywhere.
+        let candidates: Vec<&TrustedIdp> = self
+            .trust
+            .idps
+            .iter()
+            .filter(|idp| idp.can_meet(login.requirement, &s.equivalence))
+            .collect();
+        if candidates.is_empty() && !self.trust.idps.is_empty() {
+            let offers = self
+                .trust
+                .idps
+                .iter()
+                .map(|idp| format!("{} offers {}", idp.presentation_name, offers(idp)))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(self.fail_to_user_system(
+                &login,
+                user_system,
+                BrokerError::NoIdpMeetsLevel {
+                    user_system: user_system.name.clone(),
+                    requirement: login.requirement.to_string(),
+                    offers,
+                },
+            ));
         }
         if let Some(ip) = client_ip {
             let matching: Vec<&&TrustedIdp> = candidates
@@ -233,18 +268,58 @@ impl Broker {
                 },
             ));
         };
+        if !idp.can_meet(pending.requirement, &self.settings.equivalence) {
+            return Err(self.fail_to_user_system(
+                &pending,
+                user_system,
+                BrokerError::IdpCannotMeetLevel {
+                    user_system: user_system.name.clone(),
+                    requirement: pending.requirement.to_string(),
+                    idp: idp.presentation_name.clone(),
+                    offers: offers(idp),
+                },
+            ));
+        }
+        let url = self
+            .send_to_idp(&pending, idp, user_system, pending.force_authn)
+            .map_err(|e| self.fail_to_user_system(&pending, user_system, e))?;
+        Ok(Next::Redirect(url))
+    }
+
+    /// Chsim's signed HTTP-Redirect AuthnRequest to `idp` for `login`: the requirement as the
+    /// IdP's profile wants it (issue #3 §2, reference §7.4), Scoping naming the user system when
+    /// the IdP supports it.
+    pub(super) fn send_to_idp(
+        &self,
+        login: &PendingLogin,
+        idp: &TrustedIdp,
+        user_system: &TrustedUserSystem,
+        force_authn: bool,
+    ) -> Result<Url, BrokerError> {
+        let asked = idp.profile.request(login.requirement);
         let request = NewAuthnRequest {
             id: new_saml_id(),
             issue_instant: self.clock.now(),
             destination: idp.sso_redirect_url.clone(),
             issuer: self.settings.entity_id.to_string(),
             acs_url: Some(self.settings.acs_url.clone()),
-            force_authn: pending.force_authn,
+            force_authn,
             name_id_format: Some(NAMEID_X509.to_string()),
-            // Issue #3 decides what to request per the IdP's OIOSAML profile.
-            requested_authn_context: None,
-            requester_ids: Vec::new(),
+            requested_authn_context: asked.class_ref.map(|c| RequestedAuthnContext {
+                comparison: "minimum".into(),
+                class_refs: vec![c],
+            }),
+            requester_ids: if idp.supports_scoping {
+                vec![user_system.entity_id.to_string()]
+            } else {
+                Vec::new()
+            },
         };
+        // chsim matches the answer by InResponseTo; RelayState is free to carry the level for
+        // OIOSAML3_ADFS_RELAY_STATE (a URI, within SAML's 80-byte bound).
+        let relay_state = asked
+            .relay_state_level
+            .unwrap_or_else(|| login.id.as_str().to_string());
         let url = request
             .to_xml(None)
             .and_then(|xml| {
@@ -252,7 +327,7 @@ impl Broker {
                     &idp.sso_redirect_url,
                     MessageKind::Request,
                     &xml,
-                    Some(login.as_str()),
+                    Some(&relay_state),
                     Some(self.settings.credential.key()),
                 )
             })
@@ -260,12 +335,12 @@ impl Broker {
         self.idp_requests.insert(
             request.id.clone(),
             IdpRequest {
-                login: login.clone(),
+                login: login.id.clone(),
                 idp: idp.entity_id.clone(),
             },
         );
-        audit::sent_to_idp(login.as_str(), idp.entity_id.as_str(), &request.id);
-        Ok(Next::Redirect(url))
+        audit::sent_to_idp(login.id.as_str(), idp.entity_id.as_str(), &request.id);
+        Ok(url)
     }
 
     /// Ends `login` with `error`, preparing the signed non-success Response for the user system.
@@ -296,5 +371,13 @@ impl Broker {
             error,
             to_user_system: delivery,
         }
+    }
+}
+
+/// The levels an IdP offers, for messages.
+fn offers(idp: &TrustedIdp) -> String {
+    match idp.nsis_level {
+        Some(l) => format!("NIST level {} and NSIS {l}", idp.nist_level),
+        None => format!("NIST level {} and no NSIS level", idp.nist_level),
     }
 }

@@ -7,6 +7,7 @@
 //! The demo configuration in `config/` (and the keys in `keys/`) is embedded in the binary, so
 //! `chsim serve` with no `--config` runs anywhere.
 
+mod assurance;
 mod load;
 mod roles;
 mod types;

@@ -2,6 +2,7 @@
 //! demo files under `config/`; defaults live here.
 
 use super::roles::{JobRoleConfig, RoleMappingConfig, UserSystemRoleConfig};
+use crate::assurance::{Equivalence, IdpProfile, NistLevel, NsisLevel};
 use crate::ids::Cvr;
 use serde::Deserialize;
 
@@ -16,6 +17,56 @@ pub struct ChsimFile {
     /// `[attribute_service]`.
     #[serde(default)]
     pub attribute_service: AttributeServiceConfig,
+    /// `[assurance]`.
+    #[serde(default)]
+    pub assurance: AssuranceConfig,
+}
+
+/// `[assurance]`: the NIST level each NSIS level counts as for user systems that require a NIST
+/// level (reference §7.1; default KOMBIT's rule of thumb Low 2, Substantial 3, High 4).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssuranceConfig {
+    /// NSIS Low counts as this NIST level.
+    #[serde(default = "nist2")]
+    pub nsis_low_as_nist: NistLevel,
+    /// NSIS Substantial counts as this NIST level.
+    #[serde(default = "nist3")]
+    pub nsis_substantial_as_nist: NistLevel,
+    /// NSIS High counts as this NIST level.
+    #[serde(default = "nist4")]
+    pub nsis_high_as_nist: NistLevel,
+}
+
+fn nist2() -> NistLevel {
+    NistLevel::TWO
+}
+fn nist3() -> NistLevel {
+    NistLevel::THREE
+}
+fn nist4() -> NistLevel {
+    NistLevel::FOUR
+}
+
+impl Default for AssuranceConfig {
+    fn default() -> Self {
+        Self {
+            nsis_low_as_nist: nist2(),
+            nsis_substantial_as_nist: nist3(),
+            nsis_high_as_nist: nist4(),
+        }
+    }
+}
+
+impl AssuranceConfig {
+    /// The equivalence table.
+    pub fn equivalence(&self) -> Equivalence {
+        Equivalence {
+            low: self.nsis_low_as_nist,
+            substantial: self.nsis_substantial_as_nist,
+            high: self.nsis_high_as_nist,
+        }
+    }
 }
 
 /// `[attribute_service]`: how chsim asks municipalities' attribute services.
@@ -163,6 +214,19 @@ pub struct IdpConfig {
     /// Whether privileges it sends that already are user-system roles pass through. Default false.
     #[serde(default)]
     pub may_send_user_system_roles: bool,
+    /// How chsim tells it the required level (OIOSAMLProfile, reference §7.4).
+    pub profile: IdpProfile,
+    /// The highest NIST level it can assert (Udbudt assurance level).
+    pub nist_level: NistLevel,
+    /// The highest NSIS level it can assert, when it is an NSIS IdP (OIOSAML3 profiles only).
+    #[serde(default)]
+    pub nsis_level: Option<NsisLevel>,
+    /// Whether chsim may ask it again, with ForceAuthn, for a higher level (SupportsStepUp).
+    #[serde(default)]
+    pub supports_step_up: bool,
+    /// Whether it takes `<Scoping><RequesterID>` naming the user system (SupportsScope).
+    #[serde(default)]
+    pub supports_scoping: bool,
 }
 
 /// `user_systems.toml`.
@@ -205,6 +269,12 @@ pub struct UserSystemConfig {
     pub metadata: String,
     /// Attribute profile.
     pub profile: Profile,
+    /// The minimum NIST level it requires (AssuranceLevel); exclusive with `nsis_level`.
+    #[serde(default)]
+    pub nist_level: Option<NistLevel>,
+    /// The minimum NSIS level it requires (NSISAssuranceLevel; OIOSAML3 only).
+    #[serde(default)]
+    pub nsis_level: Option<NsisLevel>,
     /// Its user-system roles.
     #[serde(default)]
     pub role: Vec<UserSystemRoleConfig>,

@@ -62,10 +62,14 @@ fn broker_http_status(e: &BrokerError) -> StatusCode {
         | BrokerError::Invalid { .. }
         | BrokerError::Replay { .. }
         | BrokerError::NameIdFormat { .. }
+        | BrokerError::Assurance { .. }
         | BrokerError::MissingCvr { .. }
         | BrokerError::ForeignCvr { .. } => StatusCode::FORBIDDEN,
         BrokerError::UnknownLogin { .. } => StatusCode::GONE,
         BrokerError::NoIdpAvailable => StatusCode::SERVICE_UNAVAILABLE,
+        BrokerError::NoIdpMeetsLevel { .. }
+        | BrokerError::IdpCannotMeetLevel { .. }
+        | BrokerError::LevelTooLow { .. } => StatusCode::FORBIDDEN,
         BrokerError::AttributeService { .. } | BrokerError::Privileges { .. } => {
             StatusCode::BAD_GATEWAY
         }

@@ -144,8 +144,11 @@ pub async fn consume(
     let saml_response = form
         .get("SAMLResponse")
         .ok_or_else(|| AppError::BadRequest("the form has no SAMLResponse field".into()))?;
-    let delivery = s.broker.consume(saml_response).await?;
-    Ok(deliver(&delivery))
+    match s.broker.consume(saml_response).await? {
+        crate::broker::Consumed::Deliver(delivery) => Ok(deliver(&delivery)),
+        // Step-up: back to the same IdP, which is asked for the higher level with ForceAuthn.
+        crate::broker::Consumed::StepUp(url) => Ok(Redirect::to(url.as_str()).into_response()),
+    }
 }
 
 /// `GET /runtime/logins/<session index>` — what chsim did in that login: where the privileges came

@@ -320,6 +320,7 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         algorithms: AlgorithmPolicy {
             allow_sha1: b.insecure_allow_sha1,
         },
+        equivalence: config.chsim.assurance.equivalence(),
     };
     let a = &config.chsim.attribute_service;
     let attribute_client = AttributeServiceClient::new(

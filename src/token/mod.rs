@@ -3,6 +3,7 @@
 
 pub mod attributes;
 
+use crate::assurance::{NistLevel, NsisLevel};
 use crate::config::Profile;
 use crate::ids::{new_saml_id, Cvr, EntityId};
 use crate::saml::encryption::EncryptionSuite;
@@ -29,10 +30,10 @@ pub struct LoginFacts {
     pub email: Option<String>,
     /// Base64 OIOBPP for the user system, or None when the person has no privileges there.
     pub privileges: Option<String>,
-    /// NIST level reached, if known.
-    pub nist_level: Option<u8>,
-    /// NSIS level reached (`Low`/`Substantial`/`High`), if known.
-    pub nsis_level: Option<String>,
+    /// NIST level reached, as stated to the user system.
+    pub nist_level: Option<NistLevel>,
+    /// NSIS level reached, as stated to the user system.
+    pub nsis_level: Option<NsisLevel>,
     /// When the IdP authenticated the person.
     pub authn_instant: DateTime<Utc>,
 }
@@ -85,8 +86,8 @@ pub fn profile_attributes(profile: Profile, facts: &LoginFacts) -> (Vec<NewAttri
                 attr(oiosaml3::SPEC_VERSION, f, oiosaml3::SPEC_VERSION_VALUE),
                 attr(oiosaml3::KOMBIT_SPEC_VER, f, "2.0"),
             ];
-            if let Some(loa) = &facts.nsis_level {
-                a.push(attr(oiosaml3::LOA, f, loa.clone()));
+            if let Some(loa) = facts.nsis_level {
+                a.push(attr(oiosaml3::LOA, f, loa.word()));
             }
             if let Some(level) = facts.nist_level {
                 a.push(attr(oiosaml2::ASSURANCE_LEVEL, f, level.to_string()));
@@ -101,9 +102,9 @@ pub fn profile_attributes(profile: Profile, facts: &LoginFacts) -> (Vec<NewAttri
             if let Some(p) = &facts.privileges {
                 a.push(attr(oiosaml3::PRIVILEGES, f, p.clone()));
             }
-            let class = match (&facts.nsis_level, facts.nist_level) {
-                (Some(loa), _) => format!("{}{loa}", oiosaml3::LOA_CLASS_PREFIX),
-                (None, Some(n)) => format!("{}{n}", oiosaml2::LEVEL_CLASS_PREFIX),
+            let class = match (facts.nsis_level, facts.nist_level) {
+                (Some(loa), _) => loa.class_ref(),
+                (None, Some(n)) => n.class_ref(),
                 (None, None) => "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified".to_string(),
             };
             (a, class)

@@ -6,6 +6,7 @@
 //! and an HTTP-Redirect SingleSignOnService; a user system needs an HTTP-POST
 //! AssertionConsumerService and, when signed requests are required, a signing certificate.
 
+use crate::assurance::{AssertedLevel, Equivalence, IdpProfile, NistLevel, NsisLevel, Requirement};
 use crate::attribute_service::AttributeService;
 use crate::config::{Config, ConfigProblem, Profile};
 use crate::ids::{Cvr, EntityId};
@@ -43,6 +44,29 @@ pub struct TrustedIdp {
     pub knows_roles: bool,
     /// Whether user-system roles it sends pass through.
     pub may_send_user_system_roles: bool,
+    /// How it is told the required level.
+    pub profile: IdpProfile,
+    /// The highest NIST level it can assert.
+    pub nist_level: NistLevel,
+    /// The highest NSIS level it can assert, if any.
+    pub nsis_level: Option<NsisLevel>,
+    /// Whether it may be asked again for a higher level.
+    pub supports_step_up: bool,
+    /// Whether it takes Scoping/RequesterID.
+    pub supports_scoping: bool,
+}
+
+impl TrustedIdp {
+    /// Whether the best this IdP can assert meets `requirement` (so it is worth offering).
+    pub fn can_meet(&self, requirement: Requirement, eq: &Equivalence) -> bool {
+        requirement.is_met_by(
+            &AssertedLevel {
+                nist: Some(self.nist_level),
+                nsis: self.nsis_level,
+            },
+            eq,
+        )
+    }
 }
 
 /// A user system chsim issues to.
@@ -62,6 +86,8 @@ pub struct TrustedUserSystem {
     pub encryption_cert: Option<X509>,
     /// Its user-system roles and the role mappings to them (reference §6.1).
     pub roles: SystemRoles,
+    /// The level it requires (reference §3.3).
+    pub requirement: Requirement,
 }
 
 impl TrustedUserSystem {
@@ -222,6 +248,11 @@ pub async fn resolve(
                     .collect(),
                 knows_roles: idp.knows_roles,
                 may_send_user_system_roles: idp.may_send_user_system_roles,
+                profile: idp.profile,
+                nist_level: idp.nist_level,
+                nsis_level: idp.nsis_level,
+                supports_step_up: idp.supports_step_up,
+                supports_scoping: idp.supports_scoping,
             });
         }
     }
@@ -303,6 +334,11 @@ pub async fn resolve(
             )));
             continue;
         }
+        let requirement = match (us.nist_level, us.nsis_level) {
+            (Some(n), None) => Requirement::Nist(n),
+            (None, Some(l)) => Requirement::Nsis(l),
+            _ => continue, // reported by the file checks
+        };
         let to_x509 = |der: &Vec<u8>| X509::from_der(der).ok();
         if trust
             .user_systems
@@ -324,6 +360,7 @@ pub async fn resolve(
                 signing_certs: role.signing_certs.iter().filter_map(to_x509).collect(),
                 encryption_cert: role.encryption_certs.first().and_then(to_x509),
                 roles: SystemRoles::from_config(us),
+                requirement,
             },
         );
     }
