@@ -64,7 +64,12 @@ fn check_config_reports_every_problem_with_file_and_key() {
         "cvr = \"22222222\"",
         "cvr = \"2222\"",
     );
-    edit(&dir, "test_idps.toml", "nist_level = 2", "nist_level = 7");
+    edit(
+        &dir,
+        "test_idps.toml",
+        "nist_level = 2\nnsis_level = \"Low\"\nforced_nist_level = 3",
+        "nist_level = 7\nnsis_level = \"Low\"",
+    );
     edit(
         &dir,
         "demo_sps.toml",

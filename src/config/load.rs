@@ -371,6 +371,30 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
                     "a robot has no NSIS identity; remove nsis_level",
                 ));
             }
+            if let Some(f) = u.forced_nist_level {
+                if !(1..=4).contains(&f) || f < u.nist_level {
+                    problems.push(ConfigProblem::new(
+                        TI,
+                        format!("{ukey}.forced_nist_level"),
+                        format!("must be 1–4 and at least nist_level ({})", u.nist_level),
+                    ));
+                }
+            }
+            if let Some(f) = &u.forced_nsis_level {
+                let rank = |l: &str| ["Low", "Substantial", "High"].iter().position(|x| *x == l);
+                let ok = match (rank(f), u.nsis_level.as_deref().map(rank)) {
+                    (Some(_), None) => !u.robot,
+                    (Some(fr), Some(Some(br))) => fr >= br,
+                    _ => false,
+                };
+                if !ok {
+                    problems.push(ConfigProblem::new(
+                        TI,
+                        format!("{ukey}.forced_nsis_level"),
+                        "must be Low, Substantial or High, at least nsis_level, and not for a robot",
+                    ));
+                }
+            }
         }
     }
 

@@ -385,6 +385,13 @@ pub struct TestUserConfig {
     /// NSIS level reached (`Low`, `Substantial`, `High`), if the user has an NSIS identity.
     #[serde(default)]
     pub nsis_level: Option<String>,
+    /// NIST level reached when the IdP is made to authenticate again (ForceAuthn): the person
+    /// (or robot) then uses a second factor. Default: `nist_level`.
+    #[serde(default)]
+    pub forced_nist_level: Option<u8>,
+    /// NSIS level reached when the IdP is made to authenticate again. Default: `nsis_level`.
+    #[serde(default)]
+    pub forced_nsis_level: Option<String>,
     /// A robot (RPA) account.
     #[serde(default)]
     pub robot: bool,

@@ -8,7 +8,7 @@
 use crate::clock::Clock;
 use crate::config::{BindingChoice, DemoSpConfig, Profile};
 use crate::ids::new_saml_id;
-use crate::saml::authn_request::NewAuthnRequest;
+use crate::saml::authn_request::{NewAuthnRequest, RequestedAuthnContext};
 use crate::saml::binding::{self, MessageKind};
 use crate::saml::metadata::{self, Endpoint, RoleSpec};
 use crate::saml::response::Status;
@@ -76,6 +76,15 @@ pub enum Outgoing {
         /// RelayState.
         relay_state: String,
     },
+}
+
+/// What the demo SP asks chsim for, beyond its defaults (the start page's links set these).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoginOptions {
+    /// A `RequestedAuthnContext Comparison="minimum"` with this class ref.
+    pub requested_class_ref: Option<String>,
+    /// ForceAuthn.
+    pub force_authn: bool,
 }
 
 /// What the demo SP received in a successful login.
@@ -186,6 +195,7 @@ impl DemoSp {
         &self,
         idp: Option<&str>,
         relay_state: &str,
+        options: LoginOptions,
     ) -> Result<Outgoing, DemoSpError> {
         let (destination, binding_choice) = match self.config.binding {
             BindingChoice::Redirect => (&self.chsim.sso_redirect, BindingChoice::Redirect),
@@ -197,9 +207,12 @@ impl DemoSp {
             destination: destination.clone(),
             issuer: self.entity_id.clone(),
             acs_url: Some(self.acs_url()),
-            force_authn: false,
+            force_authn: options.force_authn,
             name_id_format: Some(NAMEID_X509.to_string()),
-            requested_authn_context: None,
+            requested_authn_context: options.requested_class_ref.map(|c| RequestedAuthnContext {
+                comparison: "minimum".into(),
+                class_refs: vec![c],
+            }),
             requester_ids: Vec::new(),
         };
         self.pending.insert(request.id.clone(), ());

@@ -61,7 +61,7 @@ pub async fn test_idp_sso(
         "<p>This is <strong>{}</strong>, a test identity provider built into chsim (entityID <code>{}</code>). chsim asks it to authenticate someone{}{}.</p><p>Choose a test user:</p>",
         pages::esc(&cfg.name),
         pages::esc(idp.entity_id()),
-        if pending.force_authn { " (ForceAuthn)" } else { "" },
+        if pending.force_authn { " anew (ForceAuthn: each user logs in with the strongest method they have, the levels after the arrow)" } else { "" },
         if pending.requested.is_empty() {
             String::new()
         } else {
@@ -79,8 +79,14 @@ pub async fn test_idp_sso(
             id = pages::esc(&u.id),
             id_attr = pages::esc_attr(&u.id),
             roles = pages::esc(&u.roles.join(", ")),
-            nist = u.nist_level,
-            nsis = pages::esc(u.nsis_level.as_deref().unwrap_or("—")),
+            nist = match u.forced_nist_level {
+                Some(f) if f != u.nist_level => format!("{} → {f}", u.nist_level),
+                _ => u.nist_level.to_string(),
+            },
+            nsis = pages::esc(&match (&u.nsis_level, &u.forced_nsis_level) {
+                (b, Some(f)) if b.as_ref() != Some(f) => format!("{} → {f}", b.as_deref().unwrap_or("—")),
+                (b, _) => b.clone().unwrap_or_else(|| "—".into()),
+            }),
             handle = pages::esc_attr(&handle),
         ));
     }
@@ -213,7 +219,13 @@ pub async fn demo_sp_login(
 ) -> Result<Response, AppError> {
     let sp = demo_sp(&s, &id)?;
     let relay_state = format!("demo-{}", crate::ids::new_saml_id());
-    match sp.start_login(params.get("idp").map(String::as_str), &relay_state)? {
+    // `?level=<class ref>` and `?force=1` let a person (or a test) make the demo user system
+    // ask for more than its configured requirement, as a real one can.
+    let options = crate::demo_sp::LoginOptions {
+        requested_class_ref: params.get("level").filter(|l| !l.is_empty()).cloned(),
+        force_authn: params.get("force").is_some_and(|f| f == "1"),
+    };
+    match sp.start_login(params.get("idp").map(String::as_str), &relay_state, options)? {
         Outgoing::Redirect(url) => Ok(Redirect::to(url.as_str()).into_response()),
         Outgoing::Post {
             action,

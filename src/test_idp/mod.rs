@@ -285,6 +285,30 @@ impl TestIdp {
 
     /// The assertion content for a user (also used by tests to craft variants).
     pub fn assertion_for(&self, user: &TestUserConfig, in_response_to: &str) -> NewAssertion {
+        self.assertion_with(user, in_response_to, false)
+    }
+
+    /// The levels a user reaches: an existing session's, or — when the request forces a new
+    /// authentication — the ones the user's strongest method gives (a second factor).
+    fn levels(user: &TestUserConfig, forced: bool) -> (u8, Option<String>) {
+        if forced {
+            (
+                user.forced_nist_level.unwrap_or(user.nist_level),
+                user.forced_nsis_level.clone().or(user.nsis_level.clone()),
+            )
+        } else {
+            (user.nist_level, user.nsis_level.clone())
+        }
+    }
+
+    /// The assertion content for a user, after a forced authentication or not.
+    pub fn assertion_with(
+        &self,
+        user: &TestUserConfig,
+        in_response_to: &str,
+        forced: bool,
+    ) -> NewAssertion {
+        let (nist_level, nsis_level) = Self::levels(user, forced);
         let now = self.clock.now();
         NewAssertion {
             id: new_saml_id(),
@@ -299,16 +323,21 @@ impl TestIdp {
             audience: self.chsim.entity_id.clone(),
             authn_instant: now,
             session_index: Some(new_saml_id()),
-            authn_context_class_ref: match (&user.nsis_level, self.config.profile) {
+            authn_context_class_ref: match (&nsis_level, self.config.profile) {
                 (Some(loa), Profile::Oiosaml3) => format!("{}{loa}", oiosaml3::LOA_CLASS_PREFIX),
-                _ => format!("{}{}", oiosaml2::LEVEL_CLASS_PREFIX, user.nist_level),
+                _ => format!("{}{}", oiosaml2::LEVEL_CLASS_PREFIX, nist_level),
             },
             authenticating_authority: None,
-            attributes: self.attributes(user),
+            attributes: self.attributes(user, nist_level, nsis_level.as_deref()),
         }
     }
 
-    fn attributes(&self, user: &TestUserConfig) -> Vec<NewAttribute> {
+    fn attributes(
+        &self,
+        user: &TestUserConfig,
+        nist_level: u8,
+        nsis_level: Option<&str>,
+    ) -> Vec<NewAttribute> {
         // An IdP that knows no roles (Entra ID) sends no privilege attribute at all.
         let privileges =
             (self.config.sends_roles && self.has_privileges(user)).then(|| self.oiobpp(user));
@@ -340,9 +369,9 @@ impl TestIdp {
                     a(oiosaml3::ORG_NAME, f, self.config.org_name.clone()),
                 ];
                 // As OS2faktor: the loa for NSIS users, the NIST level for the others (§4.2).
-                match &user.nsis_level {
-                    Some(loa) => out.push(a(oiosaml3::LOA, f, loa.clone())),
-                    None => out.push(a(oiosaml2::ASSURANCE_LEVEL, f, user.nist_level.to_string())),
+                match nsis_level {
+                    Some(loa) => out.push(a(oiosaml3::LOA, f, loa.to_string())),
+                    None => out.push(a(oiosaml2::ASSURANCE_LEVEL, f, nist_level.to_string())),
                 }
                 if let Some(email) = &user.email {
                     out.push(a(oiosaml3::EMAIL, f, email.clone()));
@@ -358,7 +387,7 @@ impl TestIdp {
                 let mut out = vec![
                     a(oiosaml2::SPEC_VER, f, oiosaml2::SPEC_VER_VALUE.into()),
                     a(oiosaml2::KOMBIT_SPEC_VER, f, "1.0".into()),
-                    a(oiosaml2::ASSURANCE_LEVEL, f, user.nist_level.to_string()),
+                    a(oiosaml2::ASSURANCE_LEVEL, f, nist_level.to_string()),
                     a(oiosaml2::CVR, f, self.config.cvr.to_string()),
                 ];
                 if let Some(p) = privileges {
@@ -411,7 +440,7 @@ impl TestIdp {
         user: &TestUserConfig,
         pending: &PendingRequest,
     ) -> Result<String, SamlError> {
-        let assertion = self.assertion_for(user, &pending.request_id);
+        let assertion = self.assertion_with(user, &pending.request_id, pending.force_authn);
         let signed = match self.config.sign {
             SignWhat::Assertion => SignedElement::Assertion,
             SignWhat::Response => SignedElement::Response,
