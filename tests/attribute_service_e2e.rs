@@ -93,3 +93,24 @@ async fn roles_come_from_the_attribute_service_when_the_idp_knows_none_then_from
         Some(vec![expected])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idp_that_knows_roles_but_sent_none_is_backed_by_the_attribute_service() {
+    let mut config = demo_config();
+    // Søby's IdP now claims to know roles, yet (like the Entra ID stand-in) sends none.
+    config.municipalities.municipality[2].idp[0].knows_roles = true;
+    let chsim = start(config).await;
+    let browser = Browser::new();
+    let done = login_sara(&chsim, &browser).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let assertion = issued_assertion(&chsim, &done, "oiosaml2").await;
+    assert!(
+        attribute_values(&assertion, "dk:gov:saml:attribute:Privileges_intermediate").is_some(),
+        "{assertion}"
+    );
+    let report = login_report(&chsim, &done.body).await;
+    assert!(
+        report.contains("<td>Privileges came from</td><td>the attribute service</td>"),
+        "{report}"
+    );
+}

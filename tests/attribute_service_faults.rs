@@ -26,6 +26,10 @@ enum Fault {
     Garbage,
     BadPrivileges,
     Huge,
+    WrongSubject,
+    WrongInResponseTo,
+    WrongIssuer,
+    Expired,
 }
 
 fn key(name: &str) -> Credential {
@@ -47,6 +51,18 @@ fn answer(
     signer: &Credential,
     unsigned: bool,
     privileges: &str,
+) -> String {
+    answer_tweaked(body, entity_id, signer, unsigned, privileges, |_, _| {})
+}
+
+/// As [`answer`], with the Response and Assertion changed by `tweak` before signing.
+fn answer_tweaked(
+    body: &str,
+    entity_id: &str,
+    signer: &Credential,
+    unsigned: bool,
+    privileges: &str,
+    tweak: impl FnOnce(&mut NewResponse, &mut NewAssertion),
 ) -> String {
     let SoapBody::Message(xml) = read_soap(body).unwrap() else {
         panic!()
@@ -83,6 +99,8 @@ fn answer(
             values: vec![privileges.into()],
         }],
     };
+    let (mut r, mut a) = (r, a);
+    tweak(&mut r, &mut a);
     let xml = if unsigned {
         response::build_unsigned(&r, &a, signer, SignedElement::Assertion).replace(
             &signing::template(&a.id, &signer.cert_base64()).to_xml(),
@@ -143,6 +161,33 @@ async fn misbehaving_service(fault: Fault) -> String {
                         Fault::Unsigned => (200, answer(&body, entity_id, genuine, true, GOOD)),
                         Fault::WrongKey => (200, answer(&body, entity_id, wrong, false, GOOD)),
                         Fault::Huge => (200, "x".repeat(4 << 20)),
+                        Fault::WrongSubject => (
+                            200,
+                            answer_tweaked(&body, entity_id, genuine, false, GOOD, |_, a| {
+                                a.name_id = "C=DK,O=44444444,CN=Someone Else,Serial=x".into()
+                            }),
+                        ),
+                        Fault::WrongInResponseTo => (
+                            200,
+                            answer_tweaked(&body, entity_id, genuine, false, GOOD, |r, a| {
+                                r.in_response_to = Some("_another_query".into());
+                                a.in_response_to = Some("_another_query".into());
+                            }),
+                        ),
+                        Fault::WrongIssuer => (
+                            200,
+                            answer_tweaked(&body, entity_id, genuine, false, GOOD, |r, a| {
+                                r.issuer = "https://impostor.example".into();
+                                a.issuer = "https://impostor.example".into();
+                            }),
+                        ),
+                        Fault::Expired => (
+                            200,
+                            answer_tweaked(&body, entity_id, genuine, false, GOOD, |_, a| {
+                                a.not_before -= Duration::hours(2);
+                                a.not_on_or_after = a.not_before + Duration::minutes(5);
+                            }),
+                        ),
                         Fault::BadPrivileges => (
                             200,
                             answer(&body, entity_id, genuine, false, "<<not OIOBPP"),
@@ -305,4 +350,32 @@ async fn an_oversized_answer_is_cut_off_not_buffered() {
         "{}",
         out.body
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_about_another_person_is_refused() {
+    let out = login_with(Fault::WrongSubject).await;
+    assert!(out.body.contains("Someone Else"), "{}", out.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_to_another_query_is_refused() {
+    let out = login_with(Fault::WrongInResponseTo).await;
+    assert!(out.body.contains("_another_query"), "{}", out.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_from_another_issuer_is_refused() {
+    let out = login_with(Fault::WrongIssuer).await;
+    assert!(
+        out.body.contains("https://impostor.example"),
+        "{}",
+        out.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_answer_is_refused() {
+    let out = login_with(Fault::Expired).await;
+    assert!(out.body.contains("Conditions expired at"), "{}", out.body);
 }

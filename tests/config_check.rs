@@ -211,6 +211,54 @@ fn unreadable_files_and_unknown_builtin_parties_are_named() {
 }
 
 #[test]
+fn unusable_constraint_values_levels_and_timeouts_are_reported() {
+    let (_tmp, dir) = demo_copy();
+    let us = "user_systems.toml";
+    edit(
+        &dir,
+        us,
+        "values = [\"32.*\"]",
+        "values = [\"32.*, 33.*\", \"\"]",
+    );
+    edit(
+        &dir,
+        us,
+        "nsis_level = \"Substantial\"\n",
+        "nsis_level = \"Substantial\"\nnist_level = 3\n",
+    );
+    edit(
+        &dir,
+        us,
+        "profile = \"OIOSAML2\"\nnist_level = 3",
+        "profile = \"OIOSAML2\"\nnsis_level = \"High\"",
+    );
+    edit(
+        &dir,
+        "chsim.toml",
+        "timeout_seconds = 3",
+        "timeout_seconds = 0",
+    );
+    edit(
+        &dir,
+        "municipalities.toml",
+        "profile = \"OIOSAML2\"\nnist_level = 3",
+        "profile = \"OIOSAML2\"\nnist_level = 3\nnsis_level = \"Low\"",
+    );
+    let (code, out) = chsim(&["check-config", "--config", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    for expected in [
+        "user_systems.toml: user_system[0].mapping[6].constraints[0].values[0]: `32.*, 33.*` is not a usable constraint value",
+        "user_systems.toml: user_system[0].mapping[6].constraints[0].values[1]: `` is not a usable constraint value",
+        "user_systems.toml: user_system[0]: gives both nist_level and nsis_level",
+        "user_systems.toml: user_system[1].nsis_level: an NSIS requirement needs profile = \"OIOSAML3\"",
+        "chsim.toml: attribute_service.timeout_seconds: must be at least 1",
+        "municipalities.toml: municipality[1].idp[0].nsis_level: an IdP with profile OIOSAML2 cannot assert an NSIS level",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in\n{out}");
+    }
+}
+
+#[test]
 fn a_broken_broker_key_does_not_hide_the_other_problems() {
     let (_tmp, dir) = demo_copy();
     edit(

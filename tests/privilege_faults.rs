@@ -14,6 +14,11 @@ use common::*;
 /// Starts a login at demo SP B via Bakkeby's IdP and answers it with Bent's assertion whose
 /// privilege attribute is `privileges`; returns chsim's page.
 async fn answer_with_privileges(chsim: &Chsim, privileges: &str) -> Outcome {
+    answer_with_values(chsim, vec![privileges.to_string()]).await
+}
+
+/// As [`answer_with_privileges`], with the attribute's values given one by one.
+async fn answer_with_values(chsim: &Chsim, values: Vec<String>) -> Outcome {
     let browser = Browser::new();
     let idp = chsim.state.test_idps["bakkeby"].clone();
     let mut q = url::form_urlencoded::Serializer::new(String::new());
@@ -39,7 +44,7 @@ async fn answer_with_privileges(chsim: &Chsim, privileges: &str) -> Outcome {
         .iter_mut()
         .find(|a| a.name == "dk:gov:saml:attribute:Privileges_intermediate")
         .unwrap();
-    attr.values = vec![privileges.to_string()];
+    attr.values = values;
     let r = NewResponse {
         id: chsim::ids::new_saml_id(),
         issue_instant: assertion.issue_instant,
@@ -131,4 +136,30 @@ async fn a_privilege_list_with_an_unknown_root_is_refused() {
     )
     .await;
     assert_refused(&page, "the root element is {urn:example}Roles");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_privilege_value_is_refused_not_read_as_no_roles() {
+    let chsim = start(demo_config()).await;
+    let page = answer_with_privileges(&chsim, "").await;
+    assert_refused(&page, "the privilege attribute is empty");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_privilege_attribute_with_two_values_is_refused() {
+    let chsim = start(demo_config()).await;
+    let good = "PGJwcDpQcml2aWxlZ2VMaXN0IHhtbG5zOmJwcD0iaHR0cDovL2l0c3QuZGsvb2lvc2FtbC9iYXNpY19wcml2aWxlZ2VfcHJvZmlsZSI+PFByaXZpbGVnZUdyb3VwIFNjb3BlPSJ1cm46ZGs6Z292OnNhbWw6Y3ZyTnVtYmVySWRlbnRpZmllcjoyMjIyMjIyMiI+PFByaXZpbGVnZT5odHRwOi8vYmFra2VieS5kay9yb2xlcy9qb2Jyb2xlL3NhZ3NiZWhhbmRsZXIvMTwvUHJpdmlsZWdlPjwvUHJpdmlsZWdlR3JvdXA+PC9icHA6UHJpdmlsZWdlTGlzdD4=";
+    let page = answer_with_values(&chsim, vec![good.to_string(), good.to_string()]).await;
+    assert_refused(&page, "the privilege attribute has 2 values");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_privilege_list_is_refused() {
+    let chsim = start(demo_config()).await;
+    let page = answer_with_privileges(
+        &chsim,
+        r#"<bpp:PrivilegeList xmlns:bpp="http://itst.dk/oiosaml/basic_privilege_profile"/>"#,
+    )
+    .await;
+    assert_refused(&page, "holds no PrivilegeGroup");
 }

@@ -42,18 +42,20 @@ pub struct AttributeServiceClient {
 }
 
 impl AttributeServiceClient {
-    /// A client that signs its queries as `issuer` with `credential`.
+    /// A client that signs its queries as `issuer` with `credential`. Fails only when the HTTP
+    /// client cannot be set up (no TLS backend), which is reported rather than run without a
+    /// timeout.
     pub fn new(
         settings: ClientSettings,
         issuer: EntityId,
         credential: Credential,
         clock: Arc<dyn Clock>,
-    ) -> Self {
+    ) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
             .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
-        Self {
+            .map_err(|e| format!("the HTTP client for attribute services cannot be set up: {e}"))?;
+        Ok(Self {
             http,
             cache: Cache::builder()
                 .max_capacity(settings.cache_size)
@@ -63,7 +65,7 @@ impl AttributeServiceClient {
             issuer,
             credential,
             clock,
-        }
+        })
     }
 
     /// The person's privileges from `service`, from the cache when a fresh answer is there.
@@ -174,9 +176,26 @@ impl AttributeServiceClient {
                 error,
             }
         })?;
-        let privileges = [oiosaml2::PRIVILEGES, oiosaml3::PRIVILEGES]
+        let privileges = match [oiosaml2::PRIVILEGES, oiosaml3::PRIVILEGES]
             .iter()
-            .find_map(|n| assertion.attribute(n).and_then(|v| v.first().cloned()));
+            .find_map(|n| assertion.attribute(n))
+        {
+            None => None,
+            Some([one]) => Some(one.clone()),
+            // An attribute with no value or several is malformed, never "no roles".
+            Some(values) => {
+                return Err(AttributeServiceError::Garbage {
+                    url: service.soap_url.clone(),
+                    reason: crate::saml::SamlError::Malformed {
+                        expected: "privilege attribute",
+                        reason: format!(
+                            "it has {} values; OIOBPP sends exactly one PrivilegeList",
+                            values.len()
+                        ),
+                    },
+                })
+            }
+        };
         Ok(Answer {
             privileges,
             attributes: assertion

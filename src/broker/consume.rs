@@ -12,6 +12,7 @@ use crate::ids::new_saml_id;
 use crate::saml::binding;
 use crate::saml::validate::{self, Expectations};
 use crate::saml::xml;
+use crate::token::attributes::{oiosaml2, oiosaml3};
 use crate::token::Recipient;
 
 impl Broker {
@@ -142,6 +143,18 @@ impl Broker {
             .map(|a| (a.name.clone(), a.values.clone()))
             .collect();
         let mut source = format!("the identity provider `{}`", idp.entity_id);
+        if idp.knows_roles {
+            let values = [oiosaml3::PRIVILEGES, oiosaml2::PRIVILEGES]
+                .iter()
+                .find_map(|n| assertion.attribute(n))
+                .map_or(0, <[String]>::len);
+            if values > 1 {
+                return Err(fail(BrokerError::Privileges {
+                    source_name: source,
+                    error: crate::privileges::PrivilegeError::SeveralValues { count: values },
+                }));
+            }
+        }
         let asked_service = !idp.knows_roles || facts.privileges.is_none();
         if let (true, Some(service)) =
             (asked_service, self.trust.attribute_services.get(&facts.cvr))

@@ -63,7 +63,11 @@ pub fn facts_from(
         org_name: first(assertion, &[oiosaml3::ORG_NAME]).or(Some(idp.municipality.name.clone())),
         cvr,
         email: first(assertion, &[oiosaml3::EMAIL]),
-        privileges: first(assertion, &[oiosaml3::PRIVILEGES, oiosaml2::PRIVILEGES]),
+        // Not filtered like the others: an empty privilege value is malformed, not "no roles".
+        privileges: [oiosaml3::PRIVILEGES, oiosaml2::PRIVILEGES]
+            .iter()
+            .find_map(|n| assertion.attribute(n))
+            .map(|v| v.first().cloned().unwrap_or_default()),
         nist_level: level.nist,
         nsis_level: level.nsis,
         authn_instant: assertion.authn_instant.unwrap_or(assertion.not_on_or_after),

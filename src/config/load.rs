@@ -216,6 +216,13 @@ pub fn load_credential_for(
 
 /// Checks that need only the files: URLs, ranges, duplicates, references, keys.
 fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
+    if c.chsim.attribute_service.timeout_seconds == 0 {
+        problems.push(ConfigProblem::new(
+            "chsim.toml",
+            "attribute_service.timeout_seconds",
+            "must be at least 1: with 0 no attribute service could ever answer",
+        ));
+    }
     const CHSIM: &str = "chsim.toml";
     if c.chsim
         .server

@@ -198,6 +198,17 @@ pub(super) fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
                         format!("the constraint type `{}` is given twice", v.constraint_type),
                     ));
                 }
+                for (k, value) in v.values.iter().enumerate() {
+                    // Values are emitted one Constraint element each and read back split on
+                    // commas (reference §5.3): an empty value or a comma would not survive.
+                    if value.trim().is_empty() || value.contains(',') || value.trim() != value {
+                        problems.push(ConfigProblem::new(
+                            US,
+                            format!("{ckey}.values[{k}]"),
+                            format!("`{value}` is not a usable constraint value: values must be non-empty, without a comma (a comma separates values) and without surrounding spaces"),
+                        ));
+                    }
+                }
                 match (&v.parametric, v.values.is_empty()) {
                     (Some(_), false) => problems.push(ConfigProblem::new(US, ckey, "give either static `values` or a `parametric` identifier, not both")),
                     (None, true) => problems.push(ConfigProblem::new(US, ckey, "has no value: give static `values` or a `parametric` identifier")),

@@ -335,7 +335,14 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         settings.entity_id.clone(),
         settings.credential.clone(),
         clock.clone(),
-    );
+    )
+    .map_err(|e| {
+        ConfigReport(vec![ConfigProblem::new(
+            "chsim.toml",
+            "attribute_service",
+            e,
+        )])
+    })?;
     Ok(AppState {
         broker: Arc::new(Broker::new(settings, trust, attribute_client, clock)),
         idp_metadata: Arc::new(idp_metadata),

@@ -36,6 +36,15 @@ pub enum PrivilegeError {
         /// `{namespace}local` of the root found.
         found: String,
     },
+    /// A `PrivilegeList` without groups (the schema requires one).
+    #[error("the PrivilegeList holds no PrivilegeGroup; OIOBPP omits the attribute when the person has no privileges, it never sends an empty list")]
+    EmptyList,
+    /// The privilege attribute has several values (OIOBPP sends one PrivilegeList).
+    #[error("the privilege attribute has {count} values; OIOBPP sends exactly one PrivilegeList")]
+    SeveralValues {
+        /// How many.
+        count: usize,
+    },
     /// An element that OIOBPP does not define, where it appeared.
     #[error("unexpected element {found} inside {parent}; a PrivilegeList holds PrivilegeGroups, a PrivilegeGroup holds Privilege and Constraint elements")]
     UnexpectedElement {

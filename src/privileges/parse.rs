@@ -72,6 +72,9 @@ fn parse_xml(text: &str) -> Result<PrivilegeList, PrivilegeError> {
         }
         groups.push(group(&node, groups.len() + 1)?);
     }
+    if groups.is_empty() {
+        return Err(PrivilegeError::EmptyList);
+    }
     Ok(PrivilegeList { groups })
 }
 

@@ -280,9 +280,12 @@ fn refuses_structural_faults_each_with_its_own_error() {
 }
 
 #[test]
-fn an_empty_privilege_list_is_read_as_no_privileges() {
-    let list = parse(&format!(r#"<bpp:PrivilegeList xmlns:bpp="{NS_ITST}"/>"#)).unwrap();
-    assert!(list.is_empty());
+fn an_empty_privilege_list_is_refused_not_read_as_no_privileges() {
+    // The schema requires a group; "no privileges" is said by omitting the attribute.
+    assert_eq!(
+        parse(&format!(r#"<bpp:PrivilegeList xmlns:bpp="{NS_ITST}"/>"#)),
+        Err(PrivilegeError::EmptyList)
+    );
 }
 
 #[test]
@@ -420,7 +423,7 @@ fn list() -> impl Strategy<Value = PrivilegeList> {
                 constraints: unique,
             }
         });
-    proptest::collection::vec(group, 0..6).prop_map(|groups| PrivilegeList { groups })
+    proptest::collection::vec(group, 1..6).prop_map(|groups| PrivilegeList { groups })
 }
 
 proptest! {

@@ -164,8 +164,19 @@ pub fn map(input: &PrivilegeList, ctx: &MappingContext<'_>) -> MappingOutcome {
                     drop(&group.scope, privilege, DropReason::NotMappedHere);
                 }
             } else if ctx.system.has_role(privilege) {
-                // Rule 4: a user-system role sent directly.
-                if ctx.pass_through_system_roles {
+                // Rule 4: a user-system role sent directly, by an IdP allowed to, scoped to the
+                // person's own municipality (a municipality assigns only its own roles).
+                if ctx.pass_through_system_roles
+                    && scope_cvr(&group.scope).as_ref() != Some(ctx.person_cvr)
+                {
+                    drop(
+                        &group.scope,
+                        privilege,
+                        DropReason::ForeignScope {
+                            owner: ctx.person_cvr.clone(),
+                        },
+                    );
+                } else if ctx.pass_through_system_roles {
                     out.push(PrivilegeGroup {
                         scope: group.scope.clone(),
                         privileges: vec![privilege.clone()],
@@ -242,6 +253,8 @@ fn constraints_for(
                         .iter()
                         .filter(|(name, _)| name == p)
                         .flat_map(|(_, v)| v.iter())
+                        // As in a Constraint element: several values may be comma-separated.
+                        .flat_map(|v| v.split(','))
                         .map(|v| v.trim())
                         .filter(|v| !v.is_empty())
                         .map(Text::from)

@@ -312,3 +312,72 @@ fn a_group_with_several_privileges_is_mapped_privilege_by_privilege() {
     assert_eq!(out.privileges.groups.len(), 2);
     assert_eq!(out.dropped.len(), 1);
 }
+
+#[test]
+fn the_same_role_with_different_constraints_is_not_merged_and_keeps_its_order() {
+    // Two job roles map to laes-sag: sagsbehandler with static KLE, bakkeby's with parametric.
+    let sent = vec![
+        group(KORSBAEK, SAGSBEHANDLER, vec![]),
+        group(BAKKEBY, BAKKEBY_ROLE, vec![c(KLE_PARAM, &["10.4.1"])]),
+        group(KORSBAEK, SAGSBEHANDLER, vec![]),
+    ];
+    let out = run(KORSBAEK, sent, &sapa(), false, &[]);
+    let roles: Vec<(&str, &str)> = out
+        .privileges
+        .groups
+        .iter()
+        .map(|g| (&*g.scope, &*g.privileges[0]))
+        .collect();
+    // Bakkeby's role is not delegated to Korsbæk: dropped; the repeated group merged.
+    assert_eq!(
+        roles,
+        vec![
+            (format!("{CVR_SCOPE_PREFIX}{KORSBAEK}").as_str(), LAES),
+            (format!("{CVR_SCOPE_PREFIX}{KORSBAEK}").as_str(), SKRIV),
+        ]
+    );
+    let person = BAKKEBY;
+    let sent = vec![
+        group(BAKKEBY, BAKKEBY_ROLE, vec![c(KLE_PARAM, &["10.4.1"])]),
+        group(BAKKEBY, BAKKEBY_ROLE, vec![c(KLE_PARAM, &["20.1"])]),
+        group(BAKKEBY, BAKKEBY_ROLE, vec![c(KLE_PARAM, &["10.4.1"])]),
+    ];
+    let out = run(person, sent, &sapa(), false, &[]);
+    assert_eq!(
+        out.privileges.groups,
+        vec![
+            group(BAKKEBY, LAES, vec![c(KLE, &["10.4.1"])]),
+            group(BAKKEBY, LAES, vec![c(KLE, &["20.1"])]),
+        ],
+        "same role, different constraints: both kept, in order; the exact repeat merged"
+    );
+}
+
+#[test]
+fn a_parametric_attribute_value_may_be_a_comma_list() {
+    let attrs = vec![(KLE_PARAM.to_string(), vec!["2.4.1, 2.4.2".to_string()])];
+    let out = run(
+        BAKKEBY,
+        vec![group(BAKKEBY, BAKKEBY_ROLE, vec![])],
+        &sapa(),
+        false,
+        &attrs,
+    );
+    assert_eq!(
+        out.privileges.groups,
+        vec![group(BAKKEBY, LAES, vec![c(KLE, &["2.4.1", "2.4.2"])])]
+    );
+}
+
+#[test]
+fn a_user_system_role_passed_through_must_be_scoped_to_the_persons_municipality() {
+    let sent = vec![group(BAKKEBY, SKRIV, vec![])];
+    let out = run(KORSBAEK, sent, &sapa(), true, &[]);
+    assert!(out.privileges.groups.is_empty());
+    assert_eq!(
+        out.dropped[0].reason,
+        DropReason::ForeignScope {
+            owner: cvr(KORSBAEK)
+        }
+    );
+}
