@@ -15,6 +15,7 @@
 //! - [`attribute_service`]: the attribute-service fallback (SOAP AttributeQuery, cache).
 //! - [`audit`]: audit events.
 //! - [`fetch`]: bounded reads of outgoing HTTP answers.
+//! - [`scripted`]: scripted logins through chsim's real HTTP flow (RPA and CI).
 //! - [`http`]: the only module that knows axum.
 
 // Errors carry their evidence (STYLE.md habit 2), so some are a few hundred bytes; they are the
@@ -34,6 +35,7 @@ pub mod ids;
 pub mod privileges;
 pub mod roles;
 pub mod saml;
+pub mod scripted;
 pub mod test_idp;
 pub mod token;
 pub mod trust;

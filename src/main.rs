@@ -1,4 +1,4 @@
-//! The chsim command line: `chsim serve`, `chsim check-config`.
+//! The chsim command line: `chsim serve`, `chsim check-config`, `chsim login`.
 //!
 //! Loads the configuration (the embedded demo unless `--config DIR`), builds the state and
 //! serves. Configuration problems are reported all at once and end the process with exit code 1.
@@ -37,6 +37,40 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Drive one login headlessly through a running chsim and print the outcome. Exit code 0
+    /// only when the user system was let in; 1 when chsim refused; 2 when the login could not
+    /// be carried out.
+    Login {
+        /// chsim's base URL.
+        #[arg(
+            long,
+            env = "CHSIM_PUBLIC_URL",
+            default_value = "http://localhost:8080"
+        )]
+        url: String,
+        /// The user system's entityID (one of chsim's demo user systems).
+        #[arg(long)]
+        user_system: String,
+        /// The municipality's CVR (picks its IdP in the chooser).
+        #[arg(long)]
+        municipality: Option<String>,
+        /// The test user's login name.
+        #[arg(long)]
+        user: String,
+        /// The IdP's entityID (skips the chooser).
+        #[arg(long)]
+        idp: Option<String>,
+        /// An AuthnContextClassRef the user system asks for, e.g.
+        /// https://data.gov.dk/concept/core/nsis/loa/High.
+        #[arg(long)]
+        level: Option<String>,
+        /// The user system asks with ForceAuthn.
+        #[arg(long)]
+        force_authn: bool,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn source(dir: Option<PathBuf>) -> ConfigSource {
@@ -59,6 +93,50 @@ async fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Login {
+            url,
+            user_system,
+            municipality,
+            user,
+            idp,
+            level,
+            force_authn,
+            json,
+        } => {
+            let login = chsim::scripted::ScriptedLogin {
+                base_url: url,
+                user_system,
+                municipality,
+                idp,
+                user,
+                level,
+                force_authn,
+            };
+            match chsim::scripted::run(&login).await {
+                Ok(outcome) => {
+                    if json {
+                        match serde_json::to_string_pretty(&outcome) {
+                            Ok(text) => println!("{text}"),
+                            Err(e) => {
+                                eprintln!("cannot write the outcome as JSON: {e}");
+                                return ExitCode::from(2);
+                            }
+                        }
+                    } else {
+                        print!("{}", outcome.describe());
+                    }
+                    if outcome.admitted {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => {
+                    eprintln!("the scripted login could not be carried out: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::CheckConfig { config } => match load_and_build(config).await {
             Ok((c, _)) => {
                 println!("{} is valid", c.source.describe());

@@ -39,6 +39,8 @@ pub struct IdpChoice {
     pub presentation_name: String,
     /// The municipality.
     pub municipality: String,
+    /// The municipality's CVR.
+    pub cvr: String,
 }
 
 /// What happens after the AuthnRequest was accepted.
@@ -241,6 +243,7 @@ impl Broker {
                         entity_id: idp.entity_id.clone(),
                         presentation_name: idp.presentation_name.clone(),
                         municipality: idp.municipality.name.clone(),
+                        cvr: idp.municipality.cvr.to_string(),
                     })
                     .collect(),
             }),

@@ -331,3 +331,55 @@ impl DemoSp {
         })
     }
 }
+
+impl ReceivedLogin {
+    /// What the demo user system received, as JSON (its ACS answers this to `Accept:
+    /// application/json`, which the scripted login uses).
+    pub fn to_json(&self, user_system: &str) -> serde_json::Value {
+        use crate::token::attributes::{oiosaml2, oiosaml3};
+        use serde_json::json;
+        let a = &self.assertion;
+        let first = |name: &str| a.attribute(name).and_then(|v| v.first().cloned());
+        let (privileges, privileges_error) = match &self.privileges {
+            None => (serde_json::Value::Null, serde_json::Value::Null),
+            Some(Err(e)) => (serde_json::Value::Null, json!(e.to_string())),
+            Some(Ok(list)) => (
+                json!(list
+                    .groups
+                    .iter()
+                    .flat_map(|g| g.privileges.iter().map(move |p| json!({
+                        "scope": &*g.scope,
+                        "privilege": &**p,
+                        "constraints": g.constraints.iter().map(|c| json!({
+                            "name": &*c.name,
+                            "values": c.values.iter().map(|v| &**v).collect::<Vec<_>>(),
+                        })).collect::<Vec<_>>(),
+                    })))
+                    .collect::<Vec<_>>()),
+                serde_json::Value::Null,
+            ),
+        };
+        json!({
+            "admitted": true,
+            "user_system": user_system,
+            "issuer": a.issuer,
+            "name_id": a.name_id,
+            "authenticating_authority": a.authenticating_authorities,
+            "authn_context_class_ref": a.authn_context_class_ref,
+            "session_index": a.session_index,
+            "level": {
+                "nsis": first(oiosaml3::LOA),
+                "nist": first(oiosaml2::ASSURANCE_LEVEL),
+            },
+            "privileges": privileges,
+            "privileges_error": privileges_error,
+            "attributes": a.attributes.iter().map(|at| json!({
+                "name": at.name,
+                "name_format": at.name_format,
+                "values": at.values,
+            })).collect::<Vec<_>>(),
+            "missing_attributes": self.missing_attributes,
+            "relay_state": self.relay_state,
+        })
+    }
+}

@@ -28,6 +28,7 @@ pub fn app(state: AppState) -> Router {
             get(runtime::issue_redirect).post(runtime::issue_post),
         )
         .route("/runtime/saml2/choose", get(runtime::choose))
+        .route("/runtime/scripted/login", get(runtime::scripted_login))
         .route("/runtime/saml2auth/consume.idp", post(runtime::consume))
         .route(
             "/runtime/logins/{session_index}",

@@ -246,6 +246,7 @@ pub async fn demo_sp_login(
 pub async fn demo_sp_acs(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     PostedForm(form): PostedForm,
 ) -> Result<Response, AppError> {
     let sp = demo_sp(&s, &id)?;
@@ -253,6 +254,17 @@ pub async fn demo_sp_acs(
         .get("SAMLResponse")
         .ok_or_else(|| AppError::BadRequest("the form has no SAMLResponse field".into()))?;
     let login = sp.acs(saml_response, form.get("RelayState").cloned())?;
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    if wants_json {
+        return Ok((
+            [(header::CONTENT_TYPE, "application/json")],
+            login.to_json(sp.entity_id()).to_string(),
+        )
+            .into_response());
+    }
     let a = &login.assertion;
     let mut body = format!(
         r#"<div class="ok"><p><strong>Logged in.</strong> {name} verified chsim's signature{enc} and accepted the assertion.</p></div>

@@ -53,10 +53,11 @@ fn render_next(next: Next) -> Response {
                 url.append_pair("login", login.as_str());
                 url.append_pair("idp", c.entity_id.as_str());
                 body.push_str(&format!(
-                    r#"<li><a class="button" href="/runtime/saml2/choose?{}">{}</a> <small>{}</small></li>"#,
+                    r#"<li><a class="button" data-cvr="{cvr}" href="/runtime/saml2/choose?{}">{}</a> <small>{} (CVR {cvr})</small></li>"#,
                     pages::esc_attr(&url.finish()),
                     pages::esc(&c.presentation_name),
                     pages::esc(&c.municipality),
+                    cvr = pages::esc_attr(&c.cvr),
                 ));
             }
             body.push_str("</ul>");
@@ -203,4 +204,48 @@ pub async fn login_report(
         body.push_str(&pages::table(("Privilege (scope)", "Reason"), &rows));
     }
     Ok(Html(pages::page("What chsim did in this login", &body)).into_response())
+}
+
+/// `GET /runtime/scripted/login?user_system=…&user=…&municipality=…|idp=…[&level=…][&force=1]`
+/// — a scripted login (issue #3 §5) through chsim's own public URL, for test suites in any
+/// language: JSON with the outcome; HTTP 200 when admitted, 403 when refused, 400 when the login
+/// could not be carried out.
+pub async fn scripted_login(
+    State(s): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let get = |k: &str| params.get(k).filter(|v| !v.is_empty()).cloned();
+    let (Some(user_system), Some(user)) = (get("user_system"), get("user")) else {
+        return (
+            axum::http::StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({
+                "error": "give user_system (a demo user system's entityID) and user (a test user), and municipality (CVR) or idp (entityID)"
+            })),
+        )
+            .into_response();
+    };
+    let login = crate::scripted::ScriptedLogin {
+        base_url: s.public_url.to_string(),
+        user_system,
+        municipality: get("municipality"),
+        idp: get("idp"),
+        user,
+        level: get("level"),
+        force_authn: get("force").as_deref() == Some("1"),
+    };
+    match crate::scripted::run(&login).await {
+        Ok(outcome) => {
+            let status = if outcome.admitted {
+                axum::http::StatusCode::OK
+            } else {
+                axum::http::StatusCode::FORBIDDEN
+            };
+            (status, axum::Json(outcome)).into_response()
+        }
+        Err(e) => (
+            axum::http::StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({ "error": e.to_string() })),
+        )
+            .into_response(),
+    }
 }

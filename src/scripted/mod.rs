@@ -1,0 +1,335 @@
+//! Scripted logins for RPA teams and CI (issue #3 §5): one complete login driven headlessly
+//! through the real HTTP flow of a running chsim — a built-in demo user system's signed
+//! AuthnRequest, chsim's chooser, a built-in test IdP's login form (again after a step-up), the
+//! IdP's answer and chsim's token, which the demo user system verifies and reports as JSON — and
+//! the outcome: admitted (subject, level, privileges) or refused (with chsim's reason and the
+//! SAML status the user system got).
+//!
+//! It is a client like a browser: it knows chsim only through its pages and messages. The CLI
+//! (`chsim login`) and the HTTP endpoint (`/runtime/scripted/login`) both use it.
+
+mod pages;
+
+use pages::{auto_post_form, chooser_links, error_page, user_form};
+use serde::Serialize;
+
+/// What to log in as.
+#[derive(Debug, Clone, Default)]
+pub struct ScriptedLogin {
+    /// chsim's base URL, e.g. `http://localhost:8080`.
+    pub base_url: String,
+    /// The user system's entityID; it must be one of chsim's demo user systems
+    /// (`<base>/demo-sp/<id>`), whose key signs the AuthnRequest.
+    pub user_system: String,
+    /// The municipality's CVR, used to pick its IdP in the chooser.
+    pub municipality: Option<String>,
+    /// The IdP's entityID (skips the chooser).
+    pub idp: Option<String>,
+    /// The test user's login name at the test IdP.
+    pub user: String,
+    /// An AuthnContextClassRef the user system asks for (raises its requirement).
+    pub level: Option<String>,
+    /// The user system asks with ForceAuthn.
+    pub force_authn: bool,
+}
+
+/// Why chsim refused the login.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Refusal {
+    /// The HTTP status of chsim's page.
+    pub http_status: u16,
+    /// What failed, as chsim's page says.
+    pub message: String,
+    /// What to do about it, as chsim's page says.
+    pub advice: String,
+    /// The top-level SAML status the user system received, when it received one.
+    pub saml_status: Option<String>,
+    /// The second-level SAML status.
+    pub saml_sub_status: Option<String>,
+}
+
+/// The outcome of a scripted login.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScriptedOutcome {
+    /// True only when the user system accepted a token.
+    pub admitted: bool,
+    /// The user system.
+    pub user_system: String,
+    /// The test user.
+    pub user: String,
+    /// How often chsim sent the person back to the IdP for a higher level.
+    pub step_ups: u32,
+    /// What the user system received (its JSON report), when admitted.
+    pub token: Option<serde_json::Value>,
+    /// Why not, when refused.
+    pub refusal: Option<Refusal>,
+    /// The URLs visited, in order (paths only).
+    pub trace: Vec<String>,
+}
+
+/// The scripted login could not be carried out (nothing was decided about the person).
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptError {
+    /// The user system is not a built-in demo user system.
+    #[error("`{0}` is not one of chsim's demo user systems (<base>/demo-sp/<id>); a scripted login needs one, since it signs the AuthnRequest with the demo user system's key")]
+    NotDemoUserSystem(String),
+    /// Neither a municipality nor an IdP was named.
+    #[error("name the municipality (--municipality <cvr>) or the IdP (--idp <entityID>)")]
+    NoMunicipality,
+    /// An HTTP request failed.
+    #[error("{url}: {reason}; is chsim running at the base URL?")]
+    Http {
+        /// The URL.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The test user is not on the IdP's login page.
+    #[error("the IdP's login page at {url} offers no test user `{user}`; it must be one of chsim's test IdPs (test_idps.toml) and list that user")]
+    NoSuchUser {
+        /// The page.
+        url: String,
+        /// The user asked for.
+        user: String,
+    },
+    /// A page the driver does not know how to continue from.
+    #[error("the login stopped at {url} (HTTP {status}), a page that is neither chsim's nor a test IdP's nor a demo user system's")]
+    UnexpectedPage {
+        /// The page.
+        url: String,
+        /// Its status.
+        status: u16,
+    },
+    /// Too many hops (a loop).
+    #[error("the login did not finish within {0} steps")]
+    TooManySteps(usize),
+}
+
+const MAX_STEPS: usize = 40;
+
+/// Runs one scripted login.
+pub async fn run(login: &ScriptedLogin) -> Result<ScriptedOutcome, ScriptError> {
+    let base = login.base_url.trim_end_matches('/');
+    let sp_id = login
+        .user_system
+        .strip_prefix(&format!("{base}/demo-sp/"))
+        .map(|s| s.trim_end_matches('/'))
+        .filter(|s| !s.is_empty() && !s.contains('/'))
+        .ok_or_else(|| ScriptError::NotDemoUserSystem(login.user_system.clone()))?;
+    if login.municipality.is_none() && login.idp.is_none() {
+        return Err(ScriptError::NoMunicipality);
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| http_error(base, &e))?;
+    let mut start = url::Url::parse(&format!("{base}/demo-sp/{sp_id}/login"))
+        .map_err(|e| ScriptError::NotDemoUserSystem(format!("{}: {e}", login.user_system)))?;
+    {
+        let mut q = start.query_pairs_mut();
+        if let Some(idp) = &login.idp {
+            q.append_pair("idp", idp);
+        }
+        if let Some(level) = &login.level {
+            q.append_pair("level", level);
+        }
+        if login.force_authn {
+            q.append_pair("force", "1");
+        }
+    }
+    let mut outcome = ScriptedOutcome {
+        admitted: false,
+        user_system: login.user_system.clone(),
+        user: login.user.clone(),
+        step_ups: 0,
+        token: None,
+        refusal: None,
+        trace: Vec::new(),
+    };
+    let acs = format!("/demo-sp/{sp_id}/acs");
+    let mut idp_pages = 0u32;
+    let mut request = client.get(start.clone());
+    for _ in 0..MAX_STEPS {
+        let resp = request.send().await.map_err(|e| http_error(base, &e))?;
+        let url = resp.url().clone();
+        outcome.trace.push(url.path().to_string());
+        let status = resp.status().as_u16();
+        if resp.status().is_redirection() {
+            let location = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| url.join(l).ok())
+                .ok_or(ScriptError::UnexpectedPage {
+                    url: url.to_string(),
+                    status,
+                })?;
+            request = client.get(location);
+            continue;
+        }
+        let is_json = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        let body = resp
+            .text()
+            .await
+            .map_err(|e| http_error(url.as_str(), &e))?;
+        if is_json && url.path() == acs {
+            outcome.token = serde_json::from_str(&body).ok();
+            outcome.admitted = outcome.token.is_some();
+            return Ok(outcome);
+        }
+        if let Some((action, fields)) = auto_post_form(&body) {
+            let target = url.join(&action).map_err(|_| ScriptError::UnexpectedPage {
+                url: url.to_string(),
+                status,
+            })?;
+            let mut next = client.post(target.clone()).form(&fields);
+            if target.path() == acs {
+                next = next.header(reqwest::header::ACCEPT, "application/json");
+            }
+            request = next;
+            continue;
+        }
+        if let Some(refusal) = error_page(&body, status) {
+            outcome.refusal = Some(refusal);
+            return Ok(outcome);
+        }
+        if url.path().ends_with("/sso") && url.path().starts_with("/test-idp/") {
+            idp_pages += 1;
+            outcome.step_ups = idp_pages - 1;
+            let (action, fields) =
+                user_form(&body, &login.user).ok_or_else(|| ScriptError::NoSuchUser {
+                    url: url.to_string(),
+                    user: login.user.clone(),
+                })?;
+            let target = url.join(&action).map_err(|_| ScriptError::UnexpectedPage {
+                url: url.to_string(),
+                status,
+            })?;
+            request = client.post(target).form(&fields);
+            continue;
+        }
+        let links = chooser_links(&body);
+        if !links.is_empty() {
+            let Some((href, _)) = links
+                .iter()
+                .find(|(_, cvr)| Some(cvr) == login.municipality.as_ref())
+            else {
+                outcome.refusal = Some(Refusal {
+                    http_status: status,
+                    message: format!(
+                        "chsim offers no identity provider of municipality {} for this login: the municipality has none configured, or none can reach the level the user system requires",
+                        login.municipality.as_deref().unwrap_or("?")
+                    ),
+                    advice: "Check the municipality's IdPs and their levels in municipalities.toml against the user system's requirement.".into(),
+                    saml_status: None,
+                    saml_sub_status: None,
+                });
+                return Ok(outcome);
+            };
+            let target = url.join(href).map_err(|_| ScriptError::UnexpectedPage {
+                url: url.to_string(),
+                status,
+            })?;
+            request = client.get(target);
+            continue;
+        }
+        return Err(ScriptError::UnexpectedPage {
+            url: url.to_string(),
+            status,
+        });
+    }
+    Err(ScriptError::TooManySteps(MAX_STEPS))
+}
+
+fn http_error(url: &str, e: &reqwest::Error) -> ScriptError {
+    let mut reason = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        reason.push_str(": ");
+        reason.push_str(&s.to_string());
+        source = s.source();
+    }
+    ScriptError::Http {
+        url: url.to_string(),
+        reason,
+    }
+}
+
+impl ScriptedOutcome {
+    /// A short human-readable account (the CLI's output without `--json`).
+    pub fn describe(&self) -> String {
+        if let Some(token) = &self.token {
+            let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+            let level = &token["level"];
+            let mut out = format!(
+                "admitted to {}\n  subject: {}\n  level: {}{}\n  class ref: {}\n",
+                self.user_system,
+                s(&token["name_id"]),
+                match (level["nsis"].as_str(), level["nist"].as_str()) {
+                    (Some(n), Some(l)) => format!("NSIS {n}, NIST {l}"),
+                    (Some(n), None) => format!("NSIS {n}"),
+                    (None, Some(l)) => format!("NIST {l}"),
+                    (None, None) => "none stated".into(),
+                },
+                if self.step_ups > 0 {
+                    " (after a step-up)"
+                } else {
+                    ""
+                },
+                s(&token["authn_context_class_ref"]),
+            );
+            match token["privileges"].as_array() {
+                Some(list) => {
+                    out.push_str("  privileges:\n");
+                    for p in list {
+                        let constraints: Vec<String> = p["constraints"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .map(|c| {
+                                let values: Vec<&str> = c["values"]
+                                    .as_array()
+                                    .into_iter()
+                                    .flatten()
+                                    .filter_map(|v| v.as_str())
+                                    .collect();
+                                format!("{} = {}", s(&c["name"]), values.join(", "))
+                            })
+                            .collect();
+                        out.push_str(&format!(
+                            "    {} {}{}\n",
+                            s(&p["scope"]),
+                            s(&p["privilege"]),
+                            if constraints.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" [{}]", constraints.join("; "))
+                            }
+                        ));
+                    }
+                }
+                None => out.push_str("  privileges: none (attribute omitted)\n"),
+            }
+            out
+        } else if let Some(r) = &self.refusal {
+            format!(
+                "refused by chsim (HTTP {}{})\n  {}\n  {}\n",
+                r.http_status,
+                match (&r.saml_status, &r.saml_sub_status) {
+                    (Some(s), Some(sub)) => format!("; the user system got {s} / {sub}"),
+                    (Some(s), None) => format!("; the user system got {s}"),
+                    _ => String::new(),
+                },
+                r.message,
+                r.advice
+            )
+        } else {
+            "no outcome".to_string()
+        }
+    }
+}

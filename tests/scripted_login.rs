@@ -1,0 +1,237 @@
+//! Scripted logins (issue #3 §5) against a chsim on a loopback port: the library driver, the
+//! HTTP endpoint and the `chsim login` binary; and the README's table of the demo
+//! configuration's outcomes, which this test generates and checks (run with
+//! `CHSIM_WRITE_README=1` to rewrite it after a deliberate change).
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod common;
+
+use chsim::scripted::{run, ScriptedLogin};
+use common::*;
+
+fn login(chsim: &Chsim, sp: &str, cvr: &str, user: &str) -> ScriptedLogin {
+    ScriptedLogin {
+        base_url: chsim.base.clone(),
+        user_system: format!("{}/demo-sp/{sp}", chsim.base),
+        municipality: Some(cvr.to_string()),
+        user: user.to_string(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scripted_login_reports_subject_level_and_privileges() {
+    let chsim = start(demo_config()).await;
+    let out = run(&login(&chsim, "oiosaml3", "11111111", "karen"))
+        .await
+        .unwrap();
+    assert!(out.admitted, "{out:?}");
+    let token = out.token.unwrap();
+    assert_eq!(
+        token["name_id"],
+        "C=DK,O=11111111,CN=Karen Sagsbehandler,Serial=4b7b2e0a-6f1c-4b8e-9d0a-11111111a001"
+    );
+    assert_eq!(token["level"]["nsis"], "Substantial");
+    assert_eq!(
+        token["privileges"][0]["privilege"],
+        "http://fagsystem-a.demo/roles/usersystemrole/laes-sag/1"
+    );
+    assert_eq!(
+        token["privileges"][0]["constraints"][0]["values"][1],
+        "27.35.04"
+    );
+    // The chooser was passed through by municipality.
+    assert!(
+        out.trace.iter().any(|p| p == "/runtime/saml2/choose"),
+        "{:?}",
+        out.trace
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scripted_login_reports_a_refusal_with_its_reason_and_status() {
+    let chsim = start(demo_config()).await;
+    let out = run(&login(&chsim, "oiosaml3", "11111111", "robot"))
+        .await
+        .unwrap();
+    assert!(!out.admitted);
+    assert_eq!(out.step_ups, 1);
+    let r = out.refusal.unwrap();
+    assert_eq!(r.http_status, 403);
+    assert_eq!(
+        r.saml_status.as_deref(),
+        Some(chsim::saml::status::RESPONDER)
+    );
+    assert_eq!(
+        r.saml_sub_status.as_deref(),
+        Some(chsim::saml::status::NO_AUTHN_CONTEXT)
+    );
+    assert!(
+        r.message.contains("requires NSIS Substantial"),
+        "{}",
+        r.message
+    );
+    assert!(
+        r.advice.contains("Robots (RPA) never have one"),
+        "{}",
+        r.advice
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_http_endpoint_runs_a_scripted_login_for_other_languages() {
+    let chsim = start(demo_config()).await;
+    let q = |sp: &str, user: &str| {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("user_system", &format!("{}/demo-sp/{sp}", chsim.base));
+        q.append_pair("municipality", "11111111");
+        q.append_pair("user", user);
+        format!("{}/runtime/scripted/login?{}", chsim.base, q.finish())
+    };
+    let ok = reqwest::get(q("oiosaml2", "robot")).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let json: serde_json::Value = serde_json::from_str(&ok.text().await.unwrap()).unwrap();
+    assert_eq!(json["admitted"], true);
+    assert_eq!(json["step_ups"], 1);
+    assert_eq!(json["token"]["level"]["nist"], "3");
+    let refused = reqwest::get(q("oiosaml3", "robot")).await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let json: serde_json::Value = serde_json::from_str(&refused.text().await.unwrap()).unwrap();
+    assert_eq!(json["admitted"], false);
+    let bad = reqwest::get(format!("{}/runtime/scripted/login?user=karen", chsim.base))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_command_exits_zero_only_when_admitted() {
+    let chsim = start(demo_config()).await;
+    let base = chsim.base.clone();
+    let cli = move |user: &str, json: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_chsim"));
+        cmd.args([
+            "login",
+            "--url",
+            &base,
+            "--user-system",
+            &format!("{base}/demo-sp/oiosaml3"),
+            "--municipality",
+            "11111111",
+            "--user",
+            user,
+        ]);
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.output().unwrap()
+    };
+    let (admitted, refused, unknown) = tokio::task::spawn_blocking(move || {
+        (
+            cli("leder", true),
+            cli("robot", false),
+            cli("nobody", false),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(admitted.status.code(), Some(0), "{admitted:?}");
+    let json: serde_json::Value = serde_json::from_slice(&admitted.stdout).unwrap();
+    assert_eq!(json["token"]["level"]["nsis"], "High");
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let text = String::from_utf8_lossy(&refused.stdout);
+    assert!(
+        text.starts_with("refused by chsim (HTTP 403; the user system got"),
+        "{text}"
+    );
+    assert_eq!(unknown.status.code(), Some(2), "{unknown:?}");
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("offers no test user `nobody`"));
+}
+
+/// The demo's test users (municipality CVR, login name, description) in README order.
+const USERS: &[(&str, &str, &str)] = &[
+    ("11111111", "karen", "Karen (NIST 3, NSIS Substantial)"),
+    ("11111111", "leder", "Lone (NIST 4, NSIS High)"),
+    (
+        "11111111",
+        "vikar",
+        "Viggo (NSIS Low by password, Substantial with MitID)",
+    ),
+    (
+        "11111111",
+        "robot",
+        "RPA robot (NIST 2 by password, 3 with TOTP; no NSIS)",
+    ),
+    ("11111111", "pia", "Pia (NSIS Substantial)"),
+    ("11111111", "dorte", "Dorte (NSIS Substantial)"),
+    (
+        "11111111",
+        "mads",
+        "Mads (NSIS Substantial, no usable roles)",
+    ),
+    ("22222222", "bent", "Bent, Bakkeby (NIST 3, no NSIS)"),
+    ("44444444", "sara", "Sara, Søby (NSIS Substantial)"),
+];
+
+fn cell(out: &chsim::scripted::ScriptedOutcome, base: &str) -> String {
+    let step_up = if out.step_ups > 0 {
+        " after a step-up"
+    } else {
+        ""
+    };
+    if let Some(t) = &out.token {
+        let level = match (t["level"]["nsis"].as_str(), t["level"]["nist"].as_str()) {
+            (Some(n), _) => format!("NSIS {n}"),
+            (None, Some(l)) => format!("NIST {l}"),
+            _ => "no level".into(),
+        };
+        let roles = t["privileges"].as_array().map_or(0, Vec::len);
+        let plural = if roles == 1 { "" } else { "s" };
+        format!("admitted at {level}{step_up}; {roles} privilege{plural}")
+    } else if let Some(r) = &out.refusal {
+        let status = r
+            .saml_sub_status
+            .as_deref()
+            .map(|s| s.rsplit(':').next().unwrap_or(s).to_string())
+            .unwrap_or_else(|| "no Response".into());
+        format!(
+            "refused ({status}){step_up}: {}",
+            r.message.replace(base, "http://localhost:8080")
+        )
+    } else {
+        "no outcome".into()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_table_of_demo_outcomes_is_what_chsim_does() {
+    let chsim = start(demo_config()).await;
+    let mut table = String::from(
+        "| test user | Demo-fagsystem A (OIOSAML3, requires NSIS Substantial) | Demo-fagsystem B (OIOSAML2, requires NIST 3) |\n|---|---|---|\n",
+    );
+    for (cvr, user, who) in USERS {
+        let a = run(&login(&chsim, "oiosaml3", cvr, user)).await.unwrap();
+        let b = run(&login(&chsim, "oiosaml2", cvr, user)).await.unwrap();
+        table.push_str(&format!(
+            "| `{user}` — {who} | {} | {} |\n",
+            cell(&a, &chsim.base),
+            cell(&b, &chsim.base)
+        ));
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let readme = std::fs::read_to_string(path).unwrap();
+    let (start, end) = ("<!-- outcomes:start -->\n", "<!-- outcomes:end -->");
+    let (Some(i), Some(j)) = (readme.find(start), readme.find(end)) else {
+        panic!("README.md has no {start:?} … {end:?} block; add one where the table belongs")
+    };
+    let current = &readme[i + start.len()..j];
+    if std::env::var("CHSIM_WRITE_README").as_deref() == Ok("1") {
+        let updated = format!("{}{start}{table}{}", &readme[..i], &readme[j..]);
+        std::fs::write(path, updated).unwrap();
+    } else {
+        assert_eq!(
+            current, table,
+            "the README's outcome table is out of date; run CHSIM_WRITE_README=1 cargo test --test scripted_login"
+        );
+    }
+}
