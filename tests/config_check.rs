@@ -241,8 +241,8 @@ fn unusable_constraint_values_levels_and_timeouts_are_reported() {
     edit(
         &dir,
         "municipalities.toml",
-        "profile = \"OIOSAML2\"\nnist_level = 3",
-        "profile = \"OIOSAML2\"\nnist_level = 3\nnsis_level = \"Low\"",
+        "profile = \"OIOSAML2_WITHOUT_REQUESTED_LOA\"\nnist_level = 3",
+        "profile = \"OIOSAML2_WITHOUT_REQUESTED_LOA\"\nnist_level = 3\nnsis_level = \"Low\"",
     );
     let (code, out) = chsim(&["check-config", "--config", dir.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
@@ -252,7 +252,7 @@ fn unusable_constraint_values_levels_and_timeouts_are_reported() {
         "user_systems.toml: user_system[0]: gives both nist_level and nsis_level",
         "user_systems.toml: user_system[1].nsis_level: an NSIS requirement needs profile = \"OIOSAML3\"",
         "chsim.toml: attribute_service.timeout_seconds: must be at least 1",
-        "municipalities.toml: municipality[1].idp[0].nsis_level: an IdP with profile OIOSAML2 cannot assert an NSIS level",
+        "municipalities.toml: municipality[1].idp[0].nsis_level: an IdP with profile OIOSAML2_WITHOUT_REQUESTED_LOA cannot assert an NSIS level",
     ] {
         assert!(out.contains(expected), "missing {expected:?} in\n{out}");
     }

@@ -170,6 +170,11 @@ const USERS: &[(&str, &str, &str)] = &[
         "Mads (NSIS Substantial, no usable roles)",
     ),
     ("22222222", "bent", "Bent, Bakkeby (NIST 3, no NSIS)"),
+    (
+        "22222222",
+        "robot-b",
+        "RPA robot, Bakkeby (NIST 3 by its IdP's own policy; no NSIS)",
+    ),
     ("44444444", "sara", "Sara, Søby (NSIS Substantial)"),
 ];
 
