@@ -336,8 +336,13 @@ async fn a_user_systems_requested_authn_context_raises_the_bar() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idps_that_cannot_reach_the_level_are_not_offered_and_with_none_the_person_is_told_why() {
-    // Only Korsbæk can reach High: no chooser, straight there.
-    let chsim = start(demo_config()).await;
+    // Without Bakkeby's NemLog-in fallback, only Korsbæk can reach High: no chooser, straight there.
+    let without_fallback = || {
+        let mut config = demo_config();
+        config.municipalities.municipality[1].nemlogin_fallback = false;
+        config
+    };
+    let chsim = start(without_fallback()).await;
     let browser = Browser::new();
     let high = format!("{LOA}/High");
     let page = browser
@@ -362,11 +367,11 @@ async fn idps_that_cannot_reach_the_level_are_not_offered_and_with_none_the_pers
         .iter()
         .all(|c| !c.action.contains("/test-idp/")));
     // With Korsbæk at Substantial, nobody reaches High: refused before any IdP is asked.
-    let chsim = start(with_korsbaek(|idp| {
-        idp.nsis_level = Some(NsisLevel::Substantial);
-        idp.nist_level = NistLevel::THREE;
-    }))
-    .await;
+    let mut config = without_fallback();
+    let idp = &mut config.municipalities.municipality[0].idp[0];
+    idp.nsis_level = Some(NsisLevel::Substantial);
+    idp.nist_level = NistLevel::THREE;
+    let chsim = start(config).await;
     let page = browser
         .get(&format!(
             "{}/demo-sp/oiosaml3/login?level={}",
@@ -385,5 +390,118 @@ async fn idps_that_cannot_reach_the_level_are_not_offered_and_with_none_the_pers
     assert_eq!(
         status_to_user_system(&page),
         format!("{} {}", status::RESPONDER, status::NO_AUTHN_CONTEXT)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nemlogin_fallback_reaches_substantial_with_the_municipalitys_roles() {
+    let chsim = start(demo_config()).await;
+    let browser = Browser::new();
+    // Bakkeby's IdP has no NSIS, but Bakkeby falls back to NemLog-in, so it is offered for A.
+    let page = begin(&chsim, &browser, "oiosaml3", "bakkeby", &[]).await;
+    assert!(page.url.contains("/test-idp/bakkeby/sso"), "{}", page.body);
+    let nemlogin = pick_user(&browser, &page, "bent").await;
+    assert!(
+        nemlogin.url.contains("/test-idp/nemlogin/sso"),
+        "{}",
+        nemlogin.body
+    );
+    let (xml, _) = request_to_idp(&nemlogin);
+    assert_eq!(
+        requested_context(&xml),
+        minimum(&format!("{LOA}/Substantial"))
+    );
+    assert!(
+        xml.contains(&format!(
+            "<samlp:RequesterID>{}/demo-sp/oiosaml3</samlp:RequesterID>",
+            chsim.base
+        )),
+        "{xml}"
+    );
+    // Bent uses MitID Erhverv: Substantial. The token has Bakkeby's NameID and roles.
+    let done = pick_user(&browser, &nemlogin, "bent").await;
+    let a = issued_assertion(&chsim, &done, "oiosaml3").await;
+    assert_eq!(
+        attribute_values(&a, LOA),
+        Some(vec!["Substantial".to_string()])
+    );
+    assert!(
+        a.contains("C=DK,O=22222222,CN=Bent Bakkeby,Serial=9c1d2f3e-0000-4000-8000-22222222b001"),
+        "{a}"
+    );
+    assert!(
+        a.contains(&format!(
+            "<saml:AuthenticatingAuthority>{}/test-idp/nemlogin</saml:AuthenticatingAuthority>",
+            chsim.base
+        )),
+        "{a}"
+    );
+    let privileges = attribute_values(
+        &a,
+        "https://data.gov.dk/model/core/eid/privilegesIntermediate",
+    )
+    .unwrap();
+    let list = chsim::privileges::parse(&privileges[0]).unwrap();
+    assert_eq!(
+        &*list.groups[0].privileges[0],
+        "http://fagsystem-a.demo/roles/usersystemrole/laes-sag/1"
+    );
+    assert_eq!(
+        &*list.groups[0].scope,
+        "urn:dk:gov:saml:cvrNumberIdentifier:22222222"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nemlogin_must_name_the_same_person_and_reach_the_level() {
+    let chsim = start(demo_config()).await;
+    let browser = Browser::new();
+    // Bent at Bakkeby, Birgit at NemLog-in: another person.
+    let page = begin(&chsim, &browser, "oiosaml3", "bakkeby", &[]).await;
+    let nemlogin = pick_user(&browser, &page, "bent").await;
+    let refused = pick_user(&browser, &nemlogin, "birgit").await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("NemLog-in authenticated another person"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        status_to_user_system(&refused),
+        format!("{} {}", status::RESPONDER, status::AUTHN_FAILED)
+    );
+    // Bo's MitID is Low: too low for A.
+    let page = begin(&chsim, &browser, "oiosaml3", "bakkeby", &[]).await;
+    let nemlogin = pick_user(&browser, &page, "bo").await;
+    let refused = pick_user(&browser, &nemlogin, "bo").await;
+    assert!(
+        refused.body.contains("requires NSIS Substantial"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("asserted NSIS Low"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        status_to_user_system(&refused),
+        format!("{} {}", status::RESPONDER, status::NO_AUTHN_CONTEXT)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nist_user_systems_do_not_send_anyone_to_nemlogin() {
+    let chsim = start(demo_config()).await;
+    let browser = Browser::new();
+    let page = begin(&chsim, &browser, "oiosaml2", "bakkeby", &[]).await;
+    let done = pick_user(&browser, &page, "bent").await;
+    assert!(done.carried.iter().all(|c| !c.action.contains("nemlogin")));
+    let a = issued_assertion(&chsim, &done, "oiosaml2").await;
+    assert_eq!(
+        attribute_values(&a, "dk:gov:saml:attribute:AssuranceLevel"),
+        Some(vec!["3".to_string()])
     );
 }

@@ -69,11 +69,13 @@ async fn accepts_a_signed_redirect_request_and_shows_the_chooser() {
         .iter()
         .map(|c| c.presentation_name.as_str())
         .collect();
-    // System A requires NSIS Substantial: Bakkeby's OIOSAML2 IdP (NIST only) is not offered.
+    // System A requires NSIS Substantial: Bakkeby's OIOSAML2 IdP (NIST only) is offered only
+    // because Bakkeby falls back to NemLog-in for NSIS.
     assert_eq!(
         names,
         [
             "Korsbæk Kommune (test-IdP, OIOSAML3)",
+            "Bakkeby Kommune (test-IdP, OIOSAML2)",
             "Søby Kommune (Entra ID, roles from the attribute service)"
         ]
     );

@@ -169,7 +169,16 @@ const USERS: &[(&str, &str, &str)] = &[
         "mads",
         "Mads (NSIS Substantial, no usable roles)",
     ),
-    ("22222222", "bent", "Bent, Bakkeby (NIST 3, no NSIS)"),
+    (
+        "22222222",
+        "bent",
+        "Bent, Bakkeby (NIST 3 at Bakkeby; MitID Substantial at NemLog-in)",
+    ),
+    (
+        "22222222",
+        "bo",
+        "Bo, Bakkeby (NIST 3 at Bakkeby; MitID Low at NemLog-in)",
+    ),
     (
         "22222222",
         "robot-b",
@@ -179,10 +188,10 @@ const USERS: &[(&str, &str, &str)] = &[
 ];
 
 fn cell(out: &chsim::scripted::ScriptedOutcome, base: &str) -> String {
-    let step_up = if out.step_ups > 0 {
-        " after a step-up"
-    } else {
-        ""
+    let step_up = match (out.idps.as_slice(), out.step_ups) {
+        ([_, second, ..], _) => format!(" after continuing at {second}"),
+        (_, 0) => String::new(),
+        _ => " after a step-up".to_string(),
     };
     if let Some(t) = &out.token {
         let level = match (t["level"]["nsis"].as_str(), t["level"]["nist"].as_str()) {

@@ -45,6 +45,11 @@ pub fn step_up(login: &str, idp: &str, requirement: &str) {
     info!(target: "chsim::audit", event = "step_up", login, idp, requirement);
 }
 
+/// The municipality's IdP could not reach the level; the person continues at NemLog-in.
+pub fn nemlogin_fallback(login: &str, idp: &str, requirement: &str) {
+    info!(target: "chsim::audit", event = "nemlogin_fallback", login, idp, requirement);
+}
+
 /// A login or request was refused.
 pub fn refused(stage: &str, reason: &str) {
     warn!(target: "chsim::audit", event = "refused", stage, reason);

@@ -2,6 +2,7 @@
 //! to the request chsim sent (rule 5), validated (rules 1–4, 6, 7, 9, 10 in `saml::validate`),
 //! checked for replay (rule 8), and turned into the user system's token.
 
+use super::nemlogin::FirstLeg;
 use super::privileges::{self, PrivilegeInputs};
 use super::{identity, Broker, BrokerError, Consumed, Delivery, Failure, LoginReport};
 use crate::assurance::AssertedLevel;
@@ -56,42 +57,39 @@ impl Broker {
                 issuer: login.user_system.to_string(),
             })?;
         let fail = |e: BrokerError| self.fail_to_user_system(&login, user_system, e);
+        // The second leg of a NemLog-in fallback (issue #3 §3).
+        if let Some(nemlogin) = self
+            .trust
+            .nemlogin
+            .as_ref()
+            .filter(|n| n.entity_id == sent.idp)
+        {
+            let assertion = self
+                .validated(
+                    &response_xml,
+                    &in_response_to,
+                    nemlogin.entity_id.as_str(),
+                    &nemlogin.signing_certs,
+                )
+                .map_err(fail)?;
+            return self
+                .consume_nemlogin(&login, user_system, nemlogin, &assertion)
+                .await;
+        }
         let idp = self.trust.idp(sent.idp.as_str()).ok_or_else(|| {
             fail(BrokerError::UnknownIdp {
                 entity_id: sent.idp.to_string(),
             })
         })?;
-        let now = self.clock.now();
-        let expect = Expectations {
-            issuer: idp.entity_id.as_str(),
-            trusted_certs: &idp.signing_certs,
-            audience: s.entity_id.as_str(),
-            acs_url: &s.acs_url,
-            in_response_to: &in_response_to,
-            now,
-            clock_skew: s.clock_skew,
-            algorithms: s.algorithms,
-            decryption_key: Some(s.credential.key()),
-            queried_subject: None,
-        };
-        let assertion = validate::validate_response(&response_xml, &expect).map_err(|error| {
-            fail(BrokerError::Invalid {
-                idp: idp.entity_id.to_string(),
-                error,
-            })
-        })?;
-        // Rule 8: each assertion ID once, remembered until the assertion expires.
-        let remaining = (assertion.not_on_or_after + s.clock_skew - now)
-            .to_std()
-            .unwrap_or(std::time::Duration::from_secs(1))
-            .max(std::time::Duration::from_secs(1));
-        let entry = self.replay.entry(assertion.id.clone()).or_insert(remaining);
-        if !entry.is_fresh() {
-            return Err(fail(BrokerError::Replay {
-                assertion_id: assertion.id.clone(),
-            }));
-        }
-        let mut facts = identity::facts_from(&assertion, idp).map_err(fail)?;
+        let assertion = self
+            .validated(
+                &response_xml,
+                &in_response_to,
+                idp.entity_id.as_str(),
+                &idp.signing_certs,
+            )
+            .map_err(fail)?;
+        let facts = identity::facts_from(&assertion, idp).map_err(fail)?;
         // Issue #3 §3: the level must meet the login's requirement; too low, and the IdP supports
         // step-up, chsim asks it once more with ForceAuthn.
         let asserted = AssertedLevel {
@@ -99,7 +97,46 @@ impl Broker {
             nsis: facts.nsis_level,
         };
         let eq = &s.equivalence;
+        let attributes: Vec<(String, Vec<String>)> = assertion
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.values.clone()))
+            .collect();
+        if idp.knows_roles {
+            let values = [oiosaml3::PRIVILEGES, oiosaml2::PRIVILEGES]
+                .iter()
+                .find_map(|n| assertion.attribute(n))
+                .map_or(0, <[String]>::len);
+            if values > 1 {
+                return Err(fail(BrokerError::Privileges {
+                    source_name: format!("the identity provider `{}`", idp.entity_id),
+                    error: crate::privileges::PrivilegeError::SeveralValues { count: values },
+                }));
+            }
+        }
         if !login.requirement.is_met_by(&asserted, eq) {
+            let nemlogin = self.trust.nemlogin.as_ref().filter(|n| {
+                idp.municipality.nemlogin_fallback && n.can_meet(login.requirement, eq)
+            });
+            if let (Some(nemlogin), false) = (
+                nemlogin,
+                idp.can_meet(login.requirement, eq) && idp.supports_step_up && !login.stepped_up,
+            ) {
+                // The municipality's IdP cannot reach the level: the person continues at
+                // NemLog-in, and the roles stay those of this answer.
+                let url = self
+                    .send_to_nemlogin(
+                        &login,
+                        nemlogin,
+                        FirstLeg {
+                            idp: idp.entity_id.clone(),
+                            facts,
+                            attributes,
+                        },
+                    )
+                    .map_err(fail)?;
+                return Ok(Consumed::StepUp(url));
+            }
             if idp.supports_step_up && !login.stepped_up {
                 let again = super::PendingLogin {
                     stepped_up: true,
@@ -107,7 +144,7 @@ impl Broker {
                     ..login.clone()
                 };
                 let url = self
-                    .send_to_idp(&again, idp, user_system, true)
+                    .send_to_idp(&again, idp.target(), user_system, true)
                     .map_err(fail)?;
                 audit::step_up(
                     login.id.as_str(),
@@ -129,32 +166,76 @@ impl Broker {
                 ) && asserted.nsis.is_none(),
             }));
         }
+        self.finish(&login, user_system, idp, facts, attributes)
+            .await
+    }
+
+    /// Validates an IdP's Response (rules 1–4, 6, 7, 9, 10) and checks its assertion for replay
+    /// (rule 8).
+    pub(super) fn validated(
+        &self,
+        response_xml: &str,
+        in_response_to: &str,
+        issuer: &str,
+        certs: &[Vec<u8>],
+    ) -> Result<crate::saml::validate::ValidatedAssertion, BrokerError> {
+        let s = &self.settings;
+        let now = self.clock.now();
+        let expect = Expectations {
+            issuer,
+            trusted_certs: certs,
+            audience: s.entity_id.as_str(),
+            acs_url: &s.acs_url,
+            in_response_to,
+            now,
+            clock_skew: s.clock_skew,
+            algorithms: s.algorithms,
+            decryption_key: Some(s.credential.key()),
+            queried_subject: None,
+        };
+        let assertion = validate::validate_response(response_xml, &expect).map_err(|error| {
+            BrokerError::Invalid {
+                idp: issuer.to_string(),
+                error,
+            }
+        })?;
+        // Rule 8: each assertion ID once, remembered until the assertion expires.
+        let remaining = (assertion.not_on_or_after + s.clock_skew - now)
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(1))
+            .max(std::time::Duration::from_secs(1));
+        let entry = self.replay.entry(assertion.id.clone()).or_insert(remaining);
+        if !entry.is_fresh() {
+            return Err(BrokerError::Replay {
+                assertion_id: assertion.id.clone(),
+            });
+        }
+        Ok(assertion)
+    }
+
+    /// The rest of a login whose level is met: the privileges (from the IdP or the attribute
+    /// service), the mapping, and the token.
+    pub(super) async fn finish(
+        &self,
+        login: &super::PendingLogin,
+        user_system: &crate::trust::TrustedUserSystem,
+        idp: &crate::trust::TrustedIdp,
+        mut facts: crate::token::LoginFacts,
+        mut attributes: Vec<(String, Vec<String>)>,
+    ) -> Result<Consumed, Failure> {
+        let fail = |e: BrokerError| self.fail_to_user_system(login, user_system, e);
+        let now = self.clock.now();
         // The issued assertion states the level achieved in the user system's profile: OIOSAML2
         // carries only the NIST attribute, so an NSIS login is stated by its equivalent.
         if user_system.profile == Profile::Oiosaml2 && facts.nist_level.is_none() {
-            facts.nist_level = facts.nsis_level.map(|l| eq.nist_for(l));
+            facts.nist_level = facts
+                .nsis_level
+                .map(|l| self.settings.equivalence.nist_for(l));
         }
         // Issue #4 §4: an IdP that knows no roles, or sent none, is backed by the municipality's
         // attribute service. Its faults end the login; they never become "no roles".
         let mut provenance = Provenance::Idp;
-        let mut attributes: Vec<(String, Vec<String>)> = assertion
-            .attributes
-            .iter()
-            .map(|a| (a.name.clone(), a.values.clone()))
-            .collect();
         let mut source = format!("the identity provider `{}`", idp.entity_id);
-        if idp.knows_roles {
-            let values = [oiosaml3::PRIVILEGES, oiosaml2::PRIVILEGES]
-                .iter()
-                .find_map(|n| assertion.attribute(n))
-                .map_or(0, <[String]>::len);
-            if values > 1 {
-                return Err(fail(BrokerError::Privileges {
-                    source_name: source,
-                    error: crate::privileges::PrivilegeError::SeveralValues { count: values },
-                }));
-            }
-        }
         let asked_service = !idp.knows_roles || facts.privileges.is_none();
         if let (true, Some(service)) =
             (asked_service, self.trust.attribute_services.get(&facts.cvr))
@@ -242,7 +323,7 @@ impl Broker {
 }
 
 /// An asserted level, for messages.
-fn describe(level: &AssertedLevel) -> String {
+pub(super) fn describe(level: &AssertedLevel) -> String {
     match (level.nsis, level.nist) {
         (Some(s), Some(n)) => format!("NSIS {s} and NIST level {n}"),
         (Some(s), None) => format!("NSIS {s}"),

@@ -147,6 +147,14 @@ pub enum BrokerError {
         /// What is wrong.
         error: crate::assurance::AssuranceError,
     },
+    /// NemLog-in vouched for another person than the municipality's IdP did.
+    #[error("NemLog-in authenticated another person than the municipality's identity provider: expected {expected}, NemLog-in sent {found}")]
+    NemloginMismatch {
+        /// Who the municipality's IdP named.
+        expected: String,
+        /// Who NemLog-in named.
+        found: String,
+    },
     /// The NameID is not in the X509SubjectName format the Context Handler requires.
     #[error("the assertion from `{idp}` has a NameID {}, but the Context Handler requires Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName\"", found.as_deref().map(|f| format!("of Format `{f}`")).unwrap_or_else(|| "without a Format".to_string()))]
     NameIdFormat {
@@ -225,6 +233,7 @@ impl BrokerError {
             | BrokerError::Invalid { .. }
             | BrokerError::Replay { .. }
             | BrokerError::NameIdFormat { .. }
+            | BrokerError::NemloginMismatch { .. }
             | BrokerError::Assurance { .. }
             | BrokerError::MissingCvr { .. }
             | BrokerError::ForeignCvr { .. } => (status::RESPONDER, Some(status::AUTHN_FAILED)),
@@ -268,7 +277,7 @@ impl BrokerError {
                 "The person must log in with a stronger method (a second factor, an NSIS identity). The municipality can let chsim ask its IdP again for the higher level (supports_step_up), or raise what its IdP offers; the user system's vendor can check its requirement."
             }
             BrokerError::BadIdpResponse(_) | BrokerError::Invalid { .. } | BrokerError::Replay { .. }
-            | BrokerError::NameIdFormat { .. } | BrokerError::Assurance { .. } | BrokerError::MissingCvr { .. } | BrokerError::ForeignCvr { .. } => {
+            | BrokerError::NameIdFormat { .. } | BrokerError::NemloginMismatch { .. } | BrokerError::Assurance { .. } | BrokerError::MissingCvr { .. } | BrokerError::ForeignCvr { .. } => {
                 "The municipality's identity provider sent an answer chsim cannot trust. The municipality should check its IdP setup against chsim's SP metadata (/runtime/saml2auth/metadata.idp): keys, entityID, ACS URL, clocks and attributes."
             }
             BrokerError::AttributeService { .. } => {

@@ -10,11 +10,13 @@
 mod consume;
 mod error;
 mod identity;
+mod nemlogin;
 mod privileges;
 mod report;
 mod start;
 
 pub use error::{BrokerError, Failure};
+pub use nemlogin::{offerable, FirstLeg};
 pub use privileges::{decide as decide_privileges, PrivilegeDecision, PrivilegeInputs};
 pub use report::LoginReport;
 pub use start::{IdpChoice, IncomingRequest, Next};
@@ -80,6 +82,8 @@ pub struct PendingLogin {
     pub requirement: Requirement,
     /// Whether chsim already asked the IdP again for a higher level (step-up happens once).
     pub stepped_up: bool,
+    /// The municipality's answer, kept while the person continues at NemLog-in.
+    pub first_leg: Option<std::sync::Arc<nemlogin::FirstLeg>>,
 }
 
 /// What an IdP's answer leads to.

@@ -174,6 +174,7 @@ impl Broker {
                     user_system.requirement.raised_by(r, &s.equivalence)
                 }),
             stepped_up: false,
+            first_leg: None,
         };
         // From here on the user system is verified: failures are also reported to it.
         if request.destination.as_deref() != Some(s.sso_url.as_str()) {
@@ -202,7 +203,14 @@ impl Broker {
             .trust
             .idps
             .iter()
-            .filter(|idp| idp.can_meet(login.requirement, &s.equivalence))
+            .filter(|idp| {
+                super::offerable(
+                    idp,
+                    self.trust.nemlogin.as_ref(),
+                    login.requirement,
+                    &s.equivalence,
+                )
+            })
             .collect();
         if candidates.is_empty() && !self.trust.idps.is_empty() {
             let offers = self
@@ -271,7 +279,12 @@ impl Broker {
                 },
             ));
         };
-        if !idp.can_meet(pending.requirement, &self.settings.equivalence) {
+        if !super::offerable(
+            idp,
+            self.trust.nemlogin.as_ref(),
+            pending.requirement,
+            &self.settings.equivalence,
+        ) {
             return Err(self.fail_to_user_system(
                 &pending,
                 user_system,
@@ -284,7 +297,7 @@ impl Broker {
             ));
         }
         let url = self
-            .send_to_idp(&pending, idp, user_system, pending.force_authn)
+            .send_to_idp(&pending, idp.target(), user_system, pending.force_authn)
             .map_err(|e| self.fail_to_user_system(&pending, user_system, e))?;
         Ok(Next::Redirect(url))
     }
@@ -295,7 +308,7 @@ impl Broker {
     pub(super) fn send_to_idp(
         &self,
         login: &PendingLogin,
-        idp: &TrustedIdp,
+        idp: IdpTarget<'_>,
         user_system: &TrustedUserSystem,
         force_authn: bool,
     ) -> Result<Url, BrokerError> {
@@ -303,7 +316,7 @@ impl Broker {
         let request = NewAuthnRequest {
             id: new_saml_id(),
             issue_instant: self.clock.now(),
-            destination: idp.sso_redirect_url.clone(),
+            destination: idp.sso_redirect_url.to_string(),
             issuer: self.settings.entity_id.to_string(),
             acs_url: Some(self.settings.acs_url.clone()),
             force_authn,
@@ -327,7 +340,7 @@ impl Broker {
             .to_xml(None)
             .and_then(|xml| {
                 binding::encode_redirect(
-                    &idp.sso_redirect_url,
+                    idp.sso_redirect_url,
                     MessageKind::Request,
                     &xml,
                     Some(&relay_state),
@@ -382,5 +395,30 @@ fn offers(idp: &TrustedIdp) -> String {
     match idp.nsis_level {
         Some(l) => format!("NIST level {} and NSIS {l}", idp.nist_level),
         None => format!("NIST level {} and no NSIS level", idp.nist_level),
+    }
+}
+
+/// Where and how chsim sends an AuthnRequest: a municipal IdP, or NemLog-in.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct IdpTarget<'a> {
+    /// entityID.
+    pub entity_id: &'a EntityId,
+    /// HTTP-Redirect SingleSignOnService.
+    pub sso_redirect_url: &'a str,
+    /// How it is told the level.
+    pub profile: crate::assurance::IdpProfile,
+    /// Whether it takes Scoping.
+    pub supports_scoping: bool,
+}
+
+impl TrustedIdp {
+    /// This IdP as a target of chsim's AuthnRequests.
+    pub(super) fn target(&self) -> IdpTarget<'_> {
+        IdpTarget {
+            entity_id: &self.entity_id,
+            sso_redirect_url: &self.sso_redirect_url,
+            profile: self.profile,
+            supports_scoping: self.supports_scoping,
+        }
     }
 }

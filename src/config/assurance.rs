@@ -45,6 +45,15 @@ pub(super) fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
             }
         }
     }
+    for (i, m) in c.municipalities.municipality.iter().enumerate() {
+        if m.nemlogin_fallback && c.municipalities.nemlogin.is_none() {
+            problems.push(ConfigProblem::new(
+                MUN,
+                format!("municipality[{i}].nemlogin_fallback"),
+                "falls back to NemLog-in, but no [nemlogin] is configured in municipalities.toml",
+            ));
+        }
+    }
     let a = &c.chsim.assurance;
     if !(a.nsis_low_as_nist <= a.nsis_substantial_as_nist
         && a.nsis_substantial_as_nist <= a.nsis_high_as_nist)

@@ -47,6 +47,8 @@ const EMBEDDED: &[(&str, &str)] = &[
     embed!(key "test-idp-soeby.cert.pem"),
     embed!(key "test-attribute-service-soeby.key.pem"),
     embed!(key "test-attribute-service-soeby.cert.pem"),
+    embed!(key "test-idp-nemlogin.key.pem"),
+    embed!(key "test-idp-nemlogin.cert.pem"),
     embed!(key "demo-sp-oiosaml3.key.pem"),
     embed!(key "demo-sp-oiosaml3.cert.pem"),
     embed!(key "demo-sp-oiosaml2.key.pem"),

@@ -179,6 +179,20 @@ pub struct MunicipalitiesFile {
     /// `[[job_role]]`: the job-function roles of all municipalities.
     #[serde(default)]
     pub job_role: Vec<JobRoleConfig>,
+    /// `[nemlogin]`: the NemLog-in/MitID IdP municipalities may fall back to for NSIS.
+    #[serde(default)]
+    pub nemlogin: Option<NemloginConfig>,
+}
+
+/// `[nemlogin]`: the national NemLog-in IdP (MitID Erhverv), which municipalities whose own IdP
+/// cannot reach an NSIS level may use to reach it (issue #3 §3).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NemloginConfig {
+    /// `builtin:test-idp/<id>`, a metadata file or an http(s) URL.
+    pub metadata: String,
+    /// The highest NSIS level it can assert.
+    pub nsis_level: NsisLevel,
 }
 
 /// One municipality (anvenderkontekst).
@@ -195,6 +209,10 @@ pub struct MunicipalityConfig {
     /// Its attribute service: `builtin:attribute-service/<id>`, a metadata file or an http(s) URL.
     #[serde(default)]
     pub attribute_service: Option<String>,
+    /// When its IdP's answer is below a required NSIS level, the person continues at NemLog-in
+    /// (`[nemlogin]`) for the level; roles still come from the municipality. Default false.
+    #[serde(default)]
+    pub nemlogin_fallback: bool,
 }
 
 /// One municipal IdP.
@@ -349,6 +367,10 @@ pub struct TestIdpConfig {
     /// Whether it sends the users' job-function roles (false: the Entra ID case). Default true.
     #[serde(default = "default_true")]
     pub sends_roles: bool,
+    /// A simulated NemLog-in (MitID Erhverv): users of any municipality (their own `cvr`), the
+    /// professional UUID attribute, no roles. Default false.
+    #[serde(default)]
+    pub nemlogin: bool,
     /// Test users.
     #[serde(default)]
     pub user: Vec<TestUserConfig>,
@@ -374,6 +396,9 @@ pub struct TestUserConfig {
     /// Job-function role URIs, scoped to the IdP's CVR.
     #[serde(default)]
     pub roles: Vec<String>,
+    /// The user's CVR when it is not the IdP's (NemLog-in serves every municipality).
+    #[serde(default)]
+    pub cvr: Option<Cvr>,
     /// Job-function roles sent with another scope or with constraints (`[[test_idp.user.privilege]]`).
     #[serde(default)]
     pub privilege: Vec<TestPrivilegeConfig>,

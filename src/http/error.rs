@@ -62,6 +62,7 @@ fn broker_http_status(e: &BrokerError) -> StatusCode {
         | BrokerError::Invalid { .. }
         | BrokerError::Replay { .. }
         | BrokerError::NameIdFormat { .. }
+        | BrokerError::NemloginMismatch { .. }
         | BrokerError::Assurance { .. }
         | BrokerError::MissingCvr { .. }
         | BrokerError::ForeignCvr { .. } => StatusCode::FORBIDDEN,

@@ -122,6 +122,14 @@ async fn problems_without_broker_key(config: &Config) -> Vec<ConfigProblem> {
             builtin_entries.insert(format!("municipality[{i}].attribute_service"));
         }
     }
+    if config
+        .municipalities
+        .nemlogin
+        .as_ref()
+        .is_some_and(|n| n.metadata.starts_with("builtin:"))
+    {
+        builtin_entries.insert("nemlogin.metadata".to_string());
+    }
     for (i, us) in config.user_systems.user_system.iter().enumerate() {
         if us.metadata.starts_with("builtin:") {
             builtin_entries.insert(format!("user_system[{i}].metadata"));

@@ -10,7 +10,7 @@
 
 mod pages;
 
-use pages::{auto_post_form, chooser_links, error_page, user_form};
+use pages::{auto_post_form, cancel_form, chooser_links, error_page, user_form};
 use serde::Serialize;
 
 /// What to log in as.
@@ -57,8 +57,11 @@ pub struct ScriptedOutcome {
     pub user_system: String,
     /// The test user.
     pub user: String,
-    /// How often chsim sent the person back to the IdP for a higher level.
+    /// How often chsim sent the person back to an IdP for a higher level (the same IdP, or
+    /// NemLog-in).
     pub step_ups: u32,
+    /// The test IdPs whose login page the person saw, in order (their ids).
+    pub idps: Vec<String>,
     /// What the user system received (its JSON report), when admitted.
     pub token: Option<serde_json::Value>,
     /// Why not, when refused.
@@ -143,6 +146,7 @@ pub async fn run(login: &ScriptedLogin) -> Result<ScriptedOutcome, ScriptError> 
         user_system: login.user_system.clone(),
         user: login.user.clone(),
         step_ups: 0,
+        idps: Vec::new(),
         token: None,
         refusal: None,
         trace: Vec::new(),
@@ -201,11 +205,19 @@ pub async fn run(login: &ScriptedLogin) -> Result<ScriptedOutcome, ScriptError> 
         if url.path().ends_with("/sso") && url.path().starts_with("/test-idp/") {
             idp_pages += 1;
             outcome.step_ups = idp_pages - 1;
-            let (action, fields) =
-                user_form(&body, &login.user).ok_or_else(|| ScriptError::NoSuchUser {
-                    url: url.to_string(),
-                    user: login.user.clone(),
-                })?;
+            if let Some(id) = url.path().split('/').nth(2) {
+                if outcome.idps.last().map(String::as_str) != Some(id) {
+                    outcome.idps.push(id.to_string());
+                }
+            }
+            // A later IdP (NemLog-in after the municipality's IdP) may not know the user — a
+            // robot has no MitID: cancel there, as the person would, and let chsim decide.
+            let form = user_form(&body, &login.user)
+                .or_else(|| (idp_pages > 1).then(|| cancel_form(&body)).flatten());
+            let (action, fields) = form.ok_or_else(|| ScriptError::NoSuchUser {
+                url: url.to_string(),
+                user: login.user.clone(),
+            })?;
             let target = url.join(&action).map_err(|_| ScriptError::UnexpectedPage {
                 url: url.to_string(),
                 status,

@@ -53,6 +53,13 @@ pub fn user_form(body: &str, user: &str) -> Option<(String, Vec<(String, String)
         .find(|(_, f)| f.iter().any(|(k, v)| k == "user" && v == user))
 }
 
+/// On a test IdP's page, the form that cancels the login.
+pub fn cancel_form(body: &str) -> Option<(String, Vec<(String, String)>)> {
+    forms(body)
+        .into_iter()
+        .find(|(_, f)| f.iter().any(|(k, _)| k == "cancel"))
+}
+
 /// The chooser's links: (href, the IdP's municipality CVR).
 pub fn chooser_links(body: &str) -> Vec<(String, String)> {
     CHOOSER

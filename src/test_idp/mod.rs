@@ -275,11 +275,18 @@ impl TestIdp {
         }
     }
 
+    /// The user's CVR: their own (NemLog-in), else the IdP's municipality.
+    pub fn user_cvr<'a>(&'a self, user: &'a TestUserConfig) -> &'a crate::ids::Cvr {
+        user.cvr.as_ref().unwrap_or(&self.config.cvr)
+    }
+
     /// The NameID of a test user (reference §2.2 format, as OS2faktor builds it).
     pub fn name_id(&self, user: &TestUserConfig) -> String {
         format!(
             "C=DK,O={},CN={},Serial={}",
-            self.config.cvr, user.name, user.serial
+            self.user_cvr(user),
+            user.name,
+            user.serial
         )
     }
 
@@ -365,7 +372,7 @@ impl TestIdp {
                         oiosaml3::SPEC_VERSION_VALUE.into(),
                     ),
                     a(oiosaml3::KOMBIT_SPEC_VER, f, "2.0".into()),
-                    a(oiosaml3::CVR, f, self.config.cvr.to_string()),
+                    a(oiosaml3::CVR, f, self.user_cvr(user).to_string()),
                     a(oiosaml3::ORG_NAME, f, self.config.org_name.clone()),
                 ];
                 // As OS2faktor: the loa for NSIS users, the NIST level for the others (§4.2).
@@ -375,6 +382,14 @@ impl TestIdp {
                 }
                 if let Some(email) = &user.email {
                     out.push(a(oiosaml3::EMAIL, f, email.clone()));
+                }
+                if self.config.nemlogin {
+                    // NemLog-in's persistent professional identifier (reference §4.2, §8.2).
+                    out.push(a(
+                        oiosaml3::PROFESSIONAL_UUID,
+                        f,
+                        format!("urn:uuid:{}", user.serial),
+                    ));
                 }
                 if let Some(p) = privileges {
                     out.push(a(oiosaml3::PRIVILEGES, f, p));
@@ -388,7 +403,7 @@ impl TestIdp {
                     a(oiosaml2::SPEC_VER, f, oiosaml2::SPEC_VER_VALUE.into()),
                     a(oiosaml2::KOMBIT_SPEC_VER, f, "1.0".into()),
                     a(oiosaml2::ASSURANCE_LEVEL, f, nist_level.to_string()),
-                    a(oiosaml2::CVR, f, self.config.cvr.to_string()),
+                    a(oiosaml2::CVR, f, self.user_cvr(user).to_string()),
                 ];
                 if let Some(p) = privileges {
                     out.push(a(oiosaml2::PRIVILEGES, f, p));

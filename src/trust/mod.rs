@@ -23,6 +23,21 @@ pub struct Municipality {
     pub name: String,
     /// CVR.
     pub cvr: Cvr,
+    /// Whether its people may continue at NemLog-in for an NSIS level its IdPs cannot reach.
+    pub nemlogin_fallback: bool,
+}
+
+/// NemLog-in (MitID Erhverv) as chsim trusts it.
+#[derive(Debug, Clone)]
+pub struct TrustedNemlogin {
+    /// entityID.
+    pub entity_id: EntityId,
+    /// Its HTTP-Redirect SingleSignOnService URL.
+    pub sso_redirect_url: String,
+    /// Signing certificates (DER), never empty.
+    pub signing_certs: Vec<Vec<u8>>,
+    /// The highest NSIS level it can assert.
+    pub nsis_level: NsisLevel,
 }
 
 /// A municipal IdP with a federation agreement.
@@ -122,6 +137,8 @@ pub struct Trust {
     pub attribute_services: HashMap<Cvr, AttributeService>,
     /// Every municipality's job-function roles.
     pub job_roles: JobRoleCatalogue,
+    /// NemLog-in, when configured.
+    pub nemlogin: Option<TrustedNemlogin>,
 }
 
 impl Trust {
@@ -238,6 +255,7 @@ pub async fn resolve(
                 municipality: Municipality {
                     name: m.name.clone(),
                     cvr: m.cvr.clone(),
+                    nemlogin_fallback: m.nemlogin_fallback,
                 },
                 sso_redirect_url: sso.location.clone(),
                 signing_certs: role.signing_certs,
@@ -298,6 +316,33 @@ pub async fn resolve(
                 signing_certs: role.signing_certs,
             },
         );
+    }
+    if let Some(n) = &config.municipalities.nemlogin {
+        let problem = |msg: String| ConfigProblem::new(MUN, "nemlogin.metadata", msg);
+        match fetch_metadata(config, builtin, &n.metadata).await {
+            Err(e) => problems.push(problem(e)),
+            Ok(md) => match md.idp {
+                None => problems.push(problem(format!("`{}` has no IDPSSODescriptor", n.metadata))),
+                Some(role) if role.signing_certs.is_empty() => problems.push(problem(format!(
+                    "the metadata of `{}` has no signing certificate, so its responses could not be verified",
+                    md.entity_id
+                ))),
+                Some(role) => match role.sso.iter().find(|e| metadata::is_redirect(e)) {
+                    None => problems.push(problem(format!(
+                        "the metadata of `{}` has no HTTP-Redirect SingleSignOnService",
+                        md.entity_id
+                    ))),
+                    Some(sso) => {
+                        trust.nemlogin = Some(TrustedNemlogin {
+                            entity_id: EntityId::new(md.entity_id),
+                            sso_redirect_url: sso.location.clone(),
+                            signing_certs: role.signing_certs,
+                            nsis_level: n.nsis_level,
+                        })
+                    }
+                },
+            },
+        }
     }
     const US: &str = "user_systems.toml";
     for (i, us) in config.user_systems.user_system.iter().enumerate() {

@@ -1,0 +1,172 @@
+//! The NemLog-in fallback (issue #3 §3; reference §7.5: "if the municipality's own IdP does not
+//! support NSIS, MitID can be used as step-up to reach an NSIS level"). When a municipality's IdP
+//! answers below a required NSIS level it cannot reach, and the municipality falls back to
+//! NemLog-in, chsim keeps that answer (the first leg: who the person is and their roles) and asks
+//! NemLog-in for the level. NemLog-in's answer must be about the same person — its professional
+//! UUID equal to the first leg's NameID Serial, its CVR the municipality's —, and then the token
+//! carries NemLog-in's level with the municipality's roles.
+
+use super::{Broker, BrokerError, Consumed, Failure, PendingLogin};
+use crate::assurance::{
+    read_asserted, Asserted, AssertedLevel, Equivalence, IdpProfile, Requirement,
+};
+use crate::audit;
+use crate::ids::EntityId;
+use crate::saml::name_id_part;
+use crate::saml::validate::ValidatedAssertion;
+use crate::token::attributes::{oiosaml2, oiosaml3};
+use crate::token::LoginFacts;
+use crate::trust::{TrustedIdp, TrustedNemlogin, TrustedUserSystem};
+use std::sync::Arc;
+use url::Url;
+
+/// What the municipality's IdP said, kept while the person continues at NemLog-in.
+#[derive(Debug, Clone)]
+pub struct FirstLeg {
+    /// The municipality's IdP.
+    pub idp: EntityId,
+    /// Who the person is, their roles (raw) and the too-low level.
+    pub facts: LoginFacts,
+    /// The first assertion's attributes (parametric values may be among them).
+    pub attributes: Vec<(String, Vec<String>)>,
+}
+
+impl TrustedNemlogin {
+    /// Whether the best NemLog-in can assert meets `requirement`.
+    pub fn can_meet(&self, requirement: Requirement, eq: &Equivalence) -> bool {
+        requirement.is_met_by(
+            &AssertedLevel {
+                nist: None,
+                nsis: Some(self.nsis_level),
+            },
+            eq,
+        )
+    }
+}
+
+/// Whether `idp` is worth offering for `requirement`: it can reach it, or its municipality falls
+/// back to a NemLog-in that can.
+pub fn offerable(
+    idp: &TrustedIdp,
+    nemlogin: Option<&TrustedNemlogin>,
+    requirement: Requirement,
+    eq: &Equivalence,
+) -> bool {
+    idp.can_meet(requirement, eq)
+        || (idp.municipality.nemlogin_fallback
+            && nemlogin.is_some_and(|n| n.can_meet(requirement, eq)))
+}
+
+fn first_value(assertion: &ValidatedAssertion, name: &str) -> Option<String> {
+    assertion
+        .attribute(name)
+        .and_then(|v| v.first().cloned())
+        .filter(|v| !v.trim().is_empty())
+}
+
+impl Broker {
+    /// Sends the person to NemLog-in for the level, keeping the first leg.
+    pub(super) fn send_to_nemlogin(
+        &self,
+        login: &PendingLogin,
+        nemlogin: &TrustedNemlogin,
+        first_leg: FirstLeg,
+    ) -> Result<Url, BrokerError> {
+        let user_system = self
+            .trust
+            .user_systems
+            .get(&login.user_system)
+            .ok_or_else(|| BrokerError::UnknownUserSystem {
+                issuer: login.user_system.to_string(),
+            })?;
+        let idp = first_leg.idp.clone();
+        let continued = PendingLogin {
+            first_leg: Some(Arc::new(first_leg)),
+            ..login.clone()
+        };
+        // NemLog-in is an OIOSAML3 IdP: it is asked for the NSIS level, naming the user system.
+        let target = super::start::IdpTarget {
+            entity_id: &nemlogin.entity_id,
+            sso_redirect_url: &nemlogin.sso_redirect_url,
+            profile: IdpProfile::Oiosaml3,
+            supports_scoping: true,
+        };
+        let url = self.send_to_idp(&continued, target, user_system, login.force_authn)?;
+        audit::nemlogin_fallback(
+            login.id.as_str(),
+            idp.as_str(),
+            &login.requirement.to_string(),
+        );
+        self.logins.insert(continued.id.clone(), continued);
+        Ok(url)
+    }
+
+    /// NemLog-in's answer: the same person, at the level; then the token with the first leg's
+    /// roles.
+    pub(super) async fn consume_nemlogin(
+        &self,
+        login: &PendingLogin,
+        user_system: &TrustedUserSystem,
+        nemlogin: &TrustedNemlogin,
+        assertion: &ValidatedAssertion,
+    ) -> Result<Consumed, Failure> {
+        let fail = |e: BrokerError| self.fail_to_user_system(login, user_system, e);
+        let Some(first) = login.first_leg.as_deref() else {
+            return Err(fail(BrokerError::Unsolicited {
+                in_response_to: "(a NemLog-in answer to a login that was never sent there)".into(),
+            }));
+        };
+        let idp = self.trust.idp(first.idp.as_str()).ok_or_else(|| {
+            fail(BrokerError::UnknownIdp {
+                entity_id: first.idp.to_string(),
+            })
+        })?;
+        // The same person: NemLog-in's professional UUID is the municipality's Serial.
+        let expected_serial = name_id_part(&first.facts.name_id, "Serial").unwrap_or_default();
+        let uuid = first_value(assertion, oiosaml3::PROFESSIONAL_UUID).unwrap_or_default();
+        let uuid = uuid.strip_prefix("urn:uuid:").unwrap_or(&uuid).to_string();
+        let cvr = first_value(assertion, oiosaml3::CVR).unwrap_or_default();
+        if uuid.is_empty() || uuid != expected_serial || cvr != first.facts.cvr.as_str() {
+            return Err(fail(BrokerError::NemloginMismatch {
+                expected: format!(
+                    "professional UUID {expected_serial}, CVR {}",
+                    first.facts.cvr
+                ),
+                found: format!("professional UUID {uuid}, CVR {cvr}"),
+            }));
+        }
+        let level = read_asserted(Asserted {
+            loa_attribute: first_value(assertion, oiosaml3::LOA).as_deref(),
+            nist_attribute: first_value(assertion, oiosaml2::ASSURANCE_LEVEL).as_deref(),
+            class_ref: assertion.authn_context_class_ref.as_deref(),
+        })
+        .map_err(|error| {
+            fail(BrokerError::Assurance {
+                idp: nemlogin.entity_id.to_string(),
+                error,
+            })
+        })?;
+        let eq = &self.settings.equivalence;
+        if !login.requirement.is_met_by(&level, eq) {
+            return Err(fail(BrokerError::LevelTooLow {
+                user_system: user_system.name.clone(),
+                requirement: login.requirement.to_string(),
+                idp: nemlogin.entity_id.to_string(),
+                received: super::consume::describe(&level),
+                stepped_up: false,
+                no_nsis_identity: level.nsis.is_none(),
+            }));
+        }
+        // Who and which roles from the municipality; the level, and so the authenticating
+        // authority, from NemLog-in.
+        let facts = LoginFacts {
+            idp: nemlogin.entity_id.clone(),
+            nist_level: level.nist,
+            nsis_level: level.nsis,
+            authn_instant: assertion.authn_instant.unwrap_or(first.facts.authn_instant),
+            ..first.facts.clone()
+        };
+        self.finish(login, user_system, idp, facts, first.attributes.clone())
+            .await
+    }
+}
