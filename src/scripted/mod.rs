@@ -288,10 +288,10 @@ impl ScriptedOutcome {
                     (None, Some(l)) => format!("NIST {l}"),
                     (None, None) => "none stated".into(),
                 },
-                if self.step_ups > 0 {
-                    " (after a step-up)"
-                } else {
-                    ""
+                match (self.idps.as_slice(), self.step_ups) {
+                    ([_, second, ..], _) => format!(" (after continuing at {second})"),
+                    (_, 0) => String::new(),
+                    _ => " (after a step-up)".to_string(),
                 },
                 s(&token["authn_context_class_ref"]),
             );
