@@ -49,13 +49,7 @@ impl Broker {
             .ok_or(BrokerError::UnknownLogin {
                 timeout_seconds: s.login_timeout.num_seconds(),
             })?;
-        let user_system = self
-            .trust
-            .user_systems
-            .get(&login.user_system)
-            .ok_or_else(|| BrokerError::UnknownUserSystem {
-                issuer: login.user_system.to_string(),
-            })?;
+        let user_system = self.user_system_of(&login)?;
         let fail = |e: BrokerError| self.fail_to_user_system(&login, user_system, e);
         // The second leg of a NemLog-in fallback (issue #3 §3).
         if let Some(nemlogin) = self

@@ -200,6 +200,19 @@ impl Broker {
         &self.trust
     }
 
+    /// The user system a pending login is for.
+    fn user_system_of(
+        &self,
+        login: &PendingLogin,
+    ) -> Result<&crate::trust::TrustedUserSystem, BrokerError> {
+        self.trust
+            .user_systems
+            .get(&login.user_system)
+            .ok_or_else(|| BrokerError::UnknownUserSystem {
+                issuer: login.user_system.to_string(),
+            })
+    }
+
     /// The report of the login that got chsim's SessionIndex `session_index` (kept an hour).
     pub fn report(&self, session_index: &str) -> Option<LoginReport> {
         self.reports.get(session_index)

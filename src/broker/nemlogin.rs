@@ -72,13 +72,7 @@ impl Broker {
         nemlogin: &TrustedNemlogin,
         first_leg: FirstLeg,
     ) -> Result<Url, BrokerError> {
-        let user_system = self
-            .trust
-            .user_systems
-            .get(&login.user_system)
-            .ok_or_else(|| BrokerError::UnknownUserSystem {
-                issuer: login.user_system.to_string(),
-            })?;
+        let user_system = self.user_system_of(login)?;
         let idp = first_leg.idp.clone();
         let continued = PendingLogin {
             first_leg: Some(Arc::new(first_leg)),

@@ -263,13 +263,7 @@ impl Broker {
         let pending = self.logins.get(login).ok_or(BrokerError::UnknownLogin {
             timeout_seconds: self.settings.login_timeout.num_seconds(),
         })?;
-        let user_system = self
-            .trust
-            .user_systems
-            .get(&pending.user_system)
-            .ok_or_else(|| BrokerError::UnknownUserSystem {
-                issuer: pending.user_system.to_string(),
-            })?;
+        let user_system = self.user_system_of(&pending)?;
         let Some(idp) = self.trust.idp(idp_entity_id) else {
             return Err(self.fail_to_user_system(
                 &pending,
