@@ -84,8 +84,8 @@ impl Broker {
             )
             .map_err(fail)?;
         let facts = identity::facts_from(&assertion, idp).map_err(fail)?;
-        // Issue #3 §3: the level must meet the login's requirement; too low, and the IdP supports
-        // step-up, chsim asks it once more with ForceAuthn.
+        // Issue #3 §3: the level must meet the login's requirement; too low, chsim asks the IdP
+        // once more with ForceAuthn (step-up) or sends the person on to NemLog-in.
         let asserted = AssertedLevel {
             nist: facts.nist_level,
             nsis: facts.nsis_level,
@@ -109,29 +109,8 @@ impl Broker {
             }
         }
         if !login.requirement.is_met_by(&asserted, eq) {
-            let nemlogin = self.trust.nemlogin.as_ref().filter(|n| {
-                idp.municipality.nemlogin_fallback && n.can_meet(login.requirement, eq)
-            });
-            if let (Some(nemlogin), false) = (
-                nemlogin,
-                idp.can_meet(login.requirement, eq) && idp.supports_step_up && !login.stepped_up,
-            ) {
-                // The municipality's IdP cannot reach the level: the person continues at
-                // NemLog-in, and the roles stay those of this answer.
-                let url = self
-                    .send_to_nemlogin(
-                        &login,
-                        nemlogin,
-                        FirstLeg {
-                            idp: idp.entity_id.clone(),
-                            facts,
-                            attributes,
-                        },
-                    )
-                    .map_err(fail)?;
-                return Ok(Consumed::StepUp(url));
-            }
-            if idp.supports_step_up && !login.stepped_up {
+            // First the IdP itself, once, when it can reach the level at all.
+            if idp.can_meet(login.requirement, eq) && idp.supports_step_up && !login.stepped_up {
                 let again = super::PendingLogin {
                     stepped_up: true,
                     force_authn: true,
@@ -146,6 +125,23 @@ impl Broker {
                     &login.requirement.to_string(),
                 );
                 self.logins.insert(again.id.clone(), again);
+                return Ok(Consumed::StepUp(url));
+            }
+            // Then NemLog-in, for a municipality that falls back to it; the roles stay those of
+            // this answer.
+            if let Some(nemlogin) =
+                self.trust.nemlogin.as_ref().filter(|n| {
+                    idp.municipality.nemlogin_fallback && n.can_meet(login.requirement, eq)
+                })
+            {
+                let first_leg = FirstLeg {
+                    idp: idp.entity_id.clone(),
+                    facts,
+                    attributes,
+                };
+                let url = self
+                    .send_to_nemlogin(&login, nemlogin, first_leg)
+                    .map_err(fail)?;
                 return Ok(Consumed::StepUp(url));
             }
             return Err(fail(BrokerError::LevelTooLow {
