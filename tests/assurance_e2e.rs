@@ -496,12 +496,24 @@ async fn nemlogin_must_name_the_same_person_and_reach_the_level() {
 async fn nist_user_systems_do_not_send_anyone_to_nemlogin() {
     let chsim = start(demo_config()).await;
     let browser = Browser::new();
-    let page = begin(&chsim, &browser, "oiosaml2", "bakkeby", &[]).await;
-    let done = pick_user(&browser, &page, "bent").await;
-    assert!(done.carried.iter().all(|c| !c.action.contains("nemlogin")));
-    let a = issued_assertion(&chsim, &done, "oiosaml2").await;
-    assert_eq!(
-        attribute_values(&a, "dk:gov:saml:attribute:AssuranceLevel"),
-        Some(vec!["3".to_string()])
+    // System B asks for NIST 4; Bakkeby's IdP reaches 3 and NemLog-in is for NSIS levels only,
+    // so Bakkeby's IdP is not usable for this login: refused before anyone is asked.
+    let level = "urn:dk:gov:saml:attribute:AssuranceLevel:4";
+    let refused = begin(&chsim, &browser, "oiosaml2", "bakkeby", &[("level", level)]).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused.body.contains(
+            "requires NIST level 4, which `Bakkeby Kommune (test-IdP, OIOSAML2)` cannot reach"
+        ),
+        "{}",
+        refused.body
     );
+    assert!(refused
+        .carried
+        .iter()
+        .all(|c| !c.action.contains("/test-idp/")));
+    // For an NSIS level the same IdP is usable, through NemLog-in.
+    let loa = format!("{LOA}/Substantial");
+    let page = begin(&chsim, &browser, "oiosaml3", "bakkeby", &[("level", &loa)]).await;
+    assert!(page.url.contains("/test-idp/bakkeby/sso"), "{}", page.body);
 }

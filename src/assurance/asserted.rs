@@ -31,7 +31,13 @@ pub struct AssertedLevel {
 pub fn read_asserted(a: Asserted<'_>) -> Result<AssertedLevel, AssuranceError> {
     let mut nsis = a.loa_attribute.map(NsisLevel::parse).transpose()?;
     let mut nist = a.nist_attribute.map(NistLevel::parse).transpose()?;
-    if let Some(class_ref) = a.class_ref.map(str::trim) {
+    // The class ref only stands in when neither attribute states a level: an IdP that echoes
+    // the requested NSIS class ref over a NIST attribute has not proved NSIS.
+    if let Some(class_ref) = a
+        .class_ref
+        .map(str::trim)
+        .filter(|_| nsis.is_none() && nist.is_none())
+    {
         if let Some(word) = class_ref.strip_prefix(NSIS_CLASS_PREFIX) {
             let level = NsisLevel::parse(word)?;
             nsis.get_or_insert(level);
@@ -41,7 +47,7 @@ pub fn read_asserted(a: Asserted<'_>) -> Result<AssertedLevel, AssuranceError> {
         } else if class_ref == ADFS_MULTIPLEAUTHN {
             // AD FS's "multi-factor" is NIST level 3, as OS2faktor reads it (reference §7.3).
             nist.get_or_insert(NistLevel::THREE);
-        } else if nsis.is_none() && nist.is_none() {
+        } else {
             return Err(AssuranceError::UnknownClassRef {
                 found: class_ref.to_string(),
             });

@@ -73,21 +73,26 @@ impl Requirement {
     /// less changes nothing. When the kinds differ the result is an NSIS requirement (NSIS is the
     /// stronger claim: no NIST login meets it): the lowest NSIS level that meets the NSIS part
     /// and counts, through `eq`, as at least the NIST part.
-    pub fn raised_by(self, requested: Requirement, eq: &Equivalence) -> Requirement {
-        let lowest_nsis_for = |nist: NistLevel| {
-            NsisLevel::ALL
-                .into_iter()
-                .find(|l| eq.nist_for(*l) >= nist)
-                .unwrap_or(NsisLevel::High)
-        };
+    ///
+    /// None when no login can meet both: an NSIS part and a NIST part that no NSIS level counts
+    /// as under `eq` (possible only with a table whose High counts as less than NIST 4).
+    pub fn raised_by(self, requested: Requirement, eq: &Equivalence) -> Option<Requirement> {
+        let lowest_nsis_for =
+            |nist: NistLevel| NsisLevel::ALL.into_iter().find(|l| eq.nist_for(*l) >= nist);
         match (self, requested) {
-            (Requirement::Nist(a), Requirement::Nist(b)) => Requirement::Nist(a.max(b)),
-            (Requirement::Nsis(a), Requirement::Nsis(b)) => Requirement::Nsis(a.max(b)),
+            (Requirement::Nist(a), Requirement::Nist(b)) => Some(Requirement::Nist(a.max(b))),
+            (Requirement::Nsis(a), Requirement::Nsis(b)) => Some(Requirement::Nsis(a.max(b))),
             (Requirement::Nist(n), Requirement::Nsis(s))
             | (Requirement::Nsis(s), Requirement::Nist(n)) => {
-                Requirement::Nsis(s.max(lowest_nsis_for(n)))
+                lowest_nsis_for(n).map(|l| Requirement::Nsis(s.max(l)))
             }
         }
+    }
+
+    /// The NIST level to state to an OIOSAML2 user system (which carries no NSIS level) for a
+    /// login that proved `asserted`: the higher of the NIST level and the NSIS level's equivalent.
+    pub fn stated_nist(asserted: &AssertedLevel, eq: &Equivalence) -> Option<NistLevel> {
+        asserted.nist.max(asserted.nsis.map(|l| eq.nist_for(l)))
     }
 }
 

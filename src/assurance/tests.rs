@@ -276,27 +276,33 @@ fn a_requested_context_raises_a_requirement_but_never_lowers_it() {
     let eq = Equivalence::default();
     let n = |l| Requirement::Nist(nist(l));
     let s = Requirement::Nsis;
-    assert_eq!(n(2).raised_by(n(3), &eq), n(3));
-    assert_eq!(n(3).raised_by(n(2), &eq), n(3));
+    assert_eq!(n(2).raised_by(n(3), &eq), Some(n(3)));
+    assert_eq!(n(3).raised_by(n(2), &eq), Some(n(3)));
     assert_eq!(
         s(NsisLevel::High).raised_by(s(NsisLevel::Low), &eq),
-        s(NsisLevel::High)
+        Some(s(NsisLevel::High))
     );
     assert_eq!(
         s(NsisLevel::Low).raised_by(s(NsisLevel::Substantial), &eq),
-        s(NsisLevel::Substantial)
+        Some(s(NsisLevel::Substantial))
     );
     // Across kinds: the lowest NSIS level meeting both.
     assert_eq!(
         n(3).raised_by(s(NsisLevel::Low), &eq),
-        s(NsisLevel::Substantial)
+        Some(s(NsisLevel::Substantial))
     );
-    assert_eq!(n(2).raised_by(s(NsisLevel::High), &eq), s(NsisLevel::High));
+    assert_eq!(
+        n(2).raised_by(s(NsisLevel::High), &eq),
+        Some(s(NsisLevel::High))
+    );
     assert_eq!(
         s(NsisLevel::Substantial).raised_by(n(2), &eq),
-        s(NsisLevel::Substantial)
+        Some(s(NsisLevel::Substantial))
     );
-    assert_eq!(s(NsisLevel::Low).raised_by(n(4), &eq), s(NsisLevel::High));
+    assert_eq!(
+        s(NsisLevel::Low).raised_by(n(4), &eq),
+        Some(s(NsisLevel::High))
+    );
 }
 
 #[test]
@@ -406,4 +412,55 @@ fn a_requested_context_is_read_as_its_weakest_known_minimum() {
         ),
         None
     );
+}
+
+#[test]
+fn a_raise_no_login_could_meet_is_none_rather_than_a_lower_requirement() {
+    // With High counting only as NIST 3, "NIST 4 and NSIS Low" cannot be met by anyone.
+    let eq = Equivalence {
+        high: nist(3),
+        ..Equivalence::default()
+    };
+    assert_eq!(
+        Requirement::Nist(nist(4)).raised_by(Requirement::Nsis(NsisLevel::Low), &eq),
+        None
+    );
+}
+
+#[test]
+fn an_echoed_nsis_class_ref_does_not_prove_nsis_over_a_nist_attribute() {
+    let got = read(
+        None,
+        Some("2"),
+        Some("https://data.gov.dk/concept/core/nsis/loa/Substantial"),
+    )
+    .unwrap();
+    assert_eq!(
+        got,
+        AssertedLevel {
+            nsis: None,
+            nist: Some(nist(2))
+        }
+    );
+    assert!(!Requirement::Nsis(NsisLevel::Substantial).is_met_by(&got, &Equivalence::default()));
+}
+
+#[test]
+fn an_oiosaml2_user_system_is_told_the_higher_of_the_nist_level_and_the_nsis_equivalent() {
+    let eq = Equivalence::default();
+    let both = AssertedLevel {
+        nsis: Some(NsisLevel::Substantial),
+        nist: Some(nist(2)),
+    };
+    assert_eq!(Requirement::stated_nist(&both, &eq), Some(nist(3)));
+    let nist_only = AssertedLevel {
+        nsis: None,
+        nist: Some(nist(4)),
+    };
+    assert_eq!(Requirement::stated_nist(&nist_only, &eq), Some(nist(4)));
+    let nsis_only = AssertedLevel {
+        nsis: Some(NsisLevel::High),
+        nist: None,
+    };
+    assert_eq!(Requirement::stated_nist(&nsis_only, &eq), Some(nist(4)));
 }

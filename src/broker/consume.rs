@@ -217,10 +217,13 @@ impl Broker {
         let now = self.clock.now();
         // The issued assertion states the level achieved in the user system's profile: OIOSAML2
         // carries only the NIST attribute, so an NSIS login is stated by its equivalent.
-        if user_system.profile == Profile::Oiosaml2 && facts.nist_level.is_none() {
-            facts.nist_level = facts
-                .nsis_level
-                .map(|l| self.settings.equivalence.nist_for(l));
+        if user_system.profile == Profile::Oiosaml2 {
+            let asserted = AssertedLevel {
+                nist: facts.nist_level,
+                nsis: facts.nsis_level,
+            };
+            facts.nist_level =
+                crate::assurance::Requirement::stated_nist(&asserted, &self.settings.equivalence);
         }
         // Issue #4 §4: an IdP that knows no roles, or sent none, is backed by the municipality's
         // attribute service. Its faults end the login; they never become "no roles".

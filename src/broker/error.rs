@@ -276,6 +276,9 @@ impl BrokerError {
             BrokerError::LevelTooLow { .. } => {
                 "The person must log in with a stronger method (a second factor, an NSIS identity). The municipality can let chsim ask its IdP again for the higher level (supports_step_up), or raise what its IdP offers; the user system's vendor can check its requirement."
             }
+            BrokerError::Invalid { error: ValidationError::IdpStatus { .. }, .. } => {
+                "The identity provider ended the login itself (the person cancelled, or the IdP refused them); the user system receives the same status. Log in again, or ask the municipality why its IdP refused."
+            }
             BrokerError::BadIdpResponse(_) | BrokerError::Invalid { .. } | BrokerError::Replay { .. }
             | BrokerError::NameIdFormat { .. } | BrokerError::NemloginMismatch { .. } | BrokerError::Assurance { .. } | BrokerError::MissingCvr { .. } | BrokerError::ForeignCvr { .. } => {
                 "The municipality's identity provider sent an answer chsim cannot trust. The municipality should check its IdP setup against chsim's SP metadata (/runtime/saml2auth/metadata.idp): keys, entityID, ACS URL, clocks and attributes."

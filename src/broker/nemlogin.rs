@@ -32,15 +32,17 @@ pub struct FirstLeg {
 }
 
 impl TrustedNemlogin {
-    /// Whether the best NemLog-in can assert meets `requirement`.
+    /// Whether a login may fall back to NemLog-in for `requirement`: only for an NSIS level
+    /// ("if the municipality's own IdP does not support NSIS"), and only one NemLog-in reaches.
     pub fn can_meet(&self, requirement: Requirement, eq: &Equivalence) -> bool {
-        requirement.is_met_by(
-            &AssertedLevel {
-                nist: None,
-                nsis: Some(self.nsis_level),
-            },
-            eq,
-        )
+        matches!(requirement, Requirement::Nsis(_))
+            && requirement.is_met_by(
+                &AssertedLevel {
+                    nist: None,
+                    nsis: Some(self.nsis_level),
+                },
+                eq,
+            )
     }
 }
 

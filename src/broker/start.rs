@@ -2,7 +2,7 @@
 //! (chooser, `?idp=`, or IP range) and send chsim's signed AuthnRequest to it (§2.1).
 
 use super::{Broker, BrokerError, Delivery, Failure, IdpRequest, PendingLogin};
-use crate::assurance::requested_minimum;
+use crate::assurance::{requested_minimum, Requirement};
 use crate::audit;
 use crate::ids::{new_saml_id, EntityId, LoginId};
 use crate::saml::authn_request::{self, NewAuthnRequest, RequestedAuthnContext};
@@ -157,6 +157,20 @@ impl Broker {
                     .unwrap_or_default(),
             })?
             .to_string();
+        // Issue #3 §2: the user system's RequestedAuthnContext can raise its level, never lower
+        // it. An OIOSAML2 user system cannot carry an NSIS level: its NSIS request counts as the
+        // NIST level it is equivalent to.
+        let requested = request
+            .requested_authn_context
+            .as_ref()
+            .and_then(|r| requested_minimum(&r.comparison, &r.class_refs))
+            .map(|r| match (r, user_system.profile) {
+                (Requirement::Nsis(l), crate::config::Profile::Oiosaml2) => {
+                    Requirement::Nist(s.equivalence.nist_for(l))
+                }
+                (r, _) => r,
+            });
+        let raised = requested.map(|r| (r, user_system.requirement.raised_by(r, &s.equivalence)));
         let login = PendingLogin {
             id: LoginId::new(new_saml_id()),
             user_system: user_system.entity_id.clone(),
@@ -165,14 +179,10 @@ impl Broker {
             relay_state,
             force_authn: request.force_authn,
             requested_authn_context: request.requested_authn_context.clone(),
-            // Issue #3 §2: the user system's RequestedAuthnContext can raise its level, never lower.
-            requirement: request
-                .requested_authn_context
-                .as_ref()
-                .and_then(|r| requested_minimum(&r.comparison, &r.class_refs))
-                .map_or(user_system.requirement, |r| {
-                    user_system.requirement.raised_by(r, &s.equivalence)
-                }),
+            requirement: match raised {
+                Some((_, Some(r))) => r,
+                _ => user_system.requirement,
+            },
             stepped_up: false,
             first_leg: None,
         };
@@ -184,6 +194,22 @@ impl Broker {
                 BrokerError::WrongDestination {
                     expected: s.sso_url.clone(),
                     found: request.destination.clone().unwrap_or_default(),
+                },
+            ));
+        }
+        if let Some((requested, None)) = raised {
+            return Err(self.fail_to_user_system(
+                &login,
+                user_system,
+                BrokerError::NoIdpMeetsLevel {
+                    user_system: user_system.name.clone(),
+                    requirement: format!(
+                        "{} together with the requested {requested}",
+                        user_system.requirement
+                    ),
+                    offers:
+                        "no NSIS level counts as that NIST level under [assurance] in chsim.toml"
+                            .into(),
                 },
             ));
         }

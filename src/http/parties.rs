@@ -57,8 +57,15 @@ pub async fn test_idp_sso(
     let idp = test_idp(&s, &id)?;
     let (handle, pending) = idp.begin(raw.as_deref().unwrap_or(""))?;
     let cfg = idp.config();
+    // A municipal IdP says whose it is (a script checks it picked the right municipality);
+    // NemLog-in serves every municipality.
+    let cvr = if cfg.nemlogin {
+        String::new()
+    } else {
+        format!(r#" data-cvr="{}""#, pages::esc_attr(cfg.cvr.as_str()))
+    };
     let mut body = format!(
-        "<p>This is <strong>{}</strong>, a test identity provider built into chsim (entityID <code>{}</code>). chsim asks it to authenticate someone{}{}.</p><p>Choose a test user:</p>",
+        "<p{cvr}>This is <strong>{}</strong>, a test identity provider built into chsim (entityID <code>{}</code>). chsim asks it to authenticate someone{}{}.</p><p>Choose a test user:</p>",
         pages::esc(&cfg.name),
         pages::esc(idp.entity_id()),
         if pending.force_authn { " anew (ForceAuthn: each user logs in with the strongest method they have, the levels after the arrow)" } else { "" },

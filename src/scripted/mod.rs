@@ -103,6 +103,16 @@ pub enum ScriptError {
         /// Its status.
         status: u16,
     },
+    /// chsim sent the login to another municipality's IdP than the one named.
+    #[error("chsim sent the login to the IdP at {url}, which serves CVR {found}, not {wanted} (it picked the IdP itself); name the IdP with --idp")]
+    WrongMunicipality {
+        /// The IdP's page.
+        url: String,
+        /// The CVR asked for.
+        wanted: String,
+        /// The IdP's CVR.
+        found: String,
+    },
     /// Too many hops (a loop).
     #[error("the login did not finish within {0} steps")]
     TooManySteps(usize),
@@ -205,6 +215,19 @@ pub async fn run(login: &ScriptedLogin) -> Result<ScriptedOutcome, ScriptError> 
         if url.path().ends_with("/sso") && url.path().starts_with("/test-idp/") {
             idp_pages += 1;
             outcome.step_ups = idp_pages - 1;
+            // chsim may pick the IdP itself (one usable IdP, an IP range): make sure it is the
+            // named municipality's.
+            if let (Some(wanted), Some(found), None) =
+                (&login.municipality, pages::idp_cvr(&body), &login.idp)
+            {
+                if &found != wanted {
+                    return Err(ScriptError::WrongMunicipality {
+                        url: url.to_string(),
+                        wanted: wanted.clone(),
+                        found,
+                    });
+                }
+            }
             if let Some(id) = url.path().split('/').nth(2) {
                 if outcome.idps.last().map(String::as_str) != Some(id) {
                     outcome.idps.push(id.to_string());

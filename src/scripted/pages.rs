@@ -15,6 +15,8 @@ static INPUT: LazyLock<Option<Regex>> =
 static CHOOSER: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r#"<a class="button" data-cvr="([^"]*)" href="(/runtime/saml2/choose\?[^"]*)""#).ok()
 });
+static IDP_CVR: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r#"<p data-cvr="([^"]*)">This is"#).ok());
 static ERROR: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r#"(?s)<div class="error"><p><strong>(.*?)</strong></p><p>(.*?)</p></div>"#).ok()
 });
@@ -58,6 +60,14 @@ pub fn cancel_form(body: &str) -> Option<(String, Vec<(String, String)>)> {
     forms(body)
         .into_iter()
         .find(|(_, f)| f.iter().any(|(k, _)| k == "cancel"))
+}
+
+/// The CVR a municipal test IdP's page names (`data-cvr`), if any.
+pub fn idp_cvr(body: &str) -> Option<String> {
+    IDP_CVR
+        .as_ref()
+        .and_then(|re| re.captures(body))
+        .map(|c| unescape(&c[1]))
 }
 
 /// The chooser's links: (href, the IdP's municipality CVR).
