@@ -259,6 +259,33 @@ fn unusable_constraint_values_levels_and_timeouts_are_reported() {
 }
 
 #[test]
+fn a_user_system_without_a_level_and_a_falling_equivalence_are_reported() {
+    let (_tmp, dir) = demo_copy();
+    edit(
+        &dir,
+        "user_systems.toml",
+        "profile = \"OIOSAML2\"\nnist_level = 3\n",
+        "profile = \"OIOSAML2\"\n",
+    );
+    edit(
+        &dir,
+        "chsim.toml",
+        "nsis_high_as_nist = 4",
+        "nsis_high_as_nist = 1",
+    );
+    let (code, out) = chsim(&["check-config", "--config", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("user_systems.toml: user_system[1]: gives no required level"),
+        "{out}"
+    );
+    assert!(
+        out.contains("chsim.toml: assurance: the equivalence must not fall as NSIS rises: Low 2 ≤ Substantial 3 ≤ High 1"),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_broken_broker_key_does_not_hide_the_other_problems() {
     let (_tmp, dir) = demo_copy();
     edit(
