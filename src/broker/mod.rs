@@ -16,8 +16,6 @@ mod report;
 mod start;
 
 pub use error::{BrokerError, Failure};
-pub use nemlogin::{offerable, FirstLeg};
-pub use privileges::{decide as decide_privileges, PrivilegeDecision, PrivilegeInputs};
 pub use report::LoginReport;
 pub use start::{IdpChoice, IncomingRequest, Next};
 

@@ -230,7 +230,7 @@ impl Broker {
             .idps
             .iter()
             .filter(|idp| {
-                super::offerable(
+                super::nemlogin::offerable(
                     idp,
                     self.trust.nemlogin.as_ref(),
                     login.requirement,
@@ -299,7 +299,7 @@ impl Broker {
                 },
             ));
         };
-        if !super::offerable(
+        if !super::nemlogin::offerable(
             idp,
             self.trust.nemlogin.as_ref(),
             pending.requirement,

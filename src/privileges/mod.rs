@@ -56,15 +56,6 @@ impl Namespace {
             Namespace::Digst => NS_DIGST,
         }
     }
-
-    /// The namespace for this URI, if it is one of the two.
-    pub fn from_uri(uri: &str) -> Option<Self> {
-        match uri {
-            NS_ITST => Some(Namespace::Itst),
-            NS_DIGST => Some(Namespace::Digst),
-            _ => None,
-        }
-    }
 }
 
 /// A data constraint (`<Constraint Name="…">`): a constraint type (or a parametric identifier on
