@@ -7,7 +7,7 @@
 mod common;
 
 use chsim::assurance::{IdpProfile, NistLevel, NsisLevel};
-use chsim::saml::binding::{self, MessageKind};
+use chsim::saml::binding;
 use chsim::saml::status;
 use common::*;
 
@@ -35,12 +35,7 @@ async fn begin(
 /// chsim's AuthnRequest to the IdP (the XML inside the redirect that ends on the IdP's page)
 /// and its RelayState.
 fn request_to_idp(idp_page: &Outcome) -> (String, Option<String>) {
-    let query = reqwest::Url::parse(&idp_page.url)
-        .unwrap()
-        .query()
-        .unwrap()
-        .to_string();
-    let msg = binding::decode_redirect(&query, MessageKind::Request, 1_000_000).unwrap();
+    let msg = redirect_request(&idp_page.url);
     (msg.xml, msg.relay_state)
 }
 

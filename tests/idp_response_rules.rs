@@ -8,7 +8,7 @@ mod common;
 
 use chrono::Duration;
 use chsim::broker::{BrokerError, Failure};
-use chsim::saml::binding::{self, MessageKind};
+use chsim::saml::binding;
 use chsim::saml::encryption::EncryptionSuite;
 use chsim::saml::response::{self, NewAssertion, NewResponse, SignedElement, Status};
 use chsim::saml::validate::ValidationError;
@@ -61,13 +61,9 @@ impl Setup {
             page.url,
             page.body
         );
-        let query = reqwest::Url::parse(&page.url)
+        authn_request::parse(&redirect_request(&page.url).xml)
             .unwrap()
-            .query()
-            .unwrap()
-            .to_string();
-        let msg = binding::decode_redirect(&query, MessageKind::Request, 100_000).unwrap();
-        authn_request::parse(&msg.xml).unwrap().id
+            .id
     }
 
     /// A correct Response for `request_id` from test IdP `id`, before any mutation.

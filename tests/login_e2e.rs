@@ -54,17 +54,7 @@ async fn signing_certs_of(url: &str) -> (metadata::EntityMetadata, Vec<Vec<u8>>)
 /// Verifies the query-string signature of the HTTP-Redirect AuthnRequest in `url` with the
 /// signing certificate of the SP metadata at `metadata_url`.
 async fn verify_redirect_request(url: &str, metadata_url: &str) {
-    let query = reqwest::Url::parse(url)
-        .unwrap()
-        .query()
-        .unwrap()
-        .to_string();
-    let msg = chsim::saml::binding::decode_redirect(
-        &query,
-        chsim::saml::binding::MessageKind::Request,
-        1_000_000,
-    )
-    .unwrap();
+    let msg = redirect_request(url);
     assert!(msg.is_signed(), "{url}");
     let md_xml = reqwest::get(metadata_url)
         .await

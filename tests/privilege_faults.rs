@@ -6,7 +6,7 @@
 
 mod common;
 
-use chsim::saml::binding::{self, MessageKind};
+use chsim::saml::binding;
 use chsim::saml::response::{self, NewResponse, SignedElement, Status};
 use chsim::saml::{authn_request, status};
 use common::*;
@@ -30,13 +30,9 @@ async fn answer_with_values(chsim: &Chsim, values: Vec<String>) -> Outcome {
             q.finish()
         ))
         .await;
-    let query = reqwest::Url::parse(&page.url)
+    let request_id = authn_request::parse(&redirect_request(&page.url).xml)
         .unwrap()
-        .query()
-        .unwrap()
-        .to_string();
-    let msg = binding::decode_redirect(&query, MessageKind::Request, 100_000).unwrap();
-    let request_id = authn_request::parse(&msg.xml).unwrap().id;
+        .id;
     let user = &idp.config().user[0];
     let mut assertion = idp.assertion_for(user, &request_id);
     let attr = assertion

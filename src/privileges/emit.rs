@@ -16,7 +16,7 @@ pub fn emit(list: &PrivilegeList, namespace: Namespace) -> String {
     out.push_str("<bpp:PrivilegeList xmlns:bpp=\"");
     out.push_str(namespace.uri());
     out.push('"');
-    if list.groups.iter().all(|g| g.privileges.is_empty()) {
+    if list.is_empty() {
         out.push_str("/>");
         return out;
     }

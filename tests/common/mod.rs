@@ -319,3 +319,18 @@ pub async fn login_report(chsim: &Chsim, demo_sp_page: &str) -> String {
         .await
         .unwrap()
 }
+
+/// The SAML request carried in the HTTP-Redirect URL `url` (a page reached by that redirect).
+pub fn redirect_request(url: &str) -> chsim::saml::binding::RedirectMessage {
+    let query = reqwest::Url::parse(url)
+        .unwrap()
+        .query()
+        .unwrap()
+        .to_string();
+    chsim::saml::binding::decode_redirect(
+        &query,
+        chsim::saml::binding::MessageKind::Request,
+        1_000_000,
+    )
+    .unwrap()
+}
