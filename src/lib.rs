@@ -16,6 +16,7 @@
 //! - [`audit`]: audit events.
 //! - [`fetch`]: bounded reads of outgoing HTTP answers.
 //! - [`scripted`]: scripted logins through chsim's real HTTP flow (RPA and CI).
+//! - [`xml_limits`]: bounds on XML from outside, checked before any parser sees it.
 //! - [`http`]: the only module that knows axum.
 
 // Errors carry their evidence (STYLE.md habit 2), so some are a few hundred bytes; they are the
@@ -39,3 +40,4 @@ pub mod scripted;
 pub mod test_idp;
 pub mod token;
 pub mod trust;
+pub mod xml_limits;

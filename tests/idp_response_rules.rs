@@ -621,7 +621,9 @@ async fn refuses_a_response_with_a_dtd() {
         matches!(
             result,
             Err(Failure {
-                error: BrokerError::BadIdpResponse(SamlError::NotXml { .. }),
+                error: BrokerError::BadIdpResponse(SamlError::XmlLimit(
+                    chsim::xml_limits::LimitError::Dtd
+                )),
                 ..
             })
         ),

@@ -178,7 +178,7 @@ pub struct EntityMetadata {
 
 /// Parses an `EntityDescriptor` (the root, or the first one inside an `EntitiesDescriptor`).
 pub fn parse(text: &str) -> Result<EntityMetadata, SamlError> {
-    let doc = xml::parse(text)?;
+    let doc = xml::parse_with(text, &crate::xml_limits::XmlLimits::METADATA)?;
     let malformed = |reason: String| SamlError::Malformed {
         expected: "EntityDescriptor",
         reason,

@@ -524,7 +524,12 @@ fn too_short(body: &[u8]) -> EncryptionError {
 }
 
 fn parse(xml: &str) -> Result<roxmltree::Document<'_>, EncryptionError> {
-    // roxmltree's default options refuse any DTD.
+    // Bounded first (issue #8 §1); roxmltree's default options refuse any DTD.
+    crate::xml_limits::check(xml, &crate::xml_limits::XmlLimits::MESSAGE).map_err(|e| {
+        EncryptionError::NotXml {
+            reason: e.to_string(),
+        }
+    })?;
     roxmltree::Document::parse(xml).map_err(|e| EncryptionError::NotXml {
         reason: match e {
             roxmltree::Error::DtdDetected => "a DTD is not allowed (entity expansion risk)".into(),
