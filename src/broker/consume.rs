@@ -25,8 +25,7 @@ impl Broker {
         // Which request does it answer? Read InResponseTo (unverified) only to select the
         // pending request and the IdP whose certificates may verify it.
         let in_response_to = {
-            let doc =
-                xml::parse(&response_xml).map_err(|e| BrokerError::BadIdpResponse(e.into()))?;
+            let doc = xml::parse(&response_xml).map_err(BrokerError::BadIdpResponse)?;
             doc.root_element()
                 .attribute("InResponseTo")
                 .unwrap_or("")

@@ -222,7 +222,7 @@ pub fn validate_response(
     expect: &Expectations<'_>,
 ) -> Result<ValidatedAssertion, ValidationError> {
     // Step 0: well-formed, no DTD, a Response with exactly one assertion (wrapping defence).
-    let doc = xml::parse(response_xml).map_err(SamlError::from)?;
+    let doc = xml::parse(response_xml)?;
     let root = doc.root_element();
     if !xml::is(&root, NS_SAMLP, "Response") {
         return Err(ValidationError::NotAResponse {
@@ -257,7 +257,7 @@ pub fn validate_response(
         let reduced =
             signing::verify_and_reduce(response_xml, expect.trusted_certs, expect.algorithms)
                 .map_err(signature_error)?;
-        let rdoc = xml::parse(&reduced).map_err(SamlError::from)?;
+        let rdoc = xml::parse(&reduced)?;
         let rroot = rdoc.root_element();
         if !xml::is(&rroot, NS_SAMLP, "Response") {
             return Err(ValidationError::SignedContentMismatch {
@@ -296,7 +296,7 @@ pub fn validate_response(
             response_xml.to_string()
         };
         let has_signature = {
-            let cdoc = xml::parse(&candidate).map_err(SamlError::from)?;
+            let cdoc = xml::parse(&candidate)?;
             let has = cdoc
                 .descendants()
                 .filter(|n| xml::is(n, NS_SAML, "Assertion"))
@@ -310,7 +310,7 @@ pub fn validate_response(
             .map_err(signature_error)?
     };
 
-    let adoc = xml::parse(&signed_assertion_xml).map_err(SamlError::from)?;
+    let adoc = xml::parse(&signed_assertion_xml)?;
     let a = adoc
         .descendants()
         .find(|n| xml::is(n, NS_SAML, "Assertion"))
