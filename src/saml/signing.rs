@@ -35,6 +35,8 @@ const STRONG: &[AllowedSignatureAlgorithm] = &[
 pub struct AlgorithmPolicy {
     /// Accept rsa-sha1 signatures and SHA-1 digests (`insecure_allow_sha1`).
     pub allow_sha1: bool,
+    /// Accept RSA 1.5 key transport in encrypted assertions (`insecure_allow_rsa1_5`).
+    pub allow_rsa1_5: bool,
 }
 
 impl AlgorithmPolicy {
