@@ -14,6 +14,7 @@
 //! - [`test_idp`], [`demo_sp`]: built-in separate SAML parties for demos and tests.
 //! - [`attribute_service`]: the attribute-service fallback (SOAP AttributeQuery, cache).
 //! - [`audit`]: audit events.
+//! - [`cpu`]: signature checks and decryption off the async workers, bounded in number and time.
 //! - [`fetch`]: bounded reads of outgoing HTTP answers.
 //! - [`scripted`]: scripted logins through chsim's real HTTP flow (RPA and CI).
 //! - [`xml_limits`]: bounds on XML from outside, checked before any parser sees it.
@@ -29,6 +30,7 @@ pub mod audit;
 pub mod broker;
 pub mod clock;
 pub mod config;
+pub mod cpu;
 pub mod demo_sp;
 pub mod fetch;
 pub mod http;

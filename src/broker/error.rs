@@ -133,6 +133,9 @@ pub enum BrokerError {
         /// Which rule and the evidence.
         error: ValidationError,
     },
+    /// Checking a signature or decrypting took too long, or failed inside chsim (issue #8 §1).
+    #[error("{0}")]
+    Cpu(crate::cpu::CpuError),
     /// The assertion was accepted before (rule 8).
     #[error("the assertion `{assertion_id}` was already used once (replay)")]
     Replay {
@@ -232,6 +235,7 @@ impl BrokerError {
             | BrokerError::AlreadyAnswered { .. }
             | BrokerError::Invalid { .. }
             | BrokerError::Replay { .. }
+            | BrokerError::Cpu(_)
             | BrokerError::NameIdFormat { .. }
             | BrokerError::NemloginMismatch { .. }
             | BrokerError::Assurance { .. }
@@ -290,6 +294,7 @@ impl BrokerError {
                 "chsim did not issue a token from a privilege list it cannot read. The municipality should make its IdP (or attribute service) send the job-function roles as OIOBPP: a base64 UTF-8 PrivilegeList in the itst.dk or digst.dk namespace, each PrivilegeGroup with a Scope and at least one Privilege."
             }
             BrokerError::Token(_) => "chsim's own signing or encryption key failed; check the keys named in chsim.toml.",
+            BrokerError::Cpu(_) => "Try again in a moment. If it keeps happening, the message may be built to be slow, or chsim is overloaded.",
         }
     }
 }

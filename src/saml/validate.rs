@@ -228,9 +228,28 @@ pub fn validate_response(
             found: root.tag_name().name().to_string(),
         });
     }
-    // Rule 9: a non-success status ends here; the status is shown and passed on.
+    // Rule 9: a non-success status ends here; the status is shown and passed on. A signed one is
+    // verified first, so that a forged signature cannot end a login; an unsigned one (IdPs often
+    // send their errors unsigned) is read as it is.
     let status = read_status(&root);
     if !status.is_success() {
+        if xml::child(&root, NS_DS, "Signature").is_some() {
+            let reduced =
+                signing::verify_and_reduce(response_xml, expect.trusted_certs, expect.algorithms)
+                    .map_err(signature_error)?;
+            let rdoc = xml::parse(&reduced)?;
+            let rroot = rdoc.root_element();
+            if !xml::is(&rroot, NS_SAMLP, "Response") {
+                return Err(ValidationError::SignedContentMismatch {
+                    reason: "the Response has a signature, but it does not cover the Response"
+                        .into(),
+                });
+            }
+            check_envelope(&rroot, expect)?;
+            return Err(ValidationError::IdpStatus {
+                status: read_status(&rroot),
+            });
+        }
         check_envelope(&root, expect)?;
         return Err(ValidationError::IdpStatus { status });
     }
@@ -282,8 +301,6 @@ pub fn validate_response(
             text
         }
     } else {
-        // Unsigned envelope: its Destination/InResponseTo still have to match.
-        check_envelope(&root, expect)?;
         let candidate = if encrypted {
             let text = xml::standalone_subtree(&assertion_node, response_xml)
                 .ok_or(ValidationError::Decryption)?;
@@ -302,8 +319,13 @@ pub fn validate_response(
         if !has_signature {
             return Err(ValidationError::Unsigned);
         }
-        signing::verify_and_reduce(&candidate, expect.trusted_certs, expect.algorithms)
-            .map_err(signature_error)?
+        let verified =
+            signing::verify_and_reduce(&candidate, expect.trusted_certs, expect.algorithms)
+                .map_err(signature_error)?;
+        // Unsigned envelope: its Destination/InResponseTo still have to match — checked only
+        // after the assertion's signature, so a stranger's envelope cannot end a login.
+        check_envelope(&root, expect)?;
+        verified
     };
 
     let adoc = xml::parse(&signed_assertion_xml)?;
@@ -324,6 +346,24 @@ pub fn validate_response(
         });
     }
     read_assertion(&a, &signed_assertion_xml, encrypted, expect)
+}
+
+impl ValidationError {
+    /// Whether the Response was shown to come from the IdP before this error was found (its
+    /// signature verified, or it is a non-success status). Only then may it end the pending
+    /// login; otherwise a stranger who learned an InResponseTo could end someone's login.
+    pub fn proves_sender(&self) -> bool {
+        !matches!(
+            self,
+            ValidationError::Unreadable(_)
+                | ValidationError::NotAResponse { .. }
+                | ValidationError::AssertionCount { .. }
+                | ValidationError::Unsigned
+                | ValidationError::Signature(_)
+                | ValidationError::Decryption
+                | ValidationError::SignedContentMismatch { .. }
+        )
+    }
 }
 
 fn signature_error(e: SamlError) -> ValidationError {
