@@ -259,9 +259,9 @@ impl BrokerError {
     pub fn saml_status(&self) -> Status {
         let (code, sub) = match self {
             BrokerError::Invalid {
+                idp,
                 error: ValidationError::IdpStatus { status },
-                ..
-            } => return status.clone(),
+            } => return super::idp_status::passed_on(idp, status),
             BrokerError::BadAuthnRequest(_)
             | BrokerError::WrongDestination { .. }
             | BrokerError::UnsignedAuthnRequest { .. }
@@ -331,7 +331,7 @@ impl BrokerError {
                 "The person must log in with a stronger method (a second factor, an NSIS identity). The municipality can let chsim ask its IdP again for the higher level (supports_step_up), or raise what its IdP offers; the user system's vendor can check its requirement."
             }
             BrokerError::Invalid { error: ValidationError::IdpStatus { .. }, .. } => {
-                "The identity provider ended the login itself (the person cancelled, or the IdP refused them); the user system receives the same status. Log in again, or ask the municipality why its IdP refused."
+                "The identity provider ended the login itself (the person cancelled, or the IdP refused them); the user system is told so with the IdP's status codes (when they are standard SAML codes) and chsim's own message. Log in again, or ask the municipality why its IdP refused."
             }
             BrokerError::BadIdpResponse(_) | BrokerError::Invalid { .. } | BrokerError::Replay { .. }
             | BrokerError::NameIdFormat { .. } | BrokerError::NemloginMismatch { .. } | BrokerError::Assurance { .. } | BrokerError::MissingCvr { .. } | BrokerError::ForeignCvr { .. } => {
