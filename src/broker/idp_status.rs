@@ -6,7 +6,6 @@
 //! the person's error page (escaped), never the user system.
 
 use crate::saml::response::Status;
-use crate::saml::status;
 
 const PREFIX: &str = "urn:oasis:names:tc:SAML:2.0:status:";
 
@@ -72,6 +71,7 @@ pub fn passed_on(idp: &str, received: &Status) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::saml::status;
 
     fn received(code: &str, sub: Option<&str>) -> Status {
         Status {
