@@ -515,7 +515,19 @@ async fn rule9_passes_a_non_success_status_to_the_person_and_the_user_system() {
             status: r.status.clone()
         }
     );
-    assert_eq!(failure.error.saml_status(), r.status);
+    // Issue #8 §5: the standard codes are passed on, with chsim's own message.
+    let passed_on = failure.error.saml_status();
+    assert_eq!(
+        (&passed_on.code, &passed_on.sub_code),
+        (&r.status.code, &r.status.sub_code)
+    );
+    assert!(
+        passed_on
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("did not authenticate the person")),
+        "{passed_on:?}"
+    );
     let to_sp = failure.to_user_system.expect("the user system is told");
     let sp_xml = String::from_utf8(
         base64::Engine::decode(
@@ -526,7 +538,7 @@ async fn rule9_passes_a_non_success_status_to_the_person_and_the_user_system() {
     )
     .unwrap();
     assert!(
-        sp_xml.contains(status::AUTHN_FAILED) && sp_xml.contains("wrong password"),
+        sp_xml.contains(status::AUTHN_FAILED) && !sp_xml.contains("wrong password"),
         "{sp_xml}"
     );
 }

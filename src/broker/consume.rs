@@ -246,6 +246,10 @@ impl Broker {
         let mut provenance = Provenance::Idp;
         let mut source = format!("the identity provider `{}`", idp.entity_id);
         let asked_service = !idp.knows_roles || facts.privileges.is_none();
+        if !idp.knows_roles {
+            // Issue #8 §5: nor its parametric values — they come from the attribute service only.
+            attributes.clear();
+        }
         if let (true, Some(service)) =
             (asked_service, self.trust.attribute_services.get(&facts.cvr))
         {

@@ -24,7 +24,7 @@ pub mod validate;
 pub mod xml;
 
 pub use keys::Credential;
-pub use name_id::name_id_part;
+pub use name_id::{SubjectName, SubjectNameError};
 
 /// Status code URIs (saml-core §3.2.2.2).
 pub mod status {
