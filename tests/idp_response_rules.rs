@@ -812,10 +812,7 @@ async fn rule10_refuses_an_assertion_encrypted_for_someone_else() {
         other_key().cert(),
     );
     let (error, _) = invalid(s.consume_xml(&xml).await);
-    assert!(
-        matches!(error, ValidationError::Decryption),
-        "{error:?}"
-    );
+    assert!(matches!(error, ValidationError::Decryption), "{error:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
