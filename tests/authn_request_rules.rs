@@ -28,6 +28,7 @@ fn request(chsim: &Chsim, issuer: &str) -> NewAuthnRequest {
         issuer: issuer.to_string(),
         acs_url: Some(format!("{issuer}/acs")),
         force_authn: false,
+        is_passive: false,
         name_id_format: None,
         requested_authn_context: None,
         requester_ids: vec![],

@@ -75,6 +75,8 @@ pub struct PendingLogin {
     pub relay_state: Option<String>,
     /// ForceAuthn from the user system.
     pub force_authn: bool,
+    /// IsPassive from the user system: chsim and the IdP must answer without interaction.
+    pub is_passive: bool,
     /// RequestedAuthnContext from the user system.
     pub requested_authn_context: Option<RequestedAuthnContext>,
     /// The level this login must reach: the user system's, raised by its request.

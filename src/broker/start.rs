@@ -178,6 +178,7 @@ impl Broker {
             acs_url,
             relay_state,
             force_authn: request.force_authn,
+            is_passive: request.is_passive,
             requested_authn_context: request.requested_authn_context.clone(),
             requirement: match raised {
                 Some((_, Some(r))) => r,
@@ -340,6 +341,7 @@ impl Broker {
             issuer: self.settings.entity_id.to_string(),
             acs_url: Some(self.settings.acs_url.clone()),
             force_authn,
+            is_passive: login.is_passive,
             name_id_format: Some(NAMEID_X509.to_string()),
             requested_authn_context: asked.class_ref.map(|c| RequestedAuthnContext {
                 comparison: "minimum".into(),

@@ -208,6 +208,7 @@ impl DemoSp {
             issuer: self.entity_id.clone(),
             acs_url: Some(self.acs_url()),
             force_authn: options.force_authn,
+            is_passive: false,
             name_id_format: Some(NAMEID_X509.to_string()),
             requested_authn_context: options.requested_class_ref.map(|c| RequestedAuthnContext {
                 comparison: "minimum".into(),

@@ -29,6 +29,8 @@ pub struct NewAuthnRequest {
     pub acs_url: Option<String>,
     /// `ForceAuthn`.
     pub force_authn: bool,
+    /// `IsPassive`: the IdP must answer without interacting with the person.
+    pub is_passive: bool,
     /// The requested NameID format.
     pub name_id_format: Option<String>,
     /// Optional requested authentication context.
@@ -56,6 +58,7 @@ impl NewAuthnRequest {
                 "ForceAuthn",
                 if self.force_authn { "true" } else { "false" },
             )
+            .attr_opt("IsPassive", self.is_passive.then_some("true"))
             .attr("ProtocolBinding", super::bindings::POST)
             .attr_opt("AssertionConsumerServiceURL", self.acs_url.clone())
             .child(Element::new("saml:Issuer").text(&self.issuer));
@@ -102,6 +105,8 @@ impl NewAuthnRequest {
 pub struct ReceivedAuthnRequest {
     /// `ID`.
     pub id: String,
+    /// `IssueInstant`.
+    pub issue_instant: DateTime<Utc>,
     /// `Issuer`.
     pub issuer: String,
     /// `Destination`, if present.
@@ -147,6 +152,14 @@ pub fn parse(text: &str) -> Result<ReceivedAuthnRequest, SamlError> {
         .filter(|s| !s.is_empty())
         .ok_or_else(|| malformed("it has no ID"))?
         .to_string();
+    let issue_instant = root
+        .attribute("IssueInstant")
+        .ok_or_else(|| malformed("it has no IssueInstant"))
+        .and_then(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| malformed(&format!("IssueInstant=`{v}` is not a dateTime: {e}")))
+        })?;
     let issuer = xml::child(&root, NS_SAML, "Issuer")
         .map(|n| xml::text_of(&n))
         .filter(|s| !s.is_empty())
@@ -184,6 +197,7 @@ pub fn parse(text: &str) -> Result<ReceivedAuthnRequest, SamlError> {
         .unwrap_or_default();
     Ok(ReceivedAuthnRequest {
         id,
+        issue_instant,
         issuer,
         destination: root.attribute("Destination").map(str::to_string),
         acs_url: root
@@ -213,6 +227,7 @@ mod tests {
             issuer: "https://sp".into(),
             acs_url: Some("https://sp/acs".into()),
             force_authn: true,
+            is_passive: false,
             name_id_format: Some(super::super::NAMEID_X509.into()),
             requested_authn_context: Some(RequestedAuthnContext {
                 comparison: "minimum".into(),

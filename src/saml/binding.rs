@@ -66,15 +66,12 @@ impl RedirectMessage {
         else {
             return Err(SamlError::NotSigned);
         };
-        let digest = match sig_alg.as_str() {
-            RSA_SHA256 => MessageDigest::sha256(),
-            RSA_SHA1 if policy.allow_sha1 => MessageDigest::sha1(),
-            other => {
-                return Err(SamlError::WeakSignatureAlgorithm {
-                    found: other.to_string(),
-                })
+        // The same algorithms as the HTTP-POST binding's XML signatures (issue #8 §7).
+        let (digest, ecdsa) = redirect_algorithm(sig_alg, policy).ok_or_else(|| {
+            SamlError::WeakSignatureAlgorithm {
+                found: sig_alg.to_string(),
             }
-        };
+        })?;
         let signature = STANDARD
             .decode(signature.trim())
             .map_err(|e| SamlError::BadSignature {
@@ -83,6 +80,14 @@ impl RedirectMessage {
         let key = cert.public_key().map_err(|e| SamlError::BadSignature {
             reason: format!("trusted certificate has no usable key: {e}"),
         })?;
+        let signature = if ecdsa {
+            // XML-DSig ECDSA signature values are r || s (RFC 4051 §3.3); openssl wants DER.
+            ecdsa_der(&signature).ok_or_else(|| SamlError::BadSignature {
+                reason: "the ECDSA Signature parameter is not r || s of equal halves".into(),
+            })?
+        } else {
+            signature
+        };
         let ok = Verifier::new(digest, &key)
             .and_then(|mut v| {
                 v.update(octets.as_bytes())?;
@@ -101,6 +106,40 @@ impl RedirectMessage {
         }
     }
 }
+
+/// The digest for an allowed `SigAlg`, and whether it is ECDSA.
+fn redirect_algorithm(sig_alg: &str, policy: AlgorithmPolicy) -> Option<(MessageDigest, bool)> {
+    Some(match sig_alg {
+        RSA_SHA256 => (MessageDigest::sha256(), false),
+        RSA_SHA384 => (MessageDigest::sha384(), false),
+        RSA_SHA512 => (MessageDigest::sha512(), false),
+        ECDSA_SHA256 => (MessageDigest::sha256(), true),
+        ECDSA_SHA384 => (MessageDigest::sha384(), true),
+        ECDSA_SHA512 => (MessageDigest::sha512(), true),
+        RSA_SHA1 if policy.allow_sha1 => (MessageDigest::sha1(), false),
+        _ => return None,
+    })
+}
+
+/// `r || s` → a DER `ECDSA-Sig-Value`.
+fn ecdsa_der(raw: &[u8]) -> Option<Vec<u8>> {
+    if raw.is_empty() || raw.len() % 2 != 0 {
+        return None;
+    }
+    let (r, s) = raw.split_at(raw.len() / 2);
+    let r = openssl::bn::BigNum::from_slice(r).ok()?;
+    let s = openssl::bn::BigNum::from_slice(s).ok()?;
+    openssl::ecdsa::EcdsaSig::from_private_components(r, s)
+        .ok()?
+        .to_der()
+        .ok()
+}
+
+const RSA_SHA384: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384";
+const RSA_SHA512: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512";
+const ECDSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
+const ECDSA_SHA384: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384";
+const ECDSA_SHA512: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512";
 
 /// Decodes an HTTP-Redirect query string. `max_xml_bytes` bounds the inflated size (a DEFLATE
 /// bomb is refused, not inflated).
@@ -238,9 +277,31 @@ pub fn decode_post(value: &str, max_xml_bytes: usize) -> Result<String, SamlErro
             limit: max_xml_bytes,
         });
     }
+    if looks_deflated(&bytes) {
+        return Err(SamlError::BadEncoding {
+            reason: "the posted SAML message looks DEFLATE-compressed; the HTTP-POST binding \
+                     carries the XML only base64-encoded (DEFLATE belongs to HTTP-Redirect)"
+                .to_string(),
+        });
+    }
     String::from_utf8(bytes).map_err(|_| SamlError::BadEncoding {
         reason: "the posted SAML message is not UTF-8".to_string(),
     })
+}
+
+/// True when `bytes` is not XML text but inflates to something that starts like XML.
+fn looks_deflated(bytes: &[u8]) -> bool {
+    let starts_like_xml = |b: &[u8]| {
+        b.iter()
+            .find(|c| !c.is_ascii_whitespace())
+            .is_some_and(|c| *c == b'<')
+    };
+    if starts_like_xml(bytes) {
+        return false;
+    }
+    let mut head = [0u8; 64];
+    let n = DeflateDecoder::new(bytes).read(&mut head).unwrap_or(0);
+    n > 0 && starts_like_xml(&head[..n])
 }
 
 /// Base64 for an HTTP-POST form field.
@@ -303,6 +364,104 @@ mod tests {
         let url = encode_redirect("https://i/", MessageKind::Request, &big, None, None).unwrap();
         let err = decode_redirect(url.query().unwrap(), MessageKind::Request, 10_000).unwrap_err();
         assert!(matches!(err, SamlError::TooLarge { limit: 10_000 }));
+    }
+
+    fn signed_query(
+        sig_alg: &str,
+        key: &PKey<Private>,
+        digest: MessageDigest,
+        raw_ecdsa: bool,
+    ) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("SAMLRequest", "x");
+        q.append_pair("SigAlg", sig_alg);
+        let octets = q.finish();
+        let mut signer = Signer::new(digest, key).unwrap();
+        signer.update(octets.as_bytes()).unwrap();
+        let mut sig = signer.sign_to_vec().unwrap();
+        if raw_ecdsa {
+            let parsed = openssl::ecdsa::EcdsaSig::from_der(&sig).unwrap();
+            let mut r = parsed.r().to_vec_padded(32).unwrap();
+            r.extend(parsed.s().to_vec_padded(32).unwrap());
+            sig = r;
+        }
+        let mut q = url::form_urlencoded::Serializer::new(octets);
+        q.append_pair("Signature", &STANDARD.encode(sig));
+        q.finish()
+    }
+
+    fn message(query: &str) -> RedirectMessage {
+        let parts: Vec<&str> = query.split('&').collect();
+        RedirectMessage {
+            xml: String::new(),
+            relay_state: None,
+            sig_alg: Some(
+                url::form_urlencoded::parse(parts[1].as_bytes())
+                    .next()
+                    .unwrap()
+                    .1
+                    .into_owned(),
+            ),
+            signature: Some(
+                url::form_urlencoded::parse(parts[2].as_bytes())
+                    .next()
+                    .unwrap()
+                    .1
+                    .into_owned(),
+            ),
+            signed_octets: Some(format!("{}&{}", parts[0], parts[1])),
+        }
+    }
+
+    #[test]
+    fn redirect_accepts_rsa_sha384_and_sha512_like_the_post_binding() {
+        let (key, cert) = credential();
+        for (alg, digest) in [
+            (RSA_SHA384, MessageDigest::sha384()),
+            (RSA_SHA512, MessageDigest::sha512()),
+        ] {
+            let q = signed_query(alg, &key, digest, false);
+            message(&q)
+                .verify(&cert, AlgorithmPolicy::default())
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn redirect_accepts_ecdsa_p256_with_a_raw_r_s_signature() {
+        use openssl::ec::{EcGroup, EcKey};
+        let group = EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
+        let key = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
+        let mut name = openssl::x509::X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "ec").unwrap();
+        let name = name.build();
+        let mut b = openssl::x509::X509Builder::new().unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.sign(&key, MessageDigest::sha256()).unwrap();
+        let cert = b.build();
+        let q = signed_query(ECDSA_SHA256, &key, MessageDigest::sha256(), true);
+        message(&q)
+            .verify(&cert, AlgorithmPolicy::default())
+            .unwrap();
+    }
+
+    #[test]
+    fn post_says_a_deflated_message_looks_deflate_compressed() {
+        let url = encode_redirect("https://i/", MessageKind::Request, "<a/>", None, None).unwrap();
+        let msg = url
+            .query_pairs()
+            .find(|(k, _)| k == "SAMLRequest")
+            .unwrap()
+            .1
+            .into_owned();
+        match decode_post(&msg, 1000) {
+            Err(SamlError::BadEncoding { reason }) => {
+                assert!(reason.contains("looks DEFLATE-compressed"), "{reason}")
+            }
+            other => panic!("expected BadEncoding, got {other:?}"),
+        }
     }
 
     #[test]

@@ -165,8 +165,8 @@ pub enum ValidationError {
         /// Found (empty when absent).
         found: String,
     },
-    /// Rule 6.
-    #[error("the assertion is for audience {found:?}, not for us (`{expected}`)")]
+    /// Rule 6: no AudienceRestriction, or one that does not name us.
+    #[error("the assertion is for audience {found:?}, not for us (`{expected}`); every AudienceRestriction must name chsim")]
     AudienceMismatch {
         /// Our entityID.
         expected: String,
@@ -528,15 +528,24 @@ fn read_assertion(
         element: "Conditions",
     })?;
     let cond_noa = check_window(&conditions, "Conditions", expect)?;
-    let audiences: Vec<String> = conditions
-        .descendants()
-        .filter(|n| xml::is(n, NS_SAML, "Audience"))
-        .map(|n| xml::text_of(&n))
+    // Rule 6 (saml-core §2.5.1.4): the assertion is addressed to the intersection of its
+    // AudienceRestrictions, so each of them must name chsim, and there must be one; Audience is
+    // read only from AudienceRestriction.
+    let restrictions: Vec<Vec<String>> = conditions
+        .children()
+        .filter(|n| xml::is(n, NS_SAML, "AudienceRestriction"))
+        .map(|r| {
+            r.children()
+                .filter(|n| xml::is(n, NS_SAML, "Audience"))
+                .map(|n| xml::text_of(&n))
+                .collect()
+        })
         .collect();
-    if !audiences.iter().any(|aud| aud == expect.audience) {
+    let names_us = |list: &Vec<String>| list.iter().any(|aud| aud == expect.audience);
+    if restrictions.is_empty() || !restrictions.iter().all(names_us) {
         return Err(ValidationError::AudienceMismatch {
             expected: expect.audience.to_string(),
-            found: audiences,
+            found: restrictions.concat(),
         });
     }
     let authn = xml::child(a, NS_SAML, "AuthnStatement");
