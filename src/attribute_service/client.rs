@@ -28,6 +28,8 @@ pub struct ClientSettings {
     pub algorithms: AlgorithmPolicy,
     /// Bound on the answer's size.
     pub max_message_bytes: usize,
+    /// chsim's decryption key (`broker.encryption_key`), for answers with an encrypted assertion.
+    pub decryption: Credential,
 }
 
 /// Asks attribute services and caches their answers.
@@ -167,7 +169,7 @@ impl AttributeServiceClient {
             now: self.clock.now(),
             clock_skew: self.settings.clock_skew,
             algorithms: self.settings.algorithms,
-            decryption_key: Some(self.credential.key()),
+            decryption_key: Some(self.settings.decryption.key()),
             queried_subject: Some(name_id),
         };
         let assertion = validate::validate_response(&response_xml, &expect).map_err(|error| {

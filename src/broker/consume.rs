@@ -180,7 +180,7 @@ impl Broker {
             now,
             clock_skew: s.clock_skew,
             algorithms: s.algorithms,
-            decryption_key: Some(s.credential.key()),
+            decryption_key: Some(s.decryption.key()),
             queried_subject: None,
         };
         let assertion = validate::validate_response(response_xml, &expect).map_err(|error| {

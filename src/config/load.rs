@@ -39,6 +39,8 @@ const EMBEDDED: &[(&str, &str)] = &[
     embed!(config "demo_sps.toml"),
     embed!(key "broker.key.pem"),
     embed!(key "broker.cert.pem"),
+    embed!(key "broker-encryption.key.pem"),
+    embed!(key "broker-encryption.cert.pem"),
     embed!(key "test-idp-korsbaek.key.pem"),
     embed!(key "test-idp-korsbaek.cert.pem"),
     embed!(key "test-idp-bakkeby.key.pem"),
@@ -182,7 +184,8 @@ fn apply_env(chsim: &mut ChsimFile) {
     }
 }
 
-/// Loads a key pair named in the configuration; the problem names both files.
+/// Loads a key pair named in the configuration by the keys `<key_path>signing_key` and
+/// `<key_path>signing_cert`; the problem names both files.
 pub fn load_credential(
     source: &ConfigSource,
     file: &str,
@@ -190,19 +193,61 @@ pub fn load_credential(
     key_file: &str,
     cert_file: &str,
 ) -> Result<Credential, ConfigProblem> {
+    load_key_pair(
+        source,
+        file,
+        (&format!("{key_path}signing_key"), key_file),
+        (&format!("{key_path}signing_cert"), cert_file),
+    )
+}
+
+/// Loads a key pair from `(config key, file)` pairs for the private key and the certificate; the
+/// problem names the config key and both files.
+pub fn load_key_pair(
+    source: &ConfigSource,
+    file: &str,
+    (key_key, key_file): (&str, &str),
+    (cert_key, cert_file): (&str, &str),
+) -> Result<Credential, ConfigProblem> {
     let key = source
         .read(key_file)
-        .map_err(|e| ConfigProblem::new(file, format!("{key_path}signing_key"), e))?;
+        .map_err(|e| ConfigProblem::new(file, key_key, e))?;
     let cert = source
         .read(cert_file)
-        .map_err(|e| ConfigProblem::new(file, format!("{key_path}signing_cert"), e))?;
+        .map_err(|e| ConfigProblem::new(file, cert_key, e))?;
     Credential::from_pem(key.as_bytes(), cert.as_bytes()).map_err(|e| {
         ConfigProblem::new(
             file,
-            format!("{key_path}signing_key"),
+            key_key,
             format!("`{key_file}` with `{cert_file}`: {e}"),
         )
     })
+}
+
+/// chsim's own key pairs: the signing credential and the decryption credential
+/// (`broker.encryption_key`), which must be another key.
+pub fn load_broker_credentials(c: &Config) -> Result<(Credential, Credential), Vec<ConfigProblem>> {
+    const CHSIM: &str = "chsim.toml";
+    let b = &c.chsim.broker;
+    let signing = load_credential(&c.source, CHSIM, "broker.", &b.signing_key, &b.signing_cert);
+    let encryption = load_key_pair(
+        &c.source,
+        CHSIM,
+        ("broker.encryption_key", &b.encryption_key),
+        ("broker.encryption_cert", &b.encryption_cert),
+    );
+    match (signing, encryption) {
+        (Ok(s), Ok(e)) if s.key().public_eq(e.key()) => Err(vec![ConfigProblem::new(
+            CHSIM,
+            "broker.encryption_key",
+            format!(
+                "`{}` is the same key as broker.signing_key; IdPs encrypt to it, so it must be a key of its own (a decryption oracle must never touch the key that signs chsim's tokens): run `chsim keygen DIR` and use the broker-encryption files it writes",
+                b.encryption_key
+            ),
+        )]),
+        (Ok(s), Ok(e)) => Ok((s, e)),
+        (s, e) => Err(s.err().into_iter().chain(e.err()).collect()),
+    }
 }
 
 /// Loads a key pair named in `config` (see [`load_credential`]).
@@ -264,8 +309,8 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
             "assertion_lifetime_seconds and login_timeout_seconds must be positive",
         ));
     }
-    if let Err(p) = load_credential(&c.source, CHSIM, "broker.", &b.signing_key, &b.signing_cert) {
-        problems.push(p);
+    if let Err(mut p) = load_broker_credentials(c) {
+        problems.append(&mut p);
     }
 
     const MUN: &str = "municipalities.toml";

@@ -12,7 +12,10 @@ mod load;
 mod roles;
 mod types;
 
-pub use load::{load, load_credential, load_credential_for, load_unchecked, ConfigSource};
+pub use load::{
+    load, load_broker_credentials, load_credential, load_credential_for, load_key_pair,
+    load_unchecked, ConfigSource,
+};
 pub use roles::*;
 pub use types::*;
 

@@ -133,6 +133,10 @@ pub struct BrokerConfig {
     pub signing_key: String,
     /// PEM certificate file.
     pub signing_cert: String,
+    /// PEM private key file IdPs encrypt to (only decrypts; never the signing key).
+    pub encryption_key: String,
+    /// PEM certificate file published as chsim's SP encryption certificate.
+    pub encryption_cert: String,
     /// Allowed clock skew in seconds.
     #[serde(default = "default_skew")]
     pub clock_skew_seconds: u32,

@@ -152,18 +152,11 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
     let entity_id = config.entity_id();
     let b = &config.chsim.broker;
     let urls = Urls::new(&public_url);
-    let credential = match config::load_credential_for(
-        config,
-        "chsim.toml",
-        "broker.",
-        &b.signing_key,
-        &b.signing_cert,
-    ) {
+    let (credential, decryption) = match config::load_broker_credentials(config) {
         Ok(c) => c,
-        Err(p) => {
-            let mut problems = vec![p];
-            problems.append(&mut problems_without_broker_key(config).await);
-            return Err(ConfigReport(problems));
+        Err(mut p) => {
+            p.append(&mut problems_without_broker_key(config).await);
+            return Err(ConfigReport(p));
         }
     };
     let fail =
@@ -189,7 +182,7 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             want_assertions_signed: true,
         },
         &credential,
-        Some(&credential),
+        Some(&decryption),
     )
     .map_err(|e| fail(format!("cannot sign chsim's SP metadata: {e}")))?;
 
@@ -320,6 +313,7 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         sso_url: urls.sso,
         acs_url: urls.acs,
         credential,
+        decryption,
         clock_skew: Duration::seconds(b.clock_skew_seconds.into()),
         assertion_lifetime: Duration::seconds(b.assertion_lifetime_seconds.into()),
         login_timeout: Duration::seconds(b.login_timeout_seconds.into()),
@@ -339,6 +333,7 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             clock_skew: settings.clock_skew,
             algorithms: settings.algorithms,
             max_message_bytes: settings.max_message_bytes,
+            decryption: settings.decryption.clone(),
         },
         settings.entity_id.clone(),
         settings.credential.clone(),
