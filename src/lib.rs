@@ -14,6 +14,7 @@
 //! - [`test_idp`], [`demo_sp`]: built-in separate SAML parties for demos and tests.
 //! - [`attribute_service`]: the attribute-service fallback (SOAP AttributeQuery, cache).
 //! - [`audit`]: audit events.
+//! - [`deployment`]: demo keys never off loopback; `chsim keygen` for fresh keys.
 //! - [`fetch`]: bounded reads of outgoing HTTP answers.
 //! - [`scripted`]: scripted logins through chsim's real HTTP flow (RPA and CI).
 //! - [`http`]: the only module that knows axum.
@@ -29,6 +30,7 @@ pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod demo_sp;
+pub mod deployment;
 pub mod fetch;
 pub mod http;
 pub mod ids;

@@ -167,6 +167,7 @@ pub fn load_unchecked(source: ConfigSource) -> Result<(Config, Vec<ConfigProblem
         user_systems,
         test_idps,
         demo_sps,
+        insecure_demo_keys: false,
     };
     check(&config, &mut problems);
     super::roles::check(&config, &mut problems);

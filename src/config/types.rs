@@ -520,6 +520,9 @@ pub struct Config {
     pub test_idps: TestIdpsFile,
     /// `demo_sps.toml`.
     pub demo_sps: DemoSpsFile,
+    /// Set by `--insecure-demo-keys` on the command line, never by a file: serve with the public
+    /// demo keys from `keys/` although `public_url` is not loopback.
+    pub insecure_demo_keys: bool,
 }
 
 impl Config {

@@ -7,6 +7,7 @@ use crate::broker::{Broker, BrokerSettings};
 use crate::clock::Clock;
 use crate::config::{self, Config, ConfigProblem, ConfigReport};
 use crate::demo_sp::{ChsimAsIdp, DemoSp};
+use crate::deployment::demo_keys::{is_loopback_url, refuse_demo_keys, KeyInUse};
 use crate::saml::bindings;
 use crate::saml::metadata::{self, Endpoint, RoleSpec};
 use crate::saml::signing::AlgorithmPolicy;
@@ -55,11 +56,14 @@ impl Urls {
 }
 
 /// Loads the configuration and builds the state, reporting every problem of every phase at once.
+/// `insecure_demo_keys` is the command line's `--insecure-demo-keys`.
 pub async fn load_and_build(
     source: config::ConfigSource,
     clock: Arc<dyn Clock>,
+    insecure_demo_keys: bool,
 ) -> Result<(Config, AppState), ConfigReport> {
-    let (config, problems) = config::load_unchecked(source)?;
+    let (mut config, problems) = config::load_unchecked(source)?;
+    config.insecure_demo_keys = insecure_demo_keys;
     match build(&config, clock).await {
         Ok(state) if problems.is_empty() => Ok((config, state)),
         Ok(_) => Err(ConfigReport(problems)),
@@ -186,6 +190,24 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
     )
     .map_err(|e| fail(format!("cannot sign chsim's SP metadata: {e}")))?;
 
+    // Every key chsim would use, for the demo-key rule (issue #8 §4).
+    let mut in_use: Vec<(&str, String, String, openssl::x509::X509, bool)> = vec![
+        (
+            "chsim.toml",
+            "broker.signing_key".to_string(),
+            b.signing_key.clone(),
+            credential.cert().clone(),
+            false,
+        ),
+        (
+            "chsim.toml",
+            "broker.encryption_key".to_string(),
+            b.encryption_key.clone(),
+            decryption.cert().clone(),
+            false,
+        ),
+    ];
+
     // The built-in parties read chsim's metadata as outsiders would.
     let chsim_sp = ChsimAsSp::from_metadata(&sp_metadata)
         .map_err(|e| fail(format!("chsim's own SP metadata does not parse: {e}")))?;
@@ -203,6 +225,13 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             &t.signing_cert,
         ) {
             Ok(cred) => {
+                in_use.push((
+                    "test_idps.toml",
+                    format!("{key}signing_key"),
+                    t.signing_key.clone(),
+                    cred.cert().clone(),
+                    true,
+                ));
                 let idp = TestIdp::new(
                     t.clone(),
                     &public_url,
@@ -239,6 +268,13 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             &a.signing_cert,
         ) {
             Ok(cred) => {
+                in_use.push((
+                    "test_idps.toml",
+                    format!("{key}signing_key"),
+                    a.signing_key.clone(),
+                    cred.cert().clone(),
+                    true,
+                ));
                 let service = TestAttributeService::new(
                     a.clone(),
                     &public_url,
@@ -273,6 +309,13 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             &d.signing_cert,
         ) {
             Ok(cred) => {
+                in_use.push((
+                    "demo_sps.toml",
+                    format!("{key}signing_key"),
+                    d.signing_key.clone(),
+                    cred.cert().clone(),
+                    true,
+                ));
                 let sp = DemoSp::new(
                     d.clone(),
                     &public_url,
@@ -302,6 +345,21 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             Default::default()
         }
     };
+    let keys: Vec<KeyInUse<'_>> = in_use
+        .iter()
+        .map(|(_, _, path, cert, builtin_party)| KeyInUse {
+            path,
+            cert,
+            builtin_party: *builtin_party,
+        })
+        .collect();
+    for (i, error) in refuse_demo_keys(&public_url, &keys, config.insecure_demo_keys) {
+        let (file, key, ..) = &in_use[i];
+        problems.push(ConfigProblem::new(file, key.clone(), error.to_string()));
+    }
+    if config.insecure_demo_keys && !is_loopback_url(&public_url) {
+        tracing::warn!("--insecure-demo-keys: chsim serves {public_url} with whatever demo keys it is configured with; never let real users near it");
+    }
     if !problems.is_empty() {
         return Err(ConfigReport(problems));
     }
