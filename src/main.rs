@@ -175,7 +175,20 @@ async fn main() -> ExitCode {
             insecure_demo_keys,
         } => match load_and_build(config, insecure_demo_keys).await {
             Ok((c, _)) => {
-                println!("{} is valid", c.source.describe());
+                let warnings = config::warnings(&c);
+                if warnings.is_empty() {
+                    println!("{} is valid", c.source.describe());
+                } else {
+                    println!(
+                        "{} is valid, with {} warning{}:",
+                        c.source.describe(),
+                        warnings.len(),
+                        if warnings.len() == 1 { "" } else { "s" }
+                    );
+                    for w in &warnings {
+                        println!("  - warning: {w}");
+                    }
+                }
                 ExitCode::SUCCESS
             }
             Err(report) => {
@@ -194,6 +207,9 @@ async fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            for w in config::warnings(&c) {
+                tracing::warn!("{w}");
+            }
             let listen = c.chsim.server.listen.clone();
             let listener = match tokio::net::TcpListener::bind(&listen).await {
                 Ok(l) => l,

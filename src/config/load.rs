@@ -128,6 +128,19 @@ fn parse_file<T: DeserializeOwned>(
     }
 }
 
+/// As [`parse_file`], but a file missing from a directory is empty when `optional`.
+fn parse_optional_file<T: DeserializeOwned + Default>(
+    source: &ConfigSource,
+    file: &str,
+    optional: bool,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<T> {
+    if optional && source.path_of(file).is_some_and(|p| !p.exists()) {
+        return Some(T::default());
+    }
+    parse_file(source, file, problems)
+}
+
 /// Reads, parses and checks the configuration. Returns every problem found.
 pub fn load(source: ConfigSource) -> Result<Config, ConfigReport> {
     let (config, problems) = load_unchecked(source)?;
@@ -147,8 +160,12 @@ pub fn load_unchecked(source: ConfigSource) -> Result<(Config, Vec<ConfigProblem
     let municipalities =
         parse_file::<MunicipalitiesFile>(&source, "municipalities.toml", &mut problems);
     let user_systems = parse_file::<UserSystemsFile>(&source, "user_systems.toml", &mut problems);
-    let test_idps = parse_file::<TestIdpsFile>(&source, "test_idps.toml", &mut problems);
-    let demo_sps = parse_file::<DemoSpsFile>(&source, "demo_sps.toml", &mut problems);
+    // Without built-in parties their files may be left out.
+    let optional = chsim.as_ref().is_some_and(|c| !c.demo.builtin_parties);
+    let test_idps =
+        parse_optional_file::<TestIdpsFile>(&source, "test_idps.toml", optional, &mut problems);
+    let demo_sps =
+        parse_optional_file::<DemoSpsFile>(&source, "demo_sps.toml", optional, &mut problems);
     let (
         Some(mut chsim),
         Some(municipalities),
@@ -330,6 +347,7 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
         for (j, idp) in m.idp.iter().enumerate() {
             let key = format!("municipality[{i}].idp[{j}]");
             check_metadata_ref(
+                c.chsim.demo.builtin_parties,
                 &idp.metadata,
                 "test-idp",
                 &test_idp_ids,
@@ -356,6 +374,7 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
     let mut us_metadata = HashSet::new();
     for (i, u) in c.user_systems.user_system.iter().enumerate() {
         check_metadata_ref(
+            c.chsim.demo.builtin_parties,
             &u.metadata,
             "demo-sp",
             &demo_sp_ids,
@@ -372,6 +391,42 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
         }
     }
 
+    let attribute_service_ids: HashSet<&str> = c
+        .test_idps
+        .test_attribute_service
+        .iter()
+        .map(|a| a.id.as_str())
+        .collect();
+    for (i, m) in c.municipalities.municipality.iter().enumerate() {
+        if let Some(reference) = &m.attribute_service {
+            check_metadata_ref(
+                c.chsim.demo.builtin_parties,
+                reference,
+                "attribute-service",
+                &attribute_service_ids,
+                MUN,
+                &format!("municipality[{i}].attribute_service"),
+                problems,
+            );
+        }
+    }
+
+    if let Some(n) = &c.municipalities.nemlogin {
+        check_metadata_ref(
+            c.chsim.demo.builtin_parties,
+            &n.metadata,
+            "test-idp",
+            &test_idp_ids,
+            MUN,
+            "nemlogin.metadata",
+            problems,
+        );
+    }
+
+    if !c.chsim.demo.builtin_parties {
+        // Built-in parties are not served: their entries (and keys) do not matter.
+        return;
+    }
     const TI: &str = "test_idps.toml";
     let mut seen = HashSet::new();
     for (i, t) in c.test_idps.test_idp.iter().enumerate() {
@@ -481,25 +536,6 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
             problems.push(p);
         }
     }
-    let attribute_service_ids: HashSet<&str> = c
-        .test_idps
-        .test_attribute_service
-        .iter()
-        .map(|a| a.id.as_str())
-        .collect();
-    for (i, m) in c.municipalities.municipality.iter().enumerate() {
-        if let Some(reference) = &m.attribute_service {
-            check_metadata_ref(
-                reference,
-                "attribute-service",
-                &attribute_service_ids,
-                MUN,
-                &format!("municipality[{i}].attribute_service"),
-                problems,
-            );
-        }
-    }
-
     const DS: &str = "demo_sps.toml";
     let mut seen = HashSet::new();
     for (i, d) in c.demo_sps.demo_sp.iter().enumerate() {
@@ -531,6 +567,7 @@ fn is_path_segment(s: &str) -> bool {
 }
 
 fn check_metadata_ref(
+    builtin_parties: bool,
     value: &str,
     kind: &str,
     builtin_ids: &HashSet<&str>,
@@ -538,7 +575,13 @@ fn check_metadata_ref(
     key: &str,
     problems: &mut Vec<ConfigProblem>,
 ) {
-    if let Some(rest) = value.strip_prefix("builtin:") {
+    if value.starts_with("builtin:") && !builtin_parties {
+        problems.push(ConfigProblem::new(
+            file,
+            key,
+            format!("`{value}` names a built-in party, but built-in parties are switched off (builtin_parties = false under [demo] in chsim.toml); give the party's metadata file or https URL instead"),
+        ));
+    } else if let Some(rest) = value.strip_prefix("builtin:") {
         let ok = rest
             .strip_prefix(kind)
             .and_then(|r| r.strip_prefix('/'))

@@ -11,6 +11,7 @@ mod assurance;
 mod load;
 mod roles;
 mod types;
+mod warnings;
 
 pub use load::{
     load, load_broker_credentials, load_credential, load_credential_for, load_key_pair,
@@ -18,6 +19,7 @@ pub use load::{
 };
 pub use roles::*;
 pub use types::*;
+pub use warnings::warnings;
 
 use std::fmt;
 

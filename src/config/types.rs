@@ -20,6 +20,27 @@ pub struct ChsimFile {
     /// `[assurance]`.
     #[serde(default)]
     pub assurance: AssuranceConfig,
+    /// `[demo]`.
+    #[serde(default)]
+    pub demo: DemoConfig,
+}
+
+/// `[demo]`: what chsim brings along for demos and tests.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoConfig {
+    /// Serve the built-in test IdPs (and the simulated NemLog-in), demo user systems, test
+    /// attribute services and scripted logins. Default true; false for a real set-up.
+    #[serde(default = "default_true")]
+    pub builtin_parties: bool,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self {
+            builtin_parties: true,
+        }
+    }
 }
 
 /// `[assurance]`: the NIST level each NSIS level counts as for user systems that require a NIST
@@ -306,7 +327,7 @@ pub struct UserSystemConfig {
 }
 
 /// `test_idps.toml`: chsim's built-in municipal test IdPs.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TestIdpsFile {
     /// `[[test_idp]]`.
@@ -461,7 +482,7 @@ pub struct TestAttributeConfig {
 }
 
 /// `demo_sps.toml`: chsim's built-in demo user systems.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DemoSpsFile {
     /// `[[demo_sp]]`.

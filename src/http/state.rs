@@ -36,6 +36,8 @@ pub struct AppState {
     pub public_url: Arc<String>,
     /// Bound on request bodies.
     pub max_body_bytes: usize,
+    /// Whether the built-in parties and scripted logins are served (`[demo] builtin_parties`).
+    pub builtin_parties: bool,
 }
 
 /// The broker's endpoint URLs.
@@ -71,14 +73,32 @@ pub async fn load_and_build(
     }
 }
 
+/// The built-in parties to serve: those configured, or none with `[demo] builtin_parties = false`.
+fn builtin_parties(
+    config: &Config,
+) -> (
+    &[config::TestIdpConfig],
+    &[config::TestAttributeServiceConfig],
+    &[config::DemoSpConfig],
+) {
+    if config.chsim.demo.builtin_parties {
+        (
+            &config.test_idps.test_idp,
+            &config.test_idps.test_attribute_service,
+            &config.demo_sps.demo_sp,
+        )
+    } else {
+        (&[], &[], &[])
+    }
+}
+
 /// Every other problem, when chsim's own key is unusable: without it chsim cannot sign the
 /// metadata its built-in parties are built from, but the built-in parties' keys and every
 /// external metadata source can still be checked, so that one run reports everything.
 async fn problems_without_broker_key(config: &Config) -> Vec<ConfigProblem> {
     let mut problems = Vec::new();
-    let t = &config.test_idps;
-    let keys = t
-        .test_idp
+    let (test_idps, attribute_services, demo_sps) = builtin_parties(config);
+    let keys = test_idps
         .iter()
         .enumerate()
         .map(|(i, x)| {
@@ -89,7 +109,7 @@ async fn problems_without_broker_key(config: &Config) -> Vec<ConfigProblem> {
                 &x.signing_cert,
             )
         })
-        .chain(t.test_attribute_service.iter().enumerate().map(|(i, x)| {
+        .chain(attribute_services.iter().enumerate().map(|(i, x)| {
             (
                 "test_idps.toml",
                 format!("test_attribute_service[{i}]."),
@@ -97,7 +117,7 @@ async fn problems_without_broker_key(config: &Config) -> Vec<ConfigProblem> {
                 &x.signing_cert,
             )
         }))
-        .chain(config.demo_sps.demo_sp.iter().enumerate().map(|(i, x)| {
+        .chain(demo_sps.iter().enumerate().map(|(i, x)| {
             (
                 "demo_sps.toml",
                 format!("demo_sp[{i}]."),
@@ -215,7 +235,8 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         .map_err(|e| fail(format!("chsim's own IdP metadata does not parse: {e}")))?;
     let mut builtin = HashMap::new();
     let mut test_idps = BTreeMap::new();
-    for (i, t) in config.test_idps.test_idp.iter().enumerate() {
+    let (test_idp_configs, attribute_service_configs, demo_sp_configs) = builtin_parties(config);
+    for (i, t) in test_idp_configs.iter().enumerate() {
         let key = format!("test_idp[{i}].");
         match config::load_credential_for(
             config,
@@ -255,7 +276,7 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         }
     }
     let mut test_attribute_services = BTreeMap::new();
-    for (i, a) in config.test_idps.test_attribute_service.iter().enumerate() {
+    for (i, a) in attribute_service_configs.iter().enumerate() {
         let key = format!("test_attribute_service[{i}].");
         let Some(idp) = test_idps.get(&a.answers_for).cloned() else {
             continue; // reported by the file checks
@@ -299,7 +320,7 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         }
     }
     let mut demo_sps = BTreeMap::new();
-    for (i, d) in config.demo_sps.demo_sp.iter().enumerate() {
+    for (i, d) in demo_sp_configs.iter().enumerate() {
         let key = format!("demo_sp[{i}].");
         match config::load_credential_for(
             config,
@@ -414,5 +435,6 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         public_url: Arc::new(public_url),
         // Base64 inflates by 4/3; leave room for the other form fields.
         max_body_bytes: b.max_message_bytes * 2,
+        builtin_parties: config.chsim.demo.builtin_parties,
     })
 }

@@ -159,6 +159,9 @@ async fn fetch(
     reference: &str,
 ) -> Result<String, String> {
     if reference.starts_with("builtin:") {
+        if !config.chsim.demo.builtin_parties {
+            return Err(format!("`{reference}` names a built-in party, but built-in parties are switched off (builtin_parties = false under [demo] in chsim.toml); give the party's metadata file or https URL instead"));
+        }
         return builtin
             .get(reference)
             .cloned()
