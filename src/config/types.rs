@@ -216,6 +216,12 @@ pub struct MunicipalitiesFile {
 pub struct NemloginConfig {
     /// `builtin:test-idp/<id>`, a metadata file or an http(s) URL.
     pub metadata: String,
+    /// PEM certificate whose XML signature the metadata must carry (required for an http:// URL).
+    #[serde(default)]
+    pub metadata_signing_cert: Option<String>,
+    /// The entityID to trust, required when the metadata is an aggregate of several entities.
+    #[serde(default)]
+    pub entity_id: Option<String>,
     /// The highest NSIS level it can assert.
     pub nsis_level: NsisLevel,
 }
@@ -234,6 +240,12 @@ pub struct MunicipalityConfig {
     /// Its attribute service: `builtin:attribute-service/<id>`, a metadata file or an http(s) URL.
     #[serde(default)]
     pub attribute_service: Option<String>,
+    /// PEM certificate whose XML signature the attribute service's metadata must carry.
+    #[serde(default)]
+    pub attribute_service_metadata_signing_cert: Option<String>,
+    /// The attribute service's entityID, when its metadata is an aggregate of several entities.
+    #[serde(default)]
+    pub attribute_service_entity_id: Option<String>,
     /// When its IdP's answer is below a required NSIS level, the person continues at NemLog-in
     /// (`[nemlogin]`) for the level; roles still come from the municipality. Default false.
     #[serde(default)]
@@ -248,6 +260,12 @@ pub struct IdpConfig {
     pub presentation_name: String,
     /// `builtin:test-idp/<id>`, a file path relative to the config directory, or an http(s) URL.
     pub metadata: String,
+    /// PEM certificate whose XML signature the metadata must carry (required for an http:// URL).
+    #[serde(default)]
+    pub metadata_signing_cert: Option<String>,
+    /// The entityID to trust, required when the metadata is an aggregate of several entities.
+    #[serde(default)]
+    pub entity_id: Option<String>,
     /// IP ranges (CIDR) whose users are sent straight to this IdP.
     #[serde(default)]
     pub ip_ranges: Vec<String>,
@@ -310,6 +328,12 @@ pub struct UserSystemConfig {
     pub name: String,
     /// `builtin:demo-sp/<id>`, a file path relative to the config directory, or an http(s) URL.
     pub metadata: String,
+    /// PEM certificate whose XML signature the metadata must carry (required for an http:// URL).
+    #[serde(default)]
+    pub metadata_signing_cert: Option<String>,
+    /// The entityID to trust, required when the metadata is an aggregate of several entities.
+    #[serde(default)]
+    pub entity_id: Option<String>,
     /// Attribute profile.
     pub profile: Profile,
     /// The minimum NIST level it requires (AssuranceLevel); exclusive with `nsis_level`.
