@@ -140,9 +140,9 @@ async fn an_assertion_encrypted_to_the_signing_certificate_is_refused() {
         .broker
         .consume(&binding::encode_post(&xml))
         .await;
-    let failure = result
-        .err()
-        .expect("chsim must not decrypt with its signing key");
+    let Err(failure) = result else {
+        panic!("chsim must not decrypt with its signing key");
+    };
     assert!(
         matches!(
             failure.error,
