@@ -14,9 +14,11 @@
 //! - [`test_idp`], [`demo_sp`]: built-in separate SAML parties for demos and tests.
 //! - [`attribute_service`]: the attribute-service fallback (SOAP AttributeQuery, cache).
 //! - [`audit`]: audit events.
+//! - [`cpu`]: signature checks and decryption off the async workers, bounded in number and time.
 //! - [`deployment`]: demo keys never off loopback; `chsim keygen` for fresh keys.
 //! - [`fetch`]: bounded reads of outgoing HTTP answers.
 //! - [`scripted`]: scripted logins through chsim's real HTTP flow (RPA and CI).
+//! - [`xml_limits`]: bounds on XML from outside, checked before any parser sees it.
 //! - [`http`]: the only module that knows axum.
 
 // Errors carry their evidence (STYLE.md habit 2), so some are a few hundred bytes; they are the
@@ -29,6 +31,7 @@ pub mod audit;
 pub mod broker;
 pub mod clock;
 pub mod config;
+pub mod cpu;
 pub mod demo_sp;
 pub mod deployment;
 pub mod fetch;
@@ -41,3 +44,4 @@ pub mod scripted;
 pub mod test_idp;
 pub mod token;
 pub mod trust;
+pub mod xml_limits;

@@ -159,24 +159,43 @@ impl AttributeServiceClient {
                 },
             });
         };
+        // Verifying (and decrypting) the answer runs off the async workers (issue #8 §1).
         let issuer = self.issuer.to_string();
-        let expect = Expectations {
-            issuer: service.entity_id.as_str(),
-            trusted_certs: &service.signing_certs,
-            audience: &issuer,
-            acs_url: &issuer,
-            in_response_to: &query.id,
-            now: self.clock.now(),
-            clock_skew: self.settings.clock_skew,
-            algorithms: self.settings.algorithms,
-            decryption_key: Some(self.settings.decryption.key()),
-            queried_subject: Some(name_id),
-        };
-        let assertion = validate::validate_response(&response_xml, &expect).map_err(|error| {
-            AttributeServiceError::Invalid {
-                service: service.entity_id.to_string(),
-                error,
-            }
+        let service_id = service.entity_id.to_string();
+        let certs = service.signing_certs.clone();
+        let (in_response_to, subject) = (query.id.clone(), name_id.to_string());
+        let (now, skew, algorithms) = (
+            self.clock.now(),
+            self.settings.clock_skew,
+            self.settings.algorithms,
+        );
+        let key = self.settings.decryption.key().clone();
+        let checked = crate::cpu::run(move || {
+            let expect = Expectations {
+                issuer: &service_id,
+                trusted_certs: &certs,
+                audience: &issuer,
+                acs_url: &issuer,
+                in_response_to: &in_response_to,
+                now,
+                clock_skew: skew,
+                algorithms,
+                decryption_key: Some(&key),
+                queried_subject: Some(&subject),
+            };
+            validate::validate_response(&response_xml, &expect)
+        })
+        .await
+        .map_err(|e| AttributeServiceError::Garbage {
+            url: url.clone(),
+            reason: crate::saml::SamlError::Malformed {
+                expected: "signed SAML Response",
+                reason: e.to_string(),
+            },
+        })?;
+        let assertion = checked.map_err(|error| AttributeServiceError::Invalid {
+            service: service.entity_id.to_string(),
+            error,
         })?;
         let privileges = match [oiosaml2::PRIVILEGES, oiosaml3::PRIVILEGES]
             .iter()

@@ -25,64 +25,79 @@ impl Broker {
         // Which request does it answer? Read InResponseTo (unverified) only to select the
         // pending request and the IdP whose certificates may verify it.
         let in_response_to = {
-            let doc =
-                xml::parse(&response_xml).map_err(|e| BrokerError::BadIdpResponse(e.into()))?;
+            let doc = xml::parse(&response_xml).map_err(BrokerError::BadIdpResponse)?;
             doc.root_element()
                 .attribute("InResponseTo")
                 .unwrap_or("")
                 .to_string()
         };
-        // Rule 5: a pending request we created and have not used.
-        let Some(sent) = self.idp_requests.remove(&in_response_to) else {
+        // Rule 5: a pending request we created and have not used. It is only looked at here and
+        // taken once the answer is shown to come from the IdP (issue #8 §5): a stranger who
+        // learned an InResponseTo cannot end someone's login with a forged Response.
+        let unanswered = |in_response_to: String| {
             let error = if self.answered.contains_key(&in_response_to) {
                 BrokerError::AlreadyAnswered { in_response_to }
             } else {
                 BrokerError::Unsolicited { in_response_to }
             };
             audit::refused("idp_response", &error.to_string());
-            return Err(error.into());
+            Failure::from(error)
         };
-        self.answered.insert(in_response_to.clone(), ());
+        let Some(sent) = self.idp_requests.get(&in_response_to) else {
+            return Err(unanswered(in_response_to));
+        };
         let login = self
             .logins
-            .remove(&sent.login)
+            .get(&sent.login)
             .ok_or(BrokerError::UnknownLogin {
                 timeout_seconds: s.login_timeout.num_seconds(),
             })?;
         let user_system = self.user_system_of(&login)?;
         let fail = |e: BrokerError| self.fail_to_user_system(&login, user_system, e);
-        // The second leg of a NemLog-in fallback (issue #3 §3).
-        if let Some(nemlogin) = self
+        let nemlogin = self
             .trust
             .nemlogin
             .as_ref()
-            .filter(|n| n.entity_id == sent.idp)
-        {
-            let assertion = self
-                .validated(
-                    &response_xml,
-                    &in_response_to,
-                    nemlogin.entity_id.as_str(),
-                    &nemlogin.signing_certs,
-                )
-                .map_err(fail)?;
+            .filter(|n| n.entity_id == sent.idp);
+        let idp = self.trust.idp(sent.idp.as_str());
+        let (issuer, certs) = match (nemlogin, idp) {
+            (Some(n), _) => (&n.entity_id, &n.signing_certs),
+            (None, Some(idp)) => (&idp.entity_id, &idp.signing_certs),
+            (None, None) => {
+                return Err(fail(BrokerError::UnknownIdp {
+                    entity_id: sent.idp.to_string(),
+                }))
+            }
+        };
+        let checked = self
+            .validated(&response_xml, &in_response_to, issuer.as_str(), certs)
+            .await;
+        let checked = match checked {
+            Err(e) if !proves_sender(&e) => {
+                // The login stays pending: the person (or the real IdP) can still answer it.
+                audit::refused("idp_response", &e.to_string());
+                return Err(Failure::from(e));
+            }
+            other => other,
+        };
+        // From here the answer is the IdP's: take the pending request, once.
+        if self.idp_requests.remove(&in_response_to).is_none() {
+            return Err(unanswered(in_response_to));
+        }
+        self.answered.insert(in_response_to.clone(), ());
+        self.logins.invalidate(&sent.login);
+        let assertion = checked.map_err(fail)?;
+        // The second leg of a NemLog-in fallback (issue #3 §3).
+        if let Some(nemlogin) = nemlogin {
             return self
                 .consume_nemlogin(&login, user_system, nemlogin, &assertion)
                 .await;
         }
-        let idp = self.trust.idp(sent.idp.as_str()).ok_or_else(|| {
-            fail(BrokerError::UnknownIdp {
+        let Some(idp) = idp else {
+            return Err(fail(BrokerError::UnknownIdp {
                 entity_id: sent.idp.to_string(),
-            })
-        })?;
-        let assertion = self
-            .validated(
-                &response_xml,
-                &in_response_to,
-                idp.entity_id.as_str(),
-                &idp.signing_certs,
-            )
-            .map_err(fail)?;
+            }));
+        };
         let facts = identity::facts_from(&assertion, idp).map_err(fail)?;
         // Issue #3 §3: the level must meet the login's requirement; too low, chsim asks the IdP
         // once more with ForceAuthn (step-up) or sends the person on to NemLog-in.
@@ -160,9 +175,9 @@ impl Broker {
             .await
     }
 
-    /// Validates an IdP's Response (rules 1–4, 6, 7, 9, 10) and checks its assertion for replay
-    /// (rule 8).
-    pub(super) fn validated(
+    /// Validates an IdP's Response (rules 1–4, 6, 7, 9, 10) off the async workers (issue #8
+    /// §1) and checks its assertion for replay (rule 8).
+    pub(super) async fn validated(
         &self,
         response_xml: &str,
         in_response_to: &str,
@@ -171,24 +186,26 @@ impl Broker {
     ) -> Result<crate::saml::validate::ValidatedAssertion, BrokerError> {
         let s = &self.settings;
         let now = self.clock.now();
-        let expect = Expectations {
-            issuer,
-            trusted_certs: certs,
-            audience: s.entity_id.as_str(),
-            acs_url: &s.acs_url,
-            in_response_to,
+        let job = OwnedExpectations {
+            response_xml: response_xml.to_string(),
+            issuer: issuer.to_string(),
+            certs: certs.to_vec(),
+            audience: s.entity_id.to_string(),
+            acs_url: s.acs_url.clone(),
+            in_response_to: in_response_to.to_string(),
             now,
             clock_skew: s.clock_skew,
             algorithms: s.algorithms,
-            decryption_key: Some(s.decryption.key()),
-            queried_subject: None,
+            // The decryption credential, never the signing key (issue #8 §3).
+            key: s.decryption.key().clone(),
         };
-        let assertion = validate::validate_response(response_xml, &expect).map_err(|error| {
-            BrokerError::Invalid {
+        let assertion = crate::cpu::run(move || job.validate())
+            .await
+            .map_err(BrokerError::Cpu)?
+            .map_err(|error| BrokerError::Invalid {
                 idp: issuer.to_string(),
                 error,
-            }
-        })?;
+            })?;
         // Rule 8: each assertion ID once, remembered until the assertion expires.
         let remaining = (assertion.not_on_or_after + s.clock_skew - now)
             .to_std()
@@ -230,6 +247,10 @@ impl Broker {
         let mut provenance = Provenance::Idp;
         let mut source = format!("the identity provider `{}`", idp.entity_id);
         let asked_service = !idp.knows_roles || facts.privileges.is_none();
+        if !idp.knows_roles {
+            // Issue #8 §5: nor its parametric values — they come from the attribute service only.
+            attributes.clear();
+        }
         if let (true, Some(service)) =
             (asked_service, self.trust.attribute_services.get(&facts.cvr))
         {
@@ -322,5 +343,51 @@ pub(super) fn describe(level: &AssertedLevel) -> String {
         (Some(s), None) => format!("NSIS {s}"),
         (None, Some(n)) => format!("NIST level {n} and no NSIS level"),
         (None, None) => "no level".to_string(),
+    }
+}
+
+/// Whether `error` was found after the Response was shown to come from the IdP, so that it may
+/// end the pending login and be reported to the user system.
+fn proves_sender(error: &BrokerError) -> bool {
+    match error {
+        BrokerError::Invalid { error, .. } => error.proves_sender(),
+        BrokerError::Replay { .. } | BrokerError::Cpu(_) => false,
+        _ => true,
+    }
+}
+
+/// What validating one Response needs, owned, so that it can run on the blocking pool.
+struct OwnedExpectations {
+    response_xml: String,
+    issuer: String,
+    certs: Vec<Vec<u8>>,
+    audience: String,
+    acs_url: String,
+    in_response_to: String,
+    now: chrono::DateTime<chrono::Utc>,
+    clock_skew: chrono::Duration,
+    algorithms: crate::saml::signing::AlgorithmPolicy,
+    key: openssl::pkey::PKey<openssl::pkey::Private>,
+}
+
+impl OwnedExpectations {
+    fn validate(
+        &self,
+    ) -> Result<crate::saml::validate::ValidatedAssertion, validate::ValidationError> {
+        validate::validate_response(
+            &self.response_xml,
+            &Expectations {
+                issuer: &self.issuer,
+                trusted_certs: &self.certs,
+                audience: &self.audience,
+                acs_url: &self.acs_url,
+                in_response_to: &self.in_response_to,
+                now: self.now,
+                clock_skew: self.clock_skew,
+                algorithms: self.algorithms,
+                decryption_key: Some(&self.key),
+                queried_subject: None,
+            },
+        )
     }
 }

@@ -133,6 +133,9 @@ pub enum BrokerError {
         /// Which rule and the evidence.
         error: ValidationError,
     },
+    /// Checking a signature or decrypting took too long, or failed inside chsim (issue #8 §1).
+    #[error("{0}")]
+    Cpu(crate::cpu::CpuError),
     /// The assertion was accepted before (rule 8).
     #[error("the assertion `{assertion_id}` was already used once (replay)")]
     Replay {
@@ -172,7 +175,7 @@ pub enum BrokerError {
         idp: String,
     },
     /// The IdP vouched for a person of another municipality.
-    #[error("the IdP `{idp}` serves {municipality} (CVR {expected}), but asserted a person with CVR {found}")]
+    #[error("the IdP `{idp}` serves {municipality} (CVR {expected}), but {source_name} names a person with CVR {found}")]
     ForeignCvr {
         /// The IdP.
         idp: String,
@@ -180,8 +183,58 @@ pub enum BrokerError {
         municipality: String,
         /// Its CVR.
         expected: String,
+        /// Where the answer states the CVR (the NameID's O=, or which attribute).
+        source_name: String,
         /// What it asserted.
         found: String,
+    },
+    /// The NameID is not an RFC 4514 X509SubjectName of the Context Handler profile (issue #8 §5).
+    #[error("the NameID `{name_id}` from `{idp}` cannot be read: {error}")]
+    NameId {
+        /// The IdP.
+        idp: String,
+        /// The NameID as sent.
+        name_id: String,
+        /// What is wrong with it.
+        error: crate::saml::SubjectNameError,
+    },
+    /// A CVR the answer states is not eight digits (issue #8 §5).
+    #[error(
+        "{source_name} from `{idp}` is `{found}`, which is not a CVR number: expected 8 digits"
+    )]
+    MalformedCvr {
+        /// The IdP.
+        idp: String,
+        /// Where the answer states it (the NameID's O=, or which attribute).
+        source_name: String,
+        /// The value as sent.
+        found: String,
+    },
+    /// Two CVRs in one answer disagree: the person would belong to two municipalities.
+    #[error("the assertion from `{idp}` names two municipalities: {first_source} says CVR {first}, {second_source} says CVR {second}; they must agree")]
+    CvrDisagreement {
+        /// The IdP.
+        idp: String,
+        /// Where the first CVR is stated.
+        first_source: String,
+        /// The first CVR.
+        first: String,
+        /// Where the other CVR is stated.
+        second_source: String,
+        /// The other CVR.
+        second: String,
+    },
+    /// An identity attribute came in several Attribute elements or with several values.
+    #[error("the assertion from `{idp}` gives the attribute `{attribute}` in {elements} Attribute element(s){}; chsim accepts exactly one value in one Attribute element", if values.is_empty() { String::new() } else { format!(" with {} values ({})", values.len(), values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")) })]
+    SeveralValues {
+        /// The IdP.
+        idp: String,
+        /// The attribute name.
+        attribute: String,
+        /// How many Attribute elements carry that name.
+        elements: usize,
+        /// All their values (empty when too long to show, as for privilege lists).
+        values: Vec<String>,
     },
     /// The attribute service could not supply the person's roles (issue #4 §4).
     #[error("the roles of this person could not be fetched from {municipality}'s attribute service: {error}")]
@@ -209,9 +262,9 @@ impl BrokerError {
     pub fn saml_status(&self) -> Status {
         let (code, sub) = match self {
             BrokerError::Invalid {
+                idp,
                 error: ValidationError::IdpStatus { status },
-                ..
-            } => return status.clone(),
+            } => return super::idp_status::passed_on(idp, status),
             BrokerError::BadAuthnRequest(_)
             | BrokerError::WrongDestination { .. }
             | BrokerError::UnsignedAuthnRequest { .. }
@@ -232,11 +285,16 @@ impl BrokerError {
             | BrokerError::AlreadyAnswered { .. }
             | BrokerError::Invalid { .. }
             | BrokerError::Replay { .. }
+            | BrokerError::Cpu(_)
             | BrokerError::NameIdFormat { .. }
             | BrokerError::NemloginMismatch { .. }
             | BrokerError::Assurance { .. }
             | BrokerError::MissingCvr { .. }
-            | BrokerError::ForeignCvr { .. } => (status::RESPONDER, Some(status::AUTHN_FAILED)),
+            | BrokerError::ForeignCvr { .. }
+            | BrokerError::NameId { .. }
+            | BrokerError::MalformedCvr { .. }
+            | BrokerError::CvrDisagreement { .. }
+            | BrokerError::SeveralValues { .. } => (status::RESPONDER, Some(status::AUTHN_FAILED)),
             BrokerError::AttributeService { .. } | BrokerError::Privileges { .. } => {
                 (status::RESPONDER, None)
             }
@@ -277,11 +335,14 @@ impl BrokerError {
                 "The person must log in with a stronger method (a second factor, an NSIS identity). The municipality can let chsim ask its IdP again for the higher level (supports_step_up), or raise what its IdP offers; the user system's vendor can check its requirement."
             }
             BrokerError::Invalid { error: ValidationError::IdpStatus { .. }, .. } => {
-                "The identity provider ended the login itself (the person cancelled, or the IdP refused them); the user system receives the same status. Log in again, or ask the municipality why its IdP refused."
+                "The identity provider ended the login itself (the person cancelled, or the IdP refused them); the user system is told so with the IdP's status codes (when they are standard SAML codes) and chsim's own message. Log in again, or ask the municipality why its IdP refused."
             }
             BrokerError::BadIdpResponse(_) | BrokerError::Invalid { .. } | BrokerError::Replay { .. }
             | BrokerError::NameIdFormat { .. } | BrokerError::NemloginMismatch { .. } | BrokerError::Assurance { .. } | BrokerError::MissingCvr { .. } | BrokerError::ForeignCvr { .. } => {
                 "The municipality's identity provider sent an answer chsim cannot trust. The municipality should check its IdP setup against chsim's SP metadata (/runtime/saml2auth/metadata.idp): keys, entityID, ACS URL, clocks and attributes."
+            }
+            BrokerError::NameId { .. } | BrokerError::MalformedCvr { .. } | BrokerError::CvrDisagreement { .. } | BrokerError::SeveralValues { .. } => {
+                "The municipality's identity provider must state who the person is in one way only: a NameID `C=DK,O=<CVR>,CN=<name>,Serial=<id>` escaped as RFC 4514 requires, each of C, O, CN and Serial once, the municipality's own 8-digit CVR in O= and in the CVR attribute, and one value for each CVR and level attribute."
             }
             BrokerError::AttributeService { .. } => {
                 "chsim did not issue a token without the person's roles. The municipality should check that its attribute service is running, reachable from chsim, answers within the timeout ([attribute_service] in chsim.toml) and signs its answers with the key from its registered metadata."
@@ -290,6 +351,7 @@ impl BrokerError {
                 "chsim did not issue a token from a privilege list it cannot read. The municipality should make its IdP (or attribute service) send the job-function roles as OIOBPP: a base64 UTF-8 PrivilegeList in the itst.dk or digst.dk namespace, each PrivilegeGroup with a Scope and at least one Privilege."
             }
             BrokerError::Token(_) => "chsim's own signing or encryption key failed; check the keys named in chsim.toml.",
+            BrokerError::Cpu(_) => "Try again in a moment. If it keeps happening, the message may be built to be slow, or chsim is overloaded.",
         }
     }
 }

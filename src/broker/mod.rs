@@ -10,6 +10,7 @@
 mod consume;
 mod error;
 mod identity;
+mod idp_status;
 mod nemlogin;
 mod privileges;
 mod report;

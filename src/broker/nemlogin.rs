@@ -12,8 +12,8 @@ use crate::assurance::{
 };
 use crate::audit;
 use crate::ids::EntityId;
-use crate::saml::name_id_part;
 use crate::saml::validate::ValidatedAssertion;
+use crate::saml::SubjectName;
 use crate::token::attributes::{oiosaml2, oiosaml3};
 use crate::token::LoginFacts;
 use crate::trust::{TrustedIdp, TrustedNemlogin, TrustedUserSystem};
@@ -59,11 +59,16 @@ pub fn offerable(
             && nemlogin.is_some_and(|n| n.can_meet(requirement, eq)))
 }
 
-fn first_value(assertion: &ValidatedAssertion, name: &str) -> Option<String> {
-    assertion
-        .attribute(name)
-        .and_then(|v| v.first().cloned())
-        .filter(|v| !v.trim().is_empty())
+/// The one value of an attribute of NemLog-in's answer (several are refused, issue #8 §5).
+fn first_value(
+    assertion: &ValidatedAssertion,
+    name: &str,
+    nemlogin: &TrustedNemlogin,
+) -> Result<Option<String>, BrokerError> {
+    Ok(
+        super::identity::single(assertion, name, nemlogin.entity_id.as_str())?
+            .filter(|v| !v.trim().is_empty()),
+    )
 }
 
 impl Broker {
@@ -118,10 +123,15 @@ impl Broker {
             })
         })?;
         // The same person: NemLog-in's professional UUID is the municipality's Serial.
-        let expected_serial = name_id_part(&first.facts.name_id, "Serial").unwrap_or_default();
-        let uuid = first_value(assertion, oiosaml3::PROFESSIONAL_UUID).unwrap_or_default();
+        // (The first leg's NameID was read when it arrived; a missing Serial matches nothing.)
+        let expected_serial = SubjectName::parse(&first.facts.name_id)
+            .ok()
+            .and_then(|n| n.serial)
+            .unwrap_or_default();
+        let value = |name| first_value(assertion, name, nemlogin).map_err(fail);
+        let uuid = value(oiosaml3::PROFESSIONAL_UUID)?.unwrap_or_default();
         let uuid = uuid.strip_prefix("urn:uuid:").unwrap_or(&uuid).to_string();
-        let cvr = first_value(assertion, oiosaml3::CVR).unwrap_or_default();
+        let cvr = value(oiosaml3::CVR)?.unwrap_or_default();
         if uuid.is_empty() || uuid != expected_serial || cvr != first.facts.cvr.as_str() {
             return Err(fail(BrokerError::NemloginMismatch {
                 expected: format!(
@@ -131,9 +141,10 @@ impl Broker {
                 found: format!("professional UUID {uuid}, CVR {cvr}"),
             }));
         }
+        let (loa, nist) = (value(oiosaml3::LOA)?, value(oiosaml2::ASSURANCE_LEVEL)?);
         let level = read_asserted(Asserted {
-            loa_attribute: first_value(assertion, oiosaml3::LOA).as_deref(),
-            nist_attribute: first_value(assertion, oiosaml2::ASSURANCE_LEVEL).as_deref(),
+            loa_attribute: loa.as_deref(),
+            nist_attribute: nist.as_deref(),
             class_ref: assertion.authn_context_class_ref.as_deref(),
         })
         .map_err(|error| {

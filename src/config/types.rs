@@ -176,6 +176,9 @@ pub struct BrokerConfig {
     /// Accept rsa-sha1 signatures and SHA-1 digests (logs a warning at start).
     #[serde(default)]
     pub insecure_allow_sha1: bool,
+    /// Accept RSA 1.5 key transport in encrypted assertions from IdPs (logs a warning at start).
+    #[serde(default)]
+    pub insecure_allow_rsa1_5: bool,
 }
 
 fn default_skew() -> u32 {

@@ -261,7 +261,7 @@ impl DemoSp {
         let xml_text =
             binding::decode_post(saml_response, 1024 * 1024).map_err(DemoSpError::Unreadable)?;
         let in_response_to = xml::parse(&xml_text)
-            .map_err(|e| DemoSpError::Unreadable(e.into()))?
+            .map_err(DemoSpError::Unreadable)?
             .root_element()
             .attribute("InResponseTo")
             .unwrap_or("")

@@ -65,7 +65,11 @@ fn broker_http_status(e: &BrokerError) -> StatusCode {
         | BrokerError::NemloginMismatch { .. }
         | BrokerError::Assurance { .. }
         | BrokerError::MissingCvr { .. }
-        | BrokerError::ForeignCvr { .. } => StatusCode::FORBIDDEN,
+        | BrokerError::ForeignCvr { .. }
+        | BrokerError::NameId { .. }
+        | BrokerError::MalformedCvr { .. }
+        | BrokerError::CvrDisagreement { .. }
+        | BrokerError::SeveralValues { .. } => StatusCode::FORBIDDEN,
         BrokerError::UnknownLogin { .. } => StatusCode::GONE,
         BrokerError::NoIdpAvailable => StatusCode::SERVICE_UNAVAILABLE,
         BrokerError::NoIdpMeetsLevel { .. }
@@ -75,6 +79,7 @@ fn broker_http_status(e: &BrokerError) -> StatusCode {
             StatusCode::BAD_GATEWAY
         }
         BrokerError::Token(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        BrokerError::Cpu(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 

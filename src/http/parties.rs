@@ -260,7 +260,15 @@ pub async fn demo_sp_acs(
     let saml_response = form
         .get("SAMLResponse")
         .ok_or_else(|| AppError::BadRequest("the form has no SAMLResponse field".into()))?;
-    let login = sp.acs(saml_response, form.get("RelayState").cloned())?;
+    let (acs_sp, response, relay) = (
+        sp.clone(),
+        saml_response.clone(),
+        form.get("RelayState").cloned(),
+    );
+    // Verifying and decrypting a stranger's message runs off the async workers (issue #8 §1).
+    let login = crate::cpu::run(move || acs_sp.acs(&response, relay))
+        .await
+        .map_err(|e| AppError::BadRequest(e.to_string()))??;
     let wants_json = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

@@ -78,11 +78,9 @@ pub async fn issue_redirect(
             "issue.idp needs a SAMLRequest (HTTP-Redirect or HTTP-POST binding)".into(),
         )
     })?;
-    let next = s.broker.start(
-        IncomingRequest::Redirect { raw_query },
-        params.get("idp").map(String::as_str),
-        client_ip(connect),
-    )?;
+    let incoming = IncomingRequest::Redirect { raw_query };
+    let next =
+        start_off_worker(&s, incoming, params.get("idp").cloned(), client_ip(connect)).await?;
     Ok(render_next(next))
 }
 
@@ -97,16 +95,27 @@ pub async fn issue_post(
         .get("SAMLRequest")
         .ok_or_else(|| AppError::BadRequest("the form has no SAMLRequest field".into()))?
         .clone();
-    let idp = params.get("idp").or(form.get("idp")).map(String::as_str);
-    let next = s.broker.start(
-        IncomingRequest::Post {
-            saml_request,
-            relay_state: form.get("RelayState").cloned(),
-        },
-        idp,
-        client_ip(connect),
-    )?;
+    let idp = params.get("idp").or(form.get("idp")).cloned();
+    let incoming = IncomingRequest::Post {
+        saml_request,
+        relay_state: form.get("RelayState").cloned(),
+    };
+    let next = start_off_worker(&s, incoming, idp, client_ip(connect)).await?;
     Ok(render_next(next))
+}
+
+/// The broker's `start` — which verifies a stranger's signature — on the blocking pool.
+async fn start_off_worker(
+    s: &AppState,
+    incoming: IncomingRequest,
+    idp_hint: Option<String>,
+    client_ip: Option<std::net::IpAddr>,
+) -> Result<Next, AppError> {
+    let broker = s.broker.clone();
+    let next = crate::cpu::run(move || broker.start(incoming, idp_hint.as_deref(), client_ip))
+        .await
+        .map_err(|e| crate::broker::Failure::from(crate::broker::BrokerError::Cpu(e)))??;
+    Ok(next)
 }
 
 /// `GET /runtime/saml2/choose?login=…&idp=…` — the chooser's links.

@@ -387,6 +387,11 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
     if b.insecure_allow_sha1 {
         tracing::warn!("insecure_allow_sha1 is on: SHA-1 signatures are accepted");
     }
+    if b.insecure_allow_rsa1_5 {
+        tracing::warn!(
+            "insecure_allow_rsa1_5 is on: RSA 1.5 key transport is accepted (a padding oracle risk)"
+        );
+    }
     let settings = BrokerSettings {
         entity_id: crate::ids::EntityId::new(entity_id),
         sso_url: urls.sso,
@@ -400,6 +405,7 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         require_signed_authn_requests: b.require_signed_authn_requests,
         algorithms: AlgorithmPolicy {
             allow_sha1: b.insecure_allow_sha1,
+            allow_rsa1_5: b.insecure_allow_rsa1_5,
         },
         equivalence: config.chsim.assurance.equivalence(),
     };

@@ -30,6 +30,9 @@ pub enum PrivilegeError {
     /// A DTD (and with it entity declarations) — refused before any entity is expanded.
     #[error("the privilege list carries a DTD/entity declarations, which OIOBPP never needs and chsim refuses (entity-expansion attacks)")]
     EntityDeclaration,
+    /// The XML exceeds a bound (depth, elements, attributes, text), checked before parsing.
+    #[error("the privilege list was refused before parsing: {0}")]
+    Limit(crate::xml_limits::LimitError),
     /// The root is not `PrivilegeList` in one of the two OIOBPP namespaces.
     #[error("the root element is {found}, not PrivilegeList in http://itst.dk/oiosaml/basic_privilege_profile or http://digst.dk/oiosaml/basic_privilege_profile")]
     UnknownRoot {

@@ -50,6 +50,19 @@ pub fn parse(value: &str) -> Result<PrivilegeList, PrivilegeError> {
 }
 
 fn parse_xml(text: &str) -> Result<PrivilegeList, PrivilegeError> {
+    // Bounded before the tree parser sees it (issue #8 §1): a signed list nested 20,000 deep must
+    // not overflow the stack.
+    crate::xml_limits::check(text, &crate::xml_limits::XmlLimits::MESSAGE).map_err(
+        |e| match e {
+            crate::xml_limits::LimitError::Dtd => PrivilegeError::EntityDeclaration,
+            crate::xml_limits::LimitError::NotWellFormed { position, reason } => {
+                PrivilegeError::NotXml {
+                    detail: format!("{reason} (at byte {position})"),
+                }
+            }
+            e => PrivilegeError::Limit(e),
+        },
+    )?;
     let doc = roxmltree::Document::parse(text).map_err(|e| match e {
         roxmltree::Error::DtdDetected => PrivilegeError::EntityDeclaration,
         e => PrivilegeError::NotXml {

@@ -449,7 +449,7 @@ fn refuses_xml_that_is_not_well_formed_each_time_naming_it() {
     let cases = [
         (
             list(r#"<PrivilegeGroup Scope="s"><Privilege>p</Privilege></PrivilegeGroupX>"#),
-            "not 'PrivilegeGroupX'",
+            "PrivilegeGroupX",
         ),
         (
             format!(r#"<bpp:PrivilegeList xmlns:bpp="{NS_ITST}">{group}"#),
@@ -475,9 +475,12 @@ fn refuses_xml_that_is_not_well_formed_each_time_naming_it() {
     for (xml, needle) in cases {
         match parse(&xml) {
             Err(PrivilegeError::NotXml { detail }) => {
-                assert!(detail.contains(needle), "{xml}: {detail}")
+                assert!(
+                    detail.contains(needle),
+                    "{xml}: {detail} (expected {needle})"
+                )
             }
-            other => panic!("{xml}: expected NotXml, got {other:?}"),
+            other => panic!("{xml}: expected NotXml ({needle}), got {other:?}"),
         }
     }
 }

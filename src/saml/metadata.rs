@@ -190,7 +190,7 @@ pub fn parse(text: &str) -> Result<EntityMetadata, SamlError> {
 /// aggregate it is searched for), or with `wanted = None` the root one or an aggregate's only
 /// one. An aggregate of several entities without `wanted` is refused, never read as its first.
 pub fn parse_entity(text: &str, wanted: Option<&str>) -> Result<EntityMetadata, SamlError> {
-    let doc = xml::parse(text)?;
+    let doc = xml::parse_with(text, &crate::xml_limits::XmlLimits::METADATA)?;
     let malformed = |reason: String| SamlError::Malformed {
         expected: "EntityDescriptor",
         reason,

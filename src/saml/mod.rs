@@ -24,7 +24,7 @@ pub mod validate;
 pub mod xml;
 
 pub use keys::Credential;
-pub use name_id::name_id_part;
+pub use name_id::{SubjectName, SubjectNameError};
 
 /// Status code URIs (saml-core §3.2.2.2).
 pub mod status {
@@ -88,6 +88,10 @@ pub enum SamlError {
         /// The parser's complaint.
         reason: String,
     },
+    /// The XML exceeds a bound (depth, elements, attributes, text) or carries a DTD; checked
+    /// before any tree parser sees it.
+    #[error("the SAML message was refused before parsing: {0}")]
+    XmlLimit(#[from] crate::xml_limits::LimitError),
     /// The XML is well-formed but is not the expected SAML element.
     #[error("the SAML message is not a valid {expected}: {reason}")]
     Malformed {
@@ -104,6 +108,13 @@ pub enum SamlError {
     WeakSignatureAlgorithm {
         /// The algorithm URI found.
         found: String,
+    },
+    /// A `ds:Signature` has a shape chsim does not verify (issue #8 §2): checked before xmlsec,
+    /// which would otherwise dereference and transform first.
+    #[error("the signature is refused before verification: {reason} (chsim accepts one same-document Reference `#ID` to the signed element, with enveloped-signature and exclusive c14n transforms only)")]
+    SignatureShape {
+        /// What is wrong with it.
+        reason: String,
     },
     /// There is no trusted certificate to verify with.
     #[error("no trusted signing certificate is known for the sender")]

@@ -35,6 +35,8 @@ const STRONG: &[AllowedSignatureAlgorithm] = &[
 pub struct AlgorithmPolicy {
     /// Accept rsa-sha1 signatures and SHA-1 digests (`insecure_allow_sha1`).
     pub allow_sha1: bool,
+    /// Accept RSA 1.5 key transport in encrypted assertions (`insecure_allow_rsa1_5`).
+    pub allow_rsa1_5: bool,
 }
 
 impl AlgorithmPolicy {
@@ -89,7 +91,7 @@ pub fn verify_and_reduce(
     trusted_certs_der: &[Vec<u8>],
     policy: AlgorithmPolicy,
 ) -> Result<String, SamlError> {
-    check_algorithms(document, policy)?;
+    check_shape(document, policy)?;
     if trusted_certs_der.is_empty() {
         // samael would skip verification without a certificate; chsim never does.
         return Err(SamlError::NoTrustedCertificate);
@@ -115,12 +117,31 @@ pub fn verify_and_reduce(
     })
 }
 
-/// Refuses a document without signatures or with a signature/digest algorithm the policy forbids,
-/// naming the algorithm found.
-fn check_algorithms(document: &str, policy: AlgorithmPolicy) -> Result<(), SamlError> {
-    let doc = xml::parse(document).map_err(|e| SamlError::NotXml {
-        reason: e.to_string(),
-    })?;
+/// Issue #8 §2: xmlsec dereferences every `ds:Reference` URI, runs its transforms and reads
+/// `KeyInfo` *before* it checks the SignatureValue, so an unsigned stranger's `ds:Signature` could
+/// make chsim fetch URLs, read files or burn CPU. Before xmlsec sees a document, every signature
+/// in it must have the one shape SAML uses (saml-core §5.4): a `SignedInfo` with exclusive c14n,
+/// an allowed `SignatureMethod`, exactly one `Reference` whose URI is `#` + the ID of the element
+/// that carries the signature, transforms only enveloped-signature and exclusive c14n (with its
+/// `InclusiveNamespaces`), an allowed `DigestMethod`; no `ds:Object`, `Manifest` or
+/// `RetrievalMethod`; a `KeyInfo` holding only `X509Data`, `KeyName` or `KeyValue`; and no ID
+/// value used twice in the document. Also refuses a document without signatures
+/// ([`SamlError::NotSigned`]) and names a forbidden algorithm
+/// ([`SamlError::WeakSignatureAlgorithm`]).
+fn check_shape(document: &str, policy: AlgorithmPolicy) -> Result<(), SamlError> {
+    let doc = xml::parse(document)?;
+    let shape = |reason: String| SamlError::SignatureShape { reason };
+    let mut ids = std::collections::HashSet::new();
+    for node in doc.descendants().filter(|n| n.is_element()) {
+        if let Some(id) = node.attribute("ID") {
+            if !ids.insert(id) {
+                return Err(shape(format!("the ID `{id}` is used by two elements")));
+            }
+        }
+        if xml::is(&node, NS_DS, "Manifest") {
+            return Err(shape("the document contains a ds:Manifest".into()));
+        }
+    }
     let signatures: Vec<_> = doc
         .descendants()
         .filter(|n| xml::is(n, NS_DS, "Signature"))
@@ -129,24 +150,165 @@ fn check_algorithms(document: &str, policy: AlgorithmPolicy) -> Result<(), SamlE
         return Err(SamlError::NotSigned);
     }
     for sig in signatures {
-        for node in sig.descendants() {
-            if xml::is(&node, NS_DS, "SignatureMethod") {
-                let alg = node.attribute("Algorithm").unwrap_or("");
-                if !policy.allows_signature(alg) {
-                    return Err(SamlError::WeakSignatureAlgorithm {
-                        found: alg.to_string(),
-                    });
-                }
-            }
-            if xml::is(&node, NS_DS, "DigestMethod") {
-                let alg = node.attribute("Algorithm").unwrap_or("");
-                if !policy.allows_digest(alg) {
-                    return Err(SamlError::WeakSignatureAlgorithm {
-                        found: alg.to_string(),
-                    });
+        let parent = sig
+            .parent_element()
+            .ok_or_else(|| shape("the signature is the document element".into()))?;
+        let parent_name = parent.tag_name().name();
+        let parent_id = parent
+            .attribute("ID")
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| {
+                shape(format!(
+                    "the element `{parent_name}` that carries the signature has no ID"
+                ))
+            })?;
+        if let Some(bad) = sig
+            .descendants()
+            .find(|n| xml::is(n, NS_DS, "Object") || xml::is(n, NS_DS, "RetrievalMethod"))
+        {
+            return Err(shape(format!(
+                "the signature contains a ds:{}",
+                bad.tag_name().name()
+            )));
+        }
+        let children = element_children(&sig);
+        let names: Vec<&str> = children.iter().map(|c| c.tag_name().name()).collect();
+        let ds_only = children
+            .iter()
+            .all(|c| c.tag_name().namespace() == Some(NS_DS));
+        if !ds_only
+            || !(names == ["SignedInfo", "SignatureValue"]
+                || names == ["SignedInfo", "SignatureValue", "KeyInfo"])
+        {
+            return Err(shape(format!(
+                "the signature holds {names:?}; expected SignedInfo, SignatureValue and optionally KeyInfo"
+            )));
+        }
+        check_signed_info(&children[0], parent_id, policy)?;
+        if let Some(key_info) = children.get(2) {
+            for c in element_children(key_info) {
+                let allowed = c.tag_name().namespace() == Some(NS_DS)
+                    && matches!(c.tag_name().name(), "X509Data" | "KeyName" | "KeyValue");
+                if !allowed {
+                    return Err(shape(format!(
+                        "KeyInfo holds `{}`; only X509Data, KeyName and KeyValue are allowed",
+                        c.tag_name().name()
+                    )));
                 }
             }
         }
     }
     Ok(())
+}
+
+/// `SignedInfo`: exclusive c14n, an allowed SignatureMethod, one Reference to `#parent_id`.
+fn check_signed_info(
+    signed_info: &roxmltree::Node<'_, '_>,
+    parent_id: &str,
+    policy: AlgorithmPolicy,
+) -> Result<(), SamlError> {
+    let shape = |reason: String| SamlError::SignatureShape { reason };
+    let children = element_children(signed_info);
+    let names: Vec<&str> = children.iter().map(|c| c.tag_name().name()).collect();
+    if names != ["CanonicalizationMethod", "SignatureMethod", "Reference"]
+        || !children
+            .iter()
+            .all(|c| c.tag_name().namespace() == Some(NS_DS))
+    {
+        return Err(shape(format!(
+            "SignedInfo holds {names:?}; expected CanonicalizationMethod, SignatureMethod and exactly one Reference"
+        )));
+    }
+    let c14n = children[0].attribute("Algorithm").unwrap_or("");
+    if c14n != EXC_C14N {
+        return Err(shape(format!(
+            "CanonicalizationMethod is `{c14n}`; only exclusive c14n ({EXC_C14N}) is allowed"
+        )));
+    }
+    if element_children(&children[0])
+        .iter()
+        .any(|c| !xml::is(c, EXC_C14N, "InclusiveNamespaces"))
+    {
+        return Err(shape(
+            "CanonicalizationMethod holds something other than InclusiveNamespaces".into(),
+        ));
+    }
+    let alg = children[1].attribute("Algorithm").unwrap_or("");
+    if !policy.allows_signature(alg) {
+        return Err(SamlError::WeakSignatureAlgorithm {
+            found: alg.to_string(),
+        });
+    }
+    let reference = &children[2];
+    let uri = reference.attribute("URI").unwrap_or("");
+    if uri != format!("#{parent_id}") {
+        return Err(shape(format!(
+            "the Reference URI is `{uri}`; it must be `#{parent_id}`, the ID of the signed element"
+        )));
+    }
+    if reference.attribute("Type").is_some() {
+        return Err(shape("the Reference has a Type attribute".into()));
+    }
+    let parts = element_children(reference);
+    let names: Vec<&str> = parts.iter().map(|c| c.tag_name().name()).collect();
+    let (transforms, digest) = match names.as_slice() {
+        ["Transforms", "DigestMethod", "DigestValue"] => (Some(&parts[0]), &parts[1]),
+        ["DigestMethod", "DigestValue"] => (None, &parts[0]),
+        _ => {
+            return Err(shape(format!(
+                "the Reference holds {names:?}; expected Transforms, DigestMethod and DigestValue"
+            )))
+        }
+    };
+    if !parts
+        .iter()
+        .all(|c| c.tag_name().namespace() == Some(NS_DS))
+    {
+        return Err(shape(
+            "the Reference holds elements outside XML-DSig".into(),
+        ));
+    }
+    let alg = digest.attribute("Algorithm").unwrap_or("");
+    if !policy.allows_digest(alg) {
+        return Err(SamlError::WeakSignatureAlgorithm {
+            found: alg.to_string(),
+        });
+    }
+    if let Some(transforms) = transforms {
+        let list = element_children(transforms);
+        if list.is_empty() || list.len() > 2 {
+            return Err(shape(format!(
+                "the Reference has {} transforms; one or two are allowed",
+                list.len()
+            )));
+        }
+        let mut seen = Vec::new();
+        for t in &list {
+            let alg = t.attribute("Algorithm").unwrap_or("");
+            let known = xml::is(t, NS_DS, "Transform") && (alg == ENVELOPED || alg == EXC_C14N);
+            if !known || seen.contains(&alg) {
+                return Err(shape(format!(
+                    "transform `{alg}` is not allowed (only enveloped-signature and exclusive c14n, each once)"
+                )));
+            }
+            seen.push(alg);
+            let inner = element_children(t);
+            let inner_ok = match alg {
+                EXC_C14N => inner
+                    .iter()
+                    .all(|c| xml::is(c, EXC_C14N, "InclusiveNamespaces")),
+                _ => inner.is_empty(),
+            };
+            if !inner_ok || inner.len() > 1 {
+                return Err(shape(format!(
+                    "transform `{alg}` holds elements other than one InclusiveNamespaces"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn element_children<'a, 'i>(node: &roxmltree::Node<'a, 'i>) -> Vec<roxmltree::Node<'a, 'i>> {
+    node.children().filter(|c| c.is_element()).collect()
 }

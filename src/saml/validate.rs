@@ -122,12 +122,11 @@ pub enum ValidationError {
     /// Rule 1/2: a signature is present but does not verify, or uses a forbidden algorithm.
     #[error("signature check failed: {0}")]
     Signature(SamlError),
-    /// Rule 10: an encrypted assertion could not be decrypted.
-    #[error("the encrypted assertion could not be decrypted: {reason}")]
-    Decryption {
-        /// Why.
-        reason: String,
-    },
+    /// Rule 10: an encrypted assertion could not be decrypted. Deliberately one error for every
+    /// cause (issue #8 §3): telling a bad RSA padding from a bad CBC padding or a wrong key length
+    /// would be a padding oracle on chsim's key. The cause goes to the debug log only.
+    #[error("the encrypted assertion could not be decrypted with chsim's encryption key (is it encrypted to the certificate in chsim's SP metadata, with RSA-OAEP and AES-GCM or AES-CBC?)")]
+    Decryption,
     /// Wrapping defence: the signature covers something other than the Assertion we read.
     #[error("the signed content is not the Response's assertion (signature wrapping?): {reason}")]
     SignedContentMismatch {
@@ -222,16 +221,35 @@ pub fn validate_response(
     expect: &Expectations<'_>,
 ) -> Result<ValidatedAssertion, ValidationError> {
     // Step 0: well-formed, no DTD, a Response with exactly one assertion (wrapping defence).
-    let doc = xml::parse(response_xml).map_err(SamlError::from)?;
+    let doc = xml::parse(response_xml)?;
     let root = doc.root_element();
     if !xml::is(&root, NS_SAMLP, "Response") {
         return Err(ValidationError::NotAResponse {
             found: root.tag_name().name().to_string(),
         });
     }
-    // Rule 9: a non-success status ends here; the status is shown and passed on.
+    // Rule 9: a non-success status ends here; the status is shown and passed on. A signed one is
+    // verified first, so that a forged signature cannot end a login; an unsigned one (IdPs often
+    // send their errors unsigned) is read as it is.
     let status = read_status(&root);
     if !status.is_success() {
+        if xml::child(&root, NS_DS, "Signature").is_some() {
+            let reduced =
+                signing::verify_and_reduce(response_xml, expect.trusted_certs, expect.algorithms)
+                    .map_err(signature_error)?;
+            let rdoc = xml::parse(&reduced)?;
+            let rroot = rdoc.root_element();
+            if !xml::is(&rroot, NS_SAMLP, "Response") {
+                return Err(ValidationError::SignedContentMismatch {
+                    reason: "the Response has a signature, but it does not cover the Response"
+                        .into(),
+                });
+            }
+            check_envelope(&rroot, expect)?;
+            return Err(ValidationError::IdpStatus {
+                status: read_status(&rroot),
+            });
+        }
         check_envelope(&root, expect)?;
         return Err(ValidationError::IdpStatus { status });
     }
@@ -257,7 +275,7 @@ pub fn validate_response(
         let reduced =
             signing::verify_and_reduce(response_xml, expect.trusted_certs, expect.algorithms)
                 .map_err(signature_error)?;
-        let rdoc = xml::parse(&reduced).map_err(SamlError::from)?;
+        let rdoc = xml::parse(&reduced)?;
         let rroot = rdoc.root_element();
         if !xml::is(&rroot, NS_SAMLP, "Response") {
             return Err(ValidationError::SignedContentMismatch {
@@ -283,20 +301,15 @@ pub fn validate_response(
             text
         }
     } else {
-        // Unsigned envelope: its Destination/InResponseTo still have to match.
-        check_envelope(&root, expect)?;
         let candidate = if encrypted {
-            let text = xml::standalone_subtree(&assertion_node, response_xml).ok_or(
-                ValidationError::Decryption {
-                    reason: "cannot extract the EncryptedAssertion".into(),
-                },
-            )?;
+            let text = xml::standalone_subtree(&assertion_node, response_xml)
+                .ok_or(ValidationError::Decryption)?;
             decrypt(&text, expect)?
         } else {
             response_xml.to_string()
         };
         let has_signature = {
-            let cdoc = xml::parse(&candidate).map_err(SamlError::from)?;
+            let cdoc = xml::parse(&candidate)?;
             let has = cdoc
                 .descendants()
                 .filter(|n| xml::is(n, NS_SAML, "Assertion"))
@@ -306,11 +319,16 @@ pub fn validate_response(
         if !has_signature {
             return Err(ValidationError::Unsigned);
         }
-        signing::verify_and_reduce(&candidate, expect.trusted_certs, expect.algorithms)
-            .map_err(signature_error)?
+        let verified =
+            signing::verify_and_reduce(&candidate, expect.trusted_certs, expect.algorithms)
+                .map_err(signature_error)?;
+        // Unsigned envelope: its Destination/InResponseTo still have to match — checked only
+        // after the assertion's signature, so a stranger's envelope cannot end a login.
+        check_envelope(&root, expect)?;
+        verified
     };
 
-    let adoc = xml::parse(&signed_assertion_xml).map_err(SamlError::from)?;
+    let adoc = xml::parse(&signed_assertion_xml)?;
     let a = adoc
         .descendants()
         .find(|n| xml::is(n, NS_SAML, "Assertion"))
@@ -330,6 +348,24 @@ pub fn validate_response(
     read_assertion(&a, &signed_assertion_xml, encrypted, expect)
 }
 
+impl ValidationError {
+    /// Whether the Response was shown to come from the IdP before this error was found (its
+    /// signature verified, or it is a non-success status). Only then may it end the pending
+    /// login; otherwise a stranger who learned an InResponseTo could end someone's login.
+    pub fn proves_sender(&self) -> bool {
+        !matches!(
+            self,
+            ValidationError::Unreadable(_)
+                | ValidationError::NotAResponse { .. }
+                | ValidationError::AssertionCount { .. }
+                | ValidationError::Unsigned
+                | ValidationError::Signature(_)
+                | ValidationError::Decryption
+                | ValidationError::SignedContentMismatch { .. }
+        )
+    }
+}
+
 fn signature_error(e: SamlError) -> ValidationError {
     match e {
         SamlError::NotSigned => ValidationError::Unsigned,
@@ -338,11 +374,13 @@ fn signature_error(e: SamlError) -> ValidationError {
 }
 
 fn decrypt(encrypted_xml: &str, expect: &Expectations<'_>) -> Result<String, ValidationError> {
-    let key = expect.decryption_key.ok_or(ValidationError::Decryption {
-        reason: "no decryption key is configured".into(),
-    })?;
-    encryption::decrypt_assertion(encrypted_xml, key).map_err(|e| ValidationError::Decryption {
-        reason: e.to_string(),
+    let key = expect.decryption_key.ok_or(ValidationError::Decryption)?;
+    let policy = encryption::KeyTransportPolicy {
+        allow_rsa1_5: expect.algorithms.allow_rsa1_5,
+    };
+    encryption::decrypt_assertion_with(encrypted_xml, key, policy).map_err(|e| {
+        tracing::debug!(cause = %e, "an encrypted assertion did not decrypt");
+        ValidationError::Decryption
     })
 }
 

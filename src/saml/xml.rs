@@ -5,6 +5,8 @@
 //! NameFormat choice of the KOMBIT attribute profiles). Incoming XML is read with roxmltree, which
 //! refuses DTDs (SAML messages never carry one; a DTD is the door to entity-expansion attacks).
 
+use super::SamlError;
+use crate::xml_limits::{self, XmlLimits};
 use quick_xml::escape::escape;
 
 /// SAML 2.0 assertion namespace.
@@ -111,9 +113,19 @@ impl Element {
     }
 }
 
-/// Parses XML text with roxmltree's secure defaults (DTDs refused).
-pub fn parse(text: &str) -> Result<roxmltree::Document<'_>, roxmltree::Error> {
-    roxmltree::Document::parse(text)
+/// Parses a SAML message from outside: first bounded by [`XmlLimits::MESSAGE`] (depth, elements,
+/// attributes, text; no DTD), then with roxmltree's secure defaults.
+pub fn parse(text: &str) -> Result<roxmltree::Document<'_>, SamlError> {
+    parse_with(text, &XmlLimits::MESSAGE)
+}
+
+/// Parses XML from outside within `limits` (metadata uses [`XmlLimits::METADATA`]).
+pub fn parse_with<'i>(
+    text: &'i str,
+    limits: &XmlLimits,
+) -> Result<roxmltree::Document<'i>, SamlError> {
+    xml_limits::check(text, limits)?;
+    Ok(roxmltree::Document::parse(text)?)
 }
 
 /// True when `node` is an element named `local` in namespace `ns`.
@@ -206,7 +218,7 @@ mod tests {
     #[test]
     fn refuses_documents_with_a_dtd() {
         let err = parse("<!DOCTYPE x [<!ENTITY e \"boom\">]><x>&e;</x>").unwrap_err();
-        assert!(matches!(err, roxmltree::Error::DtdDetected));
+        assert_eq!(err, SamlError::XmlLimit(xml_limits::LimitError::Dtd));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::saml::attribute_query::{parse_query, read_soap, soap_envelope, soap_f
 use crate::saml::metadata::{self, Endpoint, RoleSpec};
 use crate::saml::response::{self, NewAssertion, NewAttribute, NewResponse, SignedElement, Status};
 use crate::saml::signing::{self, AlgorithmPolicy};
-use crate::saml::{bindings, name_id_part, status, Credential, SamlError, NAMEID_X509};
+use crate::saml::{bindings, status, Credential, SamlError, SubjectName, NAMEID_X509};
 use crate::token::attributes::{oiosaml2, FORMAT_BASIC};
 use chrono::Duration;
 use std::sync::Arc;
@@ -143,6 +143,13 @@ impl TestAttributeService {
                 values: vec![self.idp.oiobpp(user)],
             });
         }
+        // The person's extra attributes, e.g. parametric constraint values (reference §4.2).
+        attributes.extend(user.attribute.iter().map(|x| NewAttribute {
+            name: x.name.clone(),
+            name_format: FORMAT_BASIC.into(),
+            friendly_name: None,
+            values: x.values.clone(),
+        }));
         let assertion = NewAssertion {
             id: new_saml_id(),
             issue_instant: now,
@@ -172,11 +179,11 @@ impl TestAttributeService {
 
     /// The test user a NameID names (by Serial, within this municipality's CVR).
     fn user_for(&self, name_id: &str) -> Option<&TestUserConfig> {
-        let cvr = name_id_part(name_id, "O")?;
-        let serial = name_id_part(name_id, "Serial")?;
-        if cvr != self.idp.config().cvr.as_str() {
+        let name = SubjectName::parse(name_id).ok()?;
+        if name.o.as_deref() != Some(self.idp.config().cvr.as_str()) {
             return None;
         }
+        let serial = name.serial?;
         self.idp.config().user.iter().find(|u| u.serial == serial)
     }
 }

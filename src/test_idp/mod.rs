@@ -280,14 +280,16 @@ impl TestIdp {
         user.cvr.as_ref().unwrap_or(&self.config.cvr)
     }
 
-    /// The NameID of a test user (reference §2.2 format, as OS2faktor builds it).
+    /// The NameID of a test user (reference §2.2 format, as OS2faktor builds it), each value
+    /// escaped as RFC 4514 requires.
     pub fn name_id(&self, user: &TestUserConfig) -> String {
-        format!(
-            "C=DK,O={},CN={},Serial={}",
-            self.user_cvr(user),
-            user.name,
-            user.serial
-        )
+        crate::saml::SubjectName {
+            c: Some("DK".to_string()),
+            o: Some(self.user_cvr(user).to_string()),
+            cn: Some(user.name.clone()),
+            serial: Some(user.serial.clone()),
+        }
+        .to_string()
     }
 
     /// The assertion content for a user (also used by tests to craft variants).

@@ -81,8 +81,10 @@ pub(super) async fn fetch_metadata(
                         .map_err(|e| format!("`{cert_file}` is not a PEM certificate: {e}"))
                 })
                 .map_err(|e| r.problem(&r.signing_cert_key, e))?;
+            // Metadata is signed, never encrypted: only the signature policy matters.
             let policy = AlgorithmPolicy {
                 allow_sha1: config.chsim.broker.insecure_allow_sha1,
+                allow_rsa1_5: false,
             };
             signing::verify_and_reduce(&text, &[cert], policy).map_err(|e| {
                 r.problem(

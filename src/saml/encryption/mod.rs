@@ -12,7 +12,8 @@
 //! Decryption takes the EncryptedKey inline in `xenc:EncryptedData/ds:KeyInfo` (OS2faktor, Context
 //! Handler 2) or as a sibling in the EncryptedAssertion (Shibboleth, samael; those named by a
 //! `ds:RetrievalMethod` first) and uses the first that decrypts. rsa-1_5 and telling key errors
-//! from data errors apart are padding oracles in a real service; chsim accepts them as a simulator.
+//! from data errors apart are padding oracles: rsa-1_5 is refused unless the caller allows it
+//! (`insecure_allow_rsa1_5`), and the validator reports every decryption failure as one error.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -94,6 +95,9 @@ pub enum EncryptionError {
         /// The algorithm URI found.
         algorithm: String,
     },
+    /// RSA 1.5 key transport without `insecure_allow_rsa1_5`.
+    #[error("the EncryptedKey uses RSA 1.5 key transport (xmlenc#rsa-1_5), which chsim refuses unless insecure_allow_rsa1_5 = true; use RSA-OAEP")]
+    InsecureKeyTransport,
     /// The OAEP digest (`ds:DigestMethod`) is not allowed with its key transport algorithm.
     #[error("unsupported RSA-OAEP digest `{algorithm}`")]
     UnsupportedDigest {
@@ -271,9 +275,29 @@ pub fn encrypt_assertion(
 /// The plaintext is returned as decrypted, neither parsed nor checked to be an assertion: the
 /// caller parses it (securely) and verifies its signature. Every EncryptedKey found (at most 8) is
 /// tried in turn; when none works, a data-decryption error is reported over a key-decryption one.
+///
+/// RSA 1.5 key transport is refused ([`EncryptionError::InsecureKeyTransport`]); see
+/// [`decrypt_assertion_with`].
 pub fn decrypt_assertion(
     encrypted_assertion_xml: &str,
     key: &PKey<Private>,
+) -> Result<String, EncryptionError> {
+    decrypt_assertion_with(encrypted_assertion_xml, key, KeyTransportPolicy::default())
+}
+
+/// Which key transports decryption accepts beyond RSA-OAEP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KeyTransportPolicy {
+    /// Accept `xmlenc#rsa-1_5` (`insecure_allow_rsa1_5`): PKCS#1 v1.5 is the Bleichenbacher
+    /// padding oracle's home, on the key that also decrypts every other login.
+    pub allow_rsa1_5: bool,
+}
+
+/// [`decrypt_assertion`] with an explicit key-transport policy.
+pub fn decrypt_assertion_with(
+    encrypted_assertion_xml: &str,
+    key: &PKey<Private>,
+    policy: KeyTransportPolicy,
 ) -> Result<String, EncryptionError> {
     let doc = parse(encrypted_assertion_xml)?;
     let root = doc.root_element();
@@ -313,7 +337,7 @@ pub fn decrypt_assertion(
     // Report a data error (the key unwrapped but the data did not decrypt) over a key error.
     let (mut key_error, mut data_error) = (None, None);
     for encrypted_key in candidates {
-        let attempt = match unwrap_key(encrypted_key, key) {
+        let attempt = match unwrap_key(encrypted_key, key, policy) {
             Err(e) => {
                 key_error.get_or_insert(e);
                 continue;
@@ -366,6 +390,7 @@ fn encrypted_keys<'a, 'i>(root: Node<'a, 'i>, data: Node<'a, 'i>) -> Vec<Node<'a
 fn unwrap_key(
     encrypted_key: Node<'_, '_>,
     key: &PKey<Private>,
+    policy: KeyTransportPolicy,
 ) -> Result<Vec<u8>, EncryptionError> {
     let method = child(encrypted_key, NS_XENC, "EncryptionMethod").ok_or(
         EncryptionError::MissingElement {
@@ -426,7 +451,10 @@ fn unwrap_key(
                 })
                 .map_err(key_failed)?;
         }
-        RSA_1_5 => ctx.set_rsa_padding(Padding::PKCS1).map_err(key_failed)?,
+        RSA_1_5 if policy.allow_rsa1_5 => {
+            ctx.set_rsa_padding(Padding::PKCS1).map_err(key_failed)?
+        }
+        RSA_1_5 => return Err(EncryptionError::InsecureKeyTransport),
         other => {
             return Err(EncryptionError::UnsupportedKeyTransport {
                 algorithm: other.to_string(),
@@ -524,7 +552,12 @@ fn too_short(body: &[u8]) -> EncryptionError {
 }
 
 fn parse(xml: &str) -> Result<roxmltree::Document<'_>, EncryptionError> {
-    // roxmltree's default options refuse any DTD.
+    // Bounded first (issue #8 §1); roxmltree's default options refuse any DTD.
+    crate::xml_limits::check(xml, &crate::xml_limits::XmlLimits::MESSAGE).map_err(|e| {
+        EncryptionError::NotXml {
+            reason: e.to_string(),
+        }
+    })?;
     roxmltree::Document::parse(xml).map_err(|e| EncryptionError::NotXml {
         reason: match e {
             roxmltree::Error::DtdDetected => "a DTD is not allowed (entity expansion risk)".into(),

@@ -209,7 +209,14 @@ fn decrypts_aes128_cbc_with_rsa_oaep_mgf1p_without_digest_method_from_xmlsec1() 
 #[test]
 fn decrypts_aes256_cbc_with_rsa_1_5_from_xmlsec1() {
     let xml = fixture!("xmlsec1-aes256cbc-rsa15.xml");
-    assert_is_the_fixture_assertion(&decrypt_assertion(xml, &fixture_key()).unwrap());
+    assert_is_the_fixture_assertion(
+        &decrypt_assertion_with(
+            xml,
+            &fixture_key(),
+            KeyTransportPolicy { allow_rsa1_5: true },
+        )
+        .unwrap(),
+    );
 }
 
 #[test]
@@ -221,7 +228,14 @@ fn decrypts_aes256_gcm_with_rsa_oaep_mgf1p_from_xmlsec1() {
 #[test]
 fn decrypts_aes128_gcm_with_rsa_1_5_from_xmlsec1() {
     let xml = fixture!("xmlsec1-aes128gcm-rsa15.xml");
-    assert_is_the_fixture_assertion(&decrypt_assertion(xml, &fixture_key()).unwrap());
+    assert_is_the_fixture_assertion(
+        &decrypt_assertion_with(
+            xml,
+            &fixture_key(),
+            KeyTransportPolicy { allow_rsa1_5: true },
+        )
+        .unwrap(),
+    );
 }
 
 #[test]
@@ -588,4 +602,13 @@ fn our_gcm_suite_output_decrypts_with_pyca_cryptography() {
         ),
         Err(e) => panic!("python3 is not installed ({e}): run `make test`"),
     }
+}
+
+#[test]
+fn refuses_rsa_1_5_key_transport_unless_allowed() {
+    let xml = fixture!("xmlsec1-aes256cbc-rsa15.xml");
+    assert_eq!(
+        decrypt_assertion(xml, &fixture_key()),
+        Err(EncryptionError::InsecureKeyTransport)
+    );
 }
