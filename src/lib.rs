@@ -15,6 +15,7 @@
 //! - [`attribute_service`]: the attribute-service fallback (SOAP AttributeQuery, cache).
 //! - [`audit`]: audit events.
 //! - [`cpu`]: signature checks and decryption off the async workers, bounded in number and time.
+//! - [`deployment`]: demo keys never off loopback; `chsim keygen` for fresh keys.
 //! - [`fetch`]: bounded reads of outgoing HTTP answers.
 //! - [`scripted`]: scripted logins through chsim's real HTTP flow (RPA and CI).
 //! - [`xml_limits`]: bounds on XML from outside, checked before any parser sees it.
@@ -32,6 +33,7 @@ pub mod clock;
 pub mod config;
 pub mod cpu;
 pub mod demo_sp;
+pub mod deployment;
 pub mod fetch;
 pub mod http;
 pub mod ids;

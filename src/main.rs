@@ -30,12 +30,27 @@ enum Command {
         /// Configuration directory (chsim.toml, municipalities.toml, …).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Serve with the public demo keys from keys/ although server.public_url is not
+        /// loopback (a shared test server that must never see real users). Insecure.
+        #[arg(long)]
+        insecure_demo_keys: bool,
     },
     /// Check a configuration and report every problem; exit code 1 when there are any.
+    /// Warnings (a setup that works but is risky) are printed and leave the exit code 0.
     CheckConfig {
         /// Configuration directory.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Check as `chsim serve --insecure-demo-keys` would start.
+        #[arg(long)]
+        insecure_demo_keys: bool,
+    },
+    /// Write fresh RSA-3072 key pairs with self-signed certificates for chsim's signing and
+    /// encryption keys into DIR (created if missing; existing files are never overwritten) and
+    /// print the chsim.toml lines that use them.
+    Keygen {
+        /// Directory for broker-signing.{key,cert}.pem and broker-encryption.{key,cert}.pem.
+        dir: PathBuf,
     },
     /// Drive one login headlessly through a running chsim and print the outcome. Exit code 0
     /// only when the user system was let in; 1 when chsim refused; 2 when the login could not
@@ -79,8 +94,9 @@ fn source(dir: Option<PathBuf>) -> ConfigSource {
 
 async fn load_and_build(
     dir: Option<PathBuf>,
+    insecure_demo_keys: bool,
 ) -> Result<(config::Config, http::AppState), ConfigReport> {
-    http::state::load_and_build(source(dir), Arc::new(SystemClock)).await
+    http::state::load_and_build(source(dir), Arc::new(SystemClock), insecure_demo_keys).await
 }
 
 #[tokio::main]
@@ -137,9 +153,42 @@ async fn main() -> ExitCode {
                 }
             }
         }
-        Command::CheckConfig { config } => match load_and_build(config).await {
+        Command::Keygen { dir } => match chsim::deployment::keygen::keygen(&dir) {
+            Ok(files) => {
+                println!(
+                    "wrote fresh RSA-{} keys and self-signed certificates (valid {} days) into `{}`; use them in chsim.toml:\n",
+                    chsim::deployment::keygen::RSA_BITS,
+                    chsim::deployment::keygen::VALID_DAYS,
+                    dir.display()
+                );
+                print!("{}", files.config_lines());
+                println!("\nThen give municipal IdPs chsim's SP metadata (/runtime/saml2auth/metadata.idp) and user systems its IdP metadata (/runtime/saml2/metadata.idp) anew: both now carry the new certificates.");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("chsim keygen: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::CheckConfig {
+            config,
+            insecure_demo_keys,
+        } => match load_and_build(config, insecure_demo_keys).await {
             Ok((c, _)) => {
-                println!("{} is valid", c.source.describe());
+                let warnings = config::warnings(&c);
+                if warnings.is_empty() {
+                    println!("{} is valid", c.source.describe());
+                } else {
+                    println!(
+                        "{} is valid, with {} warning{}:",
+                        c.source.describe(),
+                        warnings.len(),
+                        if warnings.len() == 1 { "" } else { "s" }
+                    );
+                    for w in &warnings {
+                        println!("  - warning: {w}");
+                    }
+                }
                 ExitCode::SUCCESS
             }
             Err(report) => {
@@ -147,14 +196,20 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Serve { config } => {
-            let (c, state) = match load_and_build(config).await {
+        Command::Serve {
+            config,
+            insecure_demo_keys,
+        } => {
+            let (c, state) = match load_and_build(config, insecure_demo_keys).await {
                 Ok(v) => v,
                 Err(report) => {
                     eprint!("chsim cannot start: {report}");
                     return ExitCode::FAILURE;
                 }
             };
+            for w in config::warnings(&c) {
+                tracing::warn!("{w}");
+            }
             let listen = c.chsim.server.listen.clone();
             let listener = match tokio::net::TcpListener::bind(&listen).await {
                 Ok(l) => l,

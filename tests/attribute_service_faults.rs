@@ -219,6 +219,9 @@ async fn login_with(fault: Fault) -> Outcome {
     let mut config = demo_config();
     config.chsim.attribute_service.timeout_seconds = 1;
     config.municipalities.municipality[2].attribute_service = Some(metadata_url);
+    // Served over plain http on loopback: chsim trusts it only because it is signed (issue #8 §6).
+    config.municipalities.municipality[2].attribute_service_metadata_signing_cert =
+        Some("../keys/test-attribute-service-soeby.cert.pem".into());
     let chsim = start(config).await;
     let browser = Browser::new();
     let mut q = url::form_urlencoded::Serializer::new(String::new());

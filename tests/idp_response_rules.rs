@@ -775,7 +775,7 @@ fn encrypted(s: &Setup, req: &str, suite: EncryptionSuite, to: &openssl::x509::X
 async fn rule10_decrypts_aes256_gcm_with_rsa_oaep_sha256() {
     let s = setup().await;
     let req = s.pending("bakkeby").await;
-    let chsim_cert = s.chsim.state.broker.settings().credential.cert().clone();
+    let chsim_cert = s.chsim.state.broker.settings().decryption.cert().clone();
     let xml = encrypted(
         &s,
         &req,
@@ -790,7 +790,7 @@ async fn rule10_decrypts_aes256_gcm_with_rsa_oaep_sha256() {
 async fn rule10_decrypts_aes256_cbc_with_rsa_oaep_mgf1p() {
     let s = setup().await;
     let req = s.pending("bakkeby").await;
-    let chsim_cert = s.chsim.state.broker.settings().credential.cert().clone();
+    let chsim_cert = s.chsim.state.broker.settings().decryption.cert().clone();
     let xml = encrypted(
         &s,
         &req,
@@ -820,7 +820,7 @@ async fn rule10_refuses_an_encrypted_assertion_that_is_not_signed() {
     let s = setup().await;
     let req = s.pending("bakkeby").await;
     let (r, a) = s.parts("bakkeby", &req);
-    let chsim_cert = s.chsim.state.broker.settings().credential.cert().clone();
+    let chsim_cert = s.chsim.state.broker.settings().decryption.cert().clone();
     // Unsigned assertion, encrypted, in an unsigned Response: encryption is not a signature.
     let idp = s.idp("bakkeby");
     let plain = response::build_unsigned(&r, &a, idp.credential(), SignedElement::Assertion)

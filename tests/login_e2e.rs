@@ -253,16 +253,23 @@ async fn oiosaml3_user_system_logs_in_with_encrypted_assertions_on_both_legs() {
     assert!(to_chsim
         .xml
         .contains("http://www.w3.org/2009/xmlenc11#aes256-gcm"));
-    // Decrypted with chsim's key, the IdP's assertion verifies with the IdP's metadata key.
+    // Decrypted with chsim's encryption key (not its signing key), the IdP's assertion verifies
+    // with the IdP's metadata key.
     let doc = xml::parse(&to_chsim.xml).unwrap();
     let enc = doc
         .descendants()
         .find(|n| xml::is(n, NS_SAML, "EncryptedAssertion"))
         .unwrap();
     let enc_xml = xml::standalone_subtree(&enc, &to_chsim.xml).unwrap();
-    let broker_key = chsim::saml::Credential::from_pem(
+    let signing_key = chsim::saml::Credential::from_pem(
         include_bytes!("../keys/broker.key.pem"),
         include_bytes!("../keys/broker.cert.pem"),
+    )
+    .unwrap();
+    assert!(chsim::saml::encryption::decrypt_assertion(&enc_xml, signing_key.key()).is_err());
+    let broker_key = chsim::saml::Credential::from_pem(
+        include_bytes!("../keys/broker-encryption.key.pem"),
+        include_bytes!("../keys/broker-encryption.cert.pem"),
     )
     .unwrap();
     let idp_assertion =

@@ -28,6 +28,8 @@ pub struct ClientSettings {
     pub algorithms: AlgorithmPolicy,
     /// Bound on the answer's size.
     pub max_message_bytes: usize,
+    /// chsim's decryption key (`broker.encryption_key`), for answers with an encrypted assertion.
+    pub decryption: Credential,
 }
 
 /// Asks attribute services and caches their answers.
@@ -167,7 +169,7 @@ impl AttributeServiceClient {
             self.settings.clock_skew,
             self.settings.algorithms,
         );
-        let key = self.credential.key().clone();
+        let key = self.settings.decryption.key().clone();
         let checked = crate::cpu::run(move || {
             let expect = Expectations {
                 issuer: &service_id,

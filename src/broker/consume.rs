@@ -196,7 +196,8 @@ impl Broker {
             now,
             clock_skew: s.clock_skew,
             algorithms: s.algorithms,
-            key: s.credential.key().clone(),
+            // The decryption credential, never the signing key (issue #8 §3).
+            key: s.decryption.key().clone(),
         };
         let assertion = crate::cpu::run(move || job.validate())
             .await

@@ -42,8 +42,10 @@ pub struct BrokerSettings {
     pub sso_url: String,
     /// `…/runtime/saml2auth/consume.idp`.
     pub acs_url: String,
-    /// Signing and decryption key.
+    /// Signing key (metadata, AuthnRequests, tokens).
     pub credential: Credential,
+    /// Decryption key: the `use="encryption"` certificate of chsim's SP metadata.
+    pub decryption: Credential,
     /// Allowed clock skew.
     pub clock_skew: Duration,
     /// Lifetime of issued assertions.

@@ -39,6 +39,8 @@ const EMBEDDED: &[(&str, &str)] = &[
     embed!(config "demo_sps.toml"),
     embed!(key "broker.key.pem"),
     embed!(key "broker.cert.pem"),
+    embed!(key "broker-encryption.key.pem"),
+    embed!(key "broker-encryption.cert.pem"),
     embed!(key "test-idp-korsbaek.key.pem"),
     embed!(key "test-idp-korsbaek.cert.pem"),
     embed!(key "test-idp-bakkeby.key.pem"),
@@ -126,6 +128,19 @@ fn parse_file<T: DeserializeOwned>(
     }
 }
 
+/// As [`parse_file`], but a file missing from a directory is empty when `optional`.
+fn parse_optional_file<T: DeserializeOwned + Default>(
+    source: &ConfigSource,
+    file: &str,
+    optional: bool,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<T> {
+    if optional && source.path_of(file).is_some_and(|p| !p.exists()) {
+        return Some(T::default());
+    }
+    parse_file(source, file, problems)
+}
+
 /// Reads, parses and checks the configuration. Returns every problem found.
 pub fn load(source: ConfigSource) -> Result<Config, ConfigReport> {
     let (config, problems) = load_unchecked(source)?;
@@ -145,8 +160,12 @@ pub fn load_unchecked(source: ConfigSource) -> Result<(Config, Vec<ConfigProblem
     let municipalities =
         parse_file::<MunicipalitiesFile>(&source, "municipalities.toml", &mut problems);
     let user_systems = parse_file::<UserSystemsFile>(&source, "user_systems.toml", &mut problems);
-    let test_idps = parse_file::<TestIdpsFile>(&source, "test_idps.toml", &mut problems);
-    let demo_sps = parse_file::<DemoSpsFile>(&source, "demo_sps.toml", &mut problems);
+    // Without built-in parties their files may be left out.
+    let optional = chsim.as_ref().is_some_and(|c| !c.demo.builtin_parties);
+    let test_idps =
+        parse_optional_file::<TestIdpsFile>(&source, "test_idps.toml", optional, &mut problems);
+    let demo_sps =
+        parse_optional_file::<DemoSpsFile>(&source, "demo_sps.toml", optional, &mut problems);
     let (
         Some(mut chsim),
         Some(municipalities),
@@ -165,6 +184,7 @@ pub fn load_unchecked(source: ConfigSource) -> Result<(Config, Vec<ConfigProblem
         user_systems,
         test_idps,
         demo_sps,
+        insecure_demo_keys: false,
     };
     check(&config, &mut problems);
     super::roles::check(&config, &mut problems);
@@ -182,7 +202,8 @@ fn apply_env(chsim: &mut ChsimFile) {
     }
 }
 
-/// Loads a key pair named in the configuration; the problem names both files.
+/// Loads a key pair named in the configuration by the keys `<key_path>signing_key` and
+/// `<key_path>signing_cert`; the problem names both files.
 pub fn load_credential(
     source: &ConfigSource,
     file: &str,
@@ -190,19 +211,61 @@ pub fn load_credential(
     key_file: &str,
     cert_file: &str,
 ) -> Result<Credential, ConfigProblem> {
+    load_key_pair(
+        source,
+        file,
+        (&format!("{key_path}signing_key"), key_file),
+        (&format!("{key_path}signing_cert"), cert_file),
+    )
+}
+
+/// Loads a key pair from `(config key, file)` pairs for the private key and the certificate; the
+/// problem names the config key and both files.
+pub fn load_key_pair(
+    source: &ConfigSource,
+    file: &str,
+    (key_key, key_file): (&str, &str),
+    (cert_key, cert_file): (&str, &str),
+) -> Result<Credential, ConfigProblem> {
     let key = source
         .read(key_file)
-        .map_err(|e| ConfigProblem::new(file, format!("{key_path}signing_key"), e))?;
+        .map_err(|e| ConfigProblem::new(file, key_key, e))?;
     let cert = source
         .read(cert_file)
-        .map_err(|e| ConfigProblem::new(file, format!("{key_path}signing_cert"), e))?;
+        .map_err(|e| ConfigProblem::new(file, cert_key, e))?;
     Credential::from_pem(key.as_bytes(), cert.as_bytes()).map_err(|e| {
         ConfigProblem::new(
             file,
-            format!("{key_path}signing_key"),
+            key_key,
             format!("`{key_file}` with `{cert_file}`: {e}"),
         )
     })
+}
+
+/// chsim's own key pairs: the signing credential and the decryption credential
+/// (`broker.encryption_key`), which must be another key.
+pub fn load_broker_credentials(c: &Config) -> Result<(Credential, Credential), Vec<ConfigProblem>> {
+    const CHSIM: &str = "chsim.toml";
+    let b = &c.chsim.broker;
+    let signing = load_credential(&c.source, CHSIM, "broker.", &b.signing_key, &b.signing_cert);
+    let encryption = load_key_pair(
+        &c.source,
+        CHSIM,
+        ("broker.encryption_key", &b.encryption_key),
+        ("broker.encryption_cert", &b.encryption_cert),
+    );
+    match (signing, encryption) {
+        (Ok(s), Ok(e)) if s.key().public_eq(e.key()) => Err(vec![ConfigProblem::new(
+            CHSIM,
+            "broker.encryption_key",
+            format!(
+                "`{}` is the same key as broker.signing_key; IdPs encrypt to it, so it must be a key of its own (a decryption oracle must never touch the key that signs chsim's tokens): run `chsim keygen DIR` and use the broker-encryption files it writes",
+                b.encryption_key
+            ),
+        )]),
+        (Ok(s), Ok(e)) => Ok((s, e)),
+        (s, e) => Err(s.err().into_iter().chain(e.err()).collect()),
+    }
 }
 
 /// Loads a key pair named in `config` (see [`load_credential`]).
@@ -264,8 +327,8 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
             "assertion_lifetime_seconds and login_timeout_seconds must be positive",
         ));
     }
-    if let Err(p) = load_credential(&c.source, CHSIM, "broker.", &b.signing_key, &b.signing_cert) {
-        problems.push(p);
+    if let Err(mut p) = load_broker_credentials(c) {
+        problems.append(&mut p);
     }
 
     const MUN: &str = "municipalities.toml";
@@ -284,6 +347,7 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
         for (j, idp) in m.idp.iter().enumerate() {
             let key = format!("municipality[{i}].idp[{j}]");
             check_metadata_ref(
+                c.chsim.demo.builtin_parties,
                 &idp.metadata,
                 "test-idp",
                 &test_idp_ids,
@@ -310,6 +374,7 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
     let mut us_metadata = HashSet::new();
     for (i, u) in c.user_systems.user_system.iter().enumerate() {
         check_metadata_ref(
+            c.chsim.demo.builtin_parties,
             &u.metadata,
             "demo-sp",
             &demo_sp_ids,
@@ -326,6 +391,42 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
         }
     }
 
+    let attribute_service_ids: HashSet<&str> = c
+        .test_idps
+        .test_attribute_service
+        .iter()
+        .map(|a| a.id.as_str())
+        .collect();
+    for (i, m) in c.municipalities.municipality.iter().enumerate() {
+        if let Some(reference) = &m.attribute_service {
+            check_metadata_ref(
+                c.chsim.demo.builtin_parties,
+                reference,
+                "attribute-service",
+                &attribute_service_ids,
+                MUN,
+                &format!("municipality[{i}].attribute_service"),
+                problems,
+            );
+        }
+    }
+
+    if let Some(n) = &c.municipalities.nemlogin {
+        check_metadata_ref(
+            c.chsim.demo.builtin_parties,
+            &n.metadata,
+            "test-idp",
+            &test_idp_ids,
+            MUN,
+            "nemlogin.metadata",
+            problems,
+        );
+    }
+
+    if !c.chsim.demo.builtin_parties {
+        // Built-in parties are not served: their entries (and keys) do not matter.
+        return;
+    }
     const TI: &str = "test_idps.toml";
     let mut seen = HashSet::new();
     for (i, t) in c.test_idps.test_idp.iter().enumerate() {
@@ -435,25 +536,6 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
             problems.push(p);
         }
     }
-    let attribute_service_ids: HashSet<&str> = c
-        .test_idps
-        .test_attribute_service
-        .iter()
-        .map(|a| a.id.as_str())
-        .collect();
-    for (i, m) in c.municipalities.municipality.iter().enumerate() {
-        if let Some(reference) = &m.attribute_service {
-            check_metadata_ref(
-                reference,
-                "attribute-service",
-                &attribute_service_ids,
-                MUN,
-                &format!("municipality[{i}].attribute_service"),
-                problems,
-            );
-        }
-    }
-
     const DS: &str = "demo_sps.toml";
     let mut seen = HashSet::new();
     for (i, d) in c.demo_sps.demo_sp.iter().enumerate() {
@@ -485,6 +567,7 @@ fn is_path_segment(s: &str) -> bool {
 }
 
 fn check_metadata_ref(
+    builtin_parties: bool,
     value: &str,
     kind: &str,
     builtin_ids: &HashSet<&str>,
@@ -492,7 +575,13 @@ fn check_metadata_ref(
     key: &str,
     problems: &mut Vec<ConfigProblem>,
 ) {
-    if let Some(rest) = value.strip_prefix("builtin:") {
+    if value.starts_with("builtin:") && !builtin_parties {
+        problems.push(ConfigProblem::new(
+            file,
+            key,
+            format!("`{value}` names a built-in party, but built-in parties are switched off (builtin_parties = false under [demo] in chsim.toml); give the party's metadata file or https URL instead"),
+        ));
+    } else if let Some(rest) = value.strip_prefix("builtin:") {
         let ok = rest
             .strip_prefix(kind)
             .and_then(|r| r.strip_prefix('/'))

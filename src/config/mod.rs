@@ -11,10 +11,15 @@ mod assurance;
 mod load;
 mod roles;
 mod types;
+mod warnings;
 
-pub use load::{load, load_credential, load_credential_for, load_unchecked, ConfigSource};
+pub use load::{
+    load, load_broker_credentials, load_credential, load_credential_for, load_key_pair,
+    load_unchecked, ConfigSource,
+};
 pub use roles::*;
 pub use types::*;
+pub use warnings::warnings;
 
 use std::fmt;
 

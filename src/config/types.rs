@@ -20,6 +20,27 @@ pub struct ChsimFile {
     /// `[assurance]`.
     #[serde(default)]
     pub assurance: AssuranceConfig,
+    /// `[demo]`.
+    #[serde(default)]
+    pub demo: DemoConfig,
+}
+
+/// `[demo]`: what chsim brings along for demos and tests.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoConfig {
+    /// Serve the built-in test IdPs (and the simulated NemLog-in), demo user systems, test
+    /// attribute services and scripted logins. Default true; false for a real set-up.
+    #[serde(default = "default_true")]
+    pub builtin_parties: bool,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self {
+            builtin_parties: true,
+        }
+    }
 }
 
 /// `[assurance]`: the NIST level each NSIS level counts as for user systems that require a NIST
@@ -133,6 +154,10 @@ pub struct BrokerConfig {
     pub signing_key: String,
     /// PEM certificate file.
     pub signing_cert: String,
+    /// PEM private key file IdPs encrypt to (only decrypts; never the signing key).
+    pub encryption_key: String,
+    /// PEM certificate file published as chsim's SP encryption certificate.
+    pub encryption_cert: String,
     /// Allowed clock skew in seconds.
     #[serde(default = "default_skew")]
     pub clock_skew_seconds: u32,
@@ -194,6 +219,12 @@ pub struct MunicipalitiesFile {
 pub struct NemloginConfig {
     /// `builtin:test-idp/<id>`, a metadata file or an http(s) URL.
     pub metadata: String,
+    /// PEM certificate whose XML signature the metadata must carry (required for an http:// URL).
+    #[serde(default)]
+    pub metadata_signing_cert: Option<String>,
+    /// The entityID to trust, required when the metadata is an aggregate of several entities.
+    #[serde(default)]
+    pub entity_id: Option<String>,
     /// The highest NSIS level it can assert.
     pub nsis_level: NsisLevel,
 }
@@ -212,6 +243,12 @@ pub struct MunicipalityConfig {
     /// Its attribute service: `builtin:attribute-service/<id>`, a metadata file or an http(s) URL.
     #[serde(default)]
     pub attribute_service: Option<String>,
+    /// PEM certificate whose XML signature the attribute service's metadata must carry.
+    #[serde(default)]
+    pub attribute_service_metadata_signing_cert: Option<String>,
+    /// The attribute service's entityID, when its metadata is an aggregate of several entities.
+    #[serde(default)]
+    pub attribute_service_entity_id: Option<String>,
     /// When its IdP's answer is below a required NSIS level, the person continues at NemLog-in
     /// (`[nemlogin]`) for the level; roles still come from the municipality. Default false.
     #[serde(default)]
@@ -226,6 +263,12 @@ pub struct IdpConfig {
     pub presentation_name: String,
     /// `builtin:test-idp/<id>`, a file path relative to the config directory, or an http(s) URL.
     pub metadata: String,
+    /// PEM certificate whose XML signature the metadata must carry (required for an http:// URL).
+    #[serde(default)]
+    pub metadata_signing_cert: Option<String>,
+    /// The entityID to trust, required when the metadata is an aggregate of several entities.
+    #[serde(default)]
+    pub entity_id: Option<String>,
     /// IP ranges (CIDR) whose users are sent straight to this IdP.
     #[serde(default)]
     pub ip_ranges: Vec<String>,
@@ -288,6 +331,12 @@ pub struct UserSystemConfig {
     pub name: String,
     /// `builtin:demo-sp/<id>`, a file path relative to the config directory, or an http(s) URL.
     pub metadata: String,
+    /// PEM certificate whose XML signature the metadata must carry (required for an http:// URL).
+    #[serde(default)]
+    pub metadata_signing_cert: Option<String>,
+    /// The entityID to trust, required when the metadata is an aggregate of several entities.
+    #[serde(default)]
+    pub entity_id: Option<String>,
     /// Attribute profile.
     pub profile: Profile,
     /// The minimum NIST level it requires (AssuranceLevel); exclusive with `nsis_level`.
@@ -305,7 +354,7 @@ pub struct UserSystemConfig {
 }
 
 /// `test_idps.toml`: chsim's built-in municipal test IdPs.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TestIdpsFile {
     /// `[[test_idp]]`.
@@ -460,7 +509,7 @@ pub struct TestAttributeConfig {
 }
 
 /// `demo_sps.toml`: chsim's built-in demo user systems.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DemoSpsFile {
     /// `[[demo_sp]]`.
@@ -519,6 +568,9 @@ pub struct Config {
     pub test_idps: TestIdpsFile,
     /// `demo_sps.toml`.
     pub demo_sps: DemoSpsFile,
+    /// Set by `--insecure-demo-keys` on the command line, never by a file: serve with the public
+    /// demo keys from `keys/` although `public_url` is not loopback.
+    pub insecure_demo_keys: bool,
 }
 
 impl Config {

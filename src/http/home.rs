@@ -13,6 +13,9 @@ pub async fn start_page(State(s): State<AppState>) -> Html<String> {
         r#"<p>chsim simulates KOMBIT's Context Handler: user systems send their SAML AuthnRequest here, the person logs in at their municipality's identity provider, and chsim issues a signed token to the user system.</p>
 <h2>Try a login</h2><ul>"#,
     );
+    if !s.builtin_parties {
+        body.push_str("<li>The built-in demo user systems and test IdPs are switched off here (<code>builtin_parties = false</code> under <code>[demo]</code> in chsim.toml): log in from a registered user system.</li>");
+    }
     for (id, sp) in s.demo_sps.iter() {
         body.push_str(&format!(
             r#"<li><a class="button" href="/demo-sp/{id}/">{}</a> <small>profile {}</small></li>"#,

@@ -13,13 +13,13 @@ pub use error::AppError;
 pub use state::AppState;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 
 /// The whole router; tests call `app(state).oneshot(request)` or serve it on a loopback port.
 pub fn app(state: AppState) -> Router {
     let limit = state.max_body_bytes;
-    Router::new()
+    let router = Router::new()
         .route("/", get(home::start_page))
         .route("/runtime/saml2/metadata.idp", get(runtime::idp_metadata))
         .route("/runtime/saml2auth/metadata.idp", get(runtime::sp_metadata))
@@ -28,12 +28,28 @@ pub fn app(state: AppState) -> Router {
             get(runtime::issue_redirect).post(runtime::issue_post),
         )
         .route("/runtime/saml2/choose", get(runtime::choose))
-        .route("/runtime/scripted/login", get(runtime::scripted_login))
         .route("/runtime/saml2auth/consume.idp", post(runtime::consume))
         .route(
             "/runtime/logins/{session_index}",
             get(runtime::login_report),
-        )
+        );
+    let router = if state.builtin_parties {
+        builtin_routes(router)
+    } else {
+        switched_off_routes(router)
+    };
+    router
+        .fallback(|| async { AppError::NotFound("there is no page at this address".into()) })
+        .layer(DefaultBodyLimit::max(limit))
+        // One log line per request (RUST_LOG=tower_http=debug for details).
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The built-in parties and scripted logins (`[demo] builtin_parties = true`).
+fn builtin_routes(router: Router<AppState>) -> Router<AppState> {
+    router
+        .route("/runtime/scripted/login", get(runtime::scripted_login))
         .route("/test-idp/{id}/metadata", get(parties::test_idp_metadata))
         .route("/test-idp/{id}/sso", get(parties::test_idp_sso))
         .route("/test-idp/{id}/login", post(parties::test_idp_login))
@@ -49,9 +65,21 @@ pub fn app(state: AppState) -> Router {
         .route("/demo-sp/{id}/metadata", get(parties::demo_sp_metadata))
         .route("/demo-sp/{id}/login", get(parties::demo_sp_login))
         .route("/demo-sp/{id}/acs", post(parties::demo_sp_acs))
-        .fallback(|| async { AppError::NotFound("there is no page at this address".into()) })
-        .layer(DefaultBodyLimit::max(limit))
-        // One log line per request (RUST_LOG=tower_http=debug for details).
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+}
+
+/// With `[demo] builtin_parties = false`, every address of a built-in party answers 404 saying
+/// why, for any method.
+fn switched_off_routes(router: Router<AppState>) -> Router<AppState> {
+    let off = || {
+        any(|| async {
+            AppError::NotFound(
+                "the built-in test parties and scripted logins are switched off on this chsim (builtin_parties = false under [demo] in chsim.toml)".into(),
+            )
+        })
+    };
+    router
+        .route("/runtime/scripted/{*rest}", off())
+        .route("/test-idp/{*rest}", off())
+        .route("/test-attribute-service/{*rest}", off())
+        .route("/demo-sp/{*rest}", off())
 }

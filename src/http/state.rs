@@ -7,6 +7,7 @@ use crate::broker::{Broker, BrokerSettings};
 use crate::clock::Clock;
 use crate::config::{self, Config, ConfigProblem, ConfigReport};
 use crate::demo_sp::{ChsimAsIdp, DemoSp};
+use crate::deployment::demo_keys::{is_loopback_url, refuse_demo_keys, KeyInUse};
 use crate::saml::bindings;
 use crate::saml::metadata::{self, Endpoint, RoleSpec};
 use crate::saml::signing::AlgorithmPolicy;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub public_url: Arc<String>,
     /// Bound on request bodies.
     pub max_body_bytes: usize,
+    /// Whether the built-in parties and scripted logins are served (`[demo] builtin_parties`).
+    pub builtin_parties: bool,
 }
 
 /// The broker's endpoint URLs.
@@ -55,15 +58,37 @@ impl Urls {
 }
 
 /// Loads the configuration and builds the state, reporting every problem of every phase at once.
+/// `insecure_demo_keys` is the command line's `--insecure-demo-keys`.
 pub async fn load_and_build(
     source: config::ConfigSource,
     clock: Arc<dyn Clock>,
+    insecure_demo_keys: bool,
 ) -> Result<(Config, AppState), ConfigReport> {
-    let (config, problems) = config::load_unchecked(source)?;
+    let (mut config, problems) = config::load_unchecked(source)?;
+    config.insecure_demo_keys = insecure_demo_keys;
     match build(&config, clock).await {
         Ok(state) if problems.is_empty() => Ok((config, state)),
         Ok(_) => Err(ConfigReport(problems)),
         Err(report) => Err(ConfigReport(problems).merge(report.0)),
+    }
+}
+
+/// The built-in parties to serve: those configured, or none with `[demo] builtin_parties = false`.
+fn builtin_parties(
+    config: &Config,
+) -> (
+    &[config::TestIdpConfig],
+    &[config::TestAttributeServiceConfig],
+    &[config::DemoSpConfig],
+) {
+    if config.chsim.demo.builtin_parties {
+        (
+            &config.test_idps.test_idp,
+            &config.test_idps.test_attribute_service,
+            &config.demo_sps.demo_sp,
+        )
+    } else {
+        (&[], &[], &[])
     }
 }
 
@@ -72,9 +97,8 @@ pub async fn load_and_build(
 /// external metadata source can still be checked, so that one run reports everything.
 async fn problems_without_broker_key(config: &Config) -> Vec<ConfigProblem> {
     let mut problems = Vec::new();
-    let t = &config.test_idps;
-    let keys = t
-        .test_idp
+    let (test_idps, attribute_services, demo_sps) = builtin_parties(config);
+    let keys = test_idps
         .iter()
         .enumerate()
         .map(|(i, x)| {
@@ -85,7 +109,7 @@ async fn problems_without_broker_key(config: &Config) -> Vec<ConfigProblem> {
                 &x.signing_cert,
             )
         })
-        .chain(t.test_attribute_service.iter().enumerate().map(|(i, x)| {
+        .chain(attribute_services.iter().enumerate().map(|(i, x)| {
             (
                 "test_idps.toml",
                 format!("test_attribute_service[{i}]."),
@@ -93,7 +117,7 @@ async fn problems_without_broker_key(config: &Config) -> Vec<ConfigProblem> {
                 &x.signing_cert,
             )
         }))
-        .chain(config.demo_sps.demo_sp.iter().enumerate().map(|(i, x)| {
+        .chain(demo_sps.iter().enumerate().map(|(i, x)| {
             (
                 "demo_sps.toml",
                 format!("demo_sp[{i}]."),
@@ -152,18 +176,11 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
     let entity_id = config.entity_id();
     let b = &config.chsim.broker;
     let urls = Urls::new(&public_url);
-    let credential = match config::load_credential_for(
-        config,
-        "chsim.toml",
-        "broker.",
-        &b.signing_key,
-        &b.signing_cert,
-    ) {
+    let (credential, decryption) = match config::load_broker_credentials(config) {
         Ok(c) => c,
-        Err(p) => {
-            let mut problems = vec![p];
-            problems.append(&mut problems_without_broker_key(config).await);
-            return Err(ConfigReport(problems));
+        Err(mut p) => {
+            p.append(&mut problems_without_broker_key(config).await);
+            return Err(ConfigReport(p));
         }
     };
     let fail =
@@ -189,9 +206,27 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             want_assertions_signed: true,
         },
         &credential,
-        Some(&credential),
+        Some(&decryption),
     )
     .map_err(|e| fail(format!("cannot sign chsim's SP metadata: {e}")))?;
+
+    // Every key chsim would use, for the demo-key rule (issue #8 §4).
+    let mut in_use: Vec<(&str, String, String, openssl::x509::X509, bool)> = vec![
+        (
+            "chsim.toml",
+            "broker.signing_key".to_string(),
+            b.signing_key.clone(),
+            credential.cert().clone(),
+            false,
+        ),
+        (
+            "chsim.toml",
+            "broker.encryption_key".to_string(),
+            b.encryption_key.clone(),
+            decryption.cert().clone(),
+            false,
+        ),
+    ];
 
     // The built-in parties read chsim's metadata as outsiders would.
     let chsim_sp = ChsimAsSp::from_metadata(&sp_metadata)
@@ -200,7 +235,8 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         .map_err(|e| fail(format!("chsim's own IdP metadata does not parse: {e}")))?;
     let mut builtin = HashMap::new();
     let mut test_idps = BTreeMap::new();
-    for (i, t) in config.test_idps.test_idp.iter().enumerate() {
+    let (test_idp_configs, attribute_service_configs, demo_sp_configs) = builtin_parties(config);
+    for (i, t) in test_idp_configs.iter().enumerate() {
         let key = format!("test_idp[{i}].");
         match config::load_credential_for(
             config,
@@ -210,6 +246,13 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             &t.signing_cert,
         ) {
             Ok(cred) => {
+                in_use.push((
+                    "test_idps.toml",
+                    format!("{key}signing_key"),
+                    t.signing_key.clone(),
+                    cred.cert().clone(),
+                    true,
+                ));
                 let idp = TestIdp::new(
                     t.clone(),
                     &public_url,
@@ -233,7 +276,7 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         }
     }
     let mut test_attribute_services = BTreeMap::new();
-    for (i, a) in config.test_idps.test_attribute_service.iter().enumerate() {
+    for (i, a) in attribute_service_configs.iter().enumerate() {
         let key = format!("test_attribute_service[{i}].");
         let Some(idp) = test_idps.get(&a.answers_for).cloned() else {
             continue; // reported by the file checks
@@ -246,6 +289,13 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             &a.signing_cert,
         ) {
             Ok(cred) => {
+                in_use.push((
+                    "test_idps.toml",
+                    format!("{key}signing_key"),
+                    a.signing_key.clone(),
+                    cred.cert().clone(),
+                    true,
+                ));
                 let service = TestAttributeService::new(
                     a.clone(),
                     &public_url,
@@ -270,7 +320,7 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         }
     }
     let mut demo_sps = BTreeMap::new();
-    for (i, d) in config.demo_sps.demo_sp.iter().enumerate() {
+    for (i, d) in demo_sp_configs.iter().enumerate() {
         let key = format!("demo_sp[{i}].");
         match config::load_credential_for(
             config,
@@ -280,6 +330,13 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             &d.signing_cert,
         ) {
             Ok(cred) => {
+                in_use.push((
+                    "demo_sps.toml",
+                    format!("{key}signing_key"),
+                    d.signing_key.clone(),
+                    cred.cert().clone(),
+                    true,
+                ));
                 let sp = DemoSp::new(
                     d.clone(),
                     &public_url,
@@ -309,6 +366,21 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             Default::default()
         }
     };
+    let keys: Vec<KeyInUse<'_>> = in_use
+        .iter()
+        .map(|(_, _, path, cert, builtin_party)| KeyInUse {
+            path,
+            cert,
+            builtin_party: *builtin_party,
+        })
+        .collect();
+    for (i, error) in refuse_demo_keys(&public_url, &keys, config.insecure_demo_keys) {
+        let (file, key, ..) = &in_use[i];
+        problems.push(ConfigProblem::new(file, key.clone(), error.to_string()));
+    }
+    if config.insecure_demo_keys && !is_loopback_url(&public_url) {
+        tracing::warn!("--insecure-demo-keys: chsim serves {public_url} with whatever demo keys it is configured with; never let real users near it");
+    }
     if !problems.is_empty() {
         return Err(ConfigReport(problems));
     }
@@ -325,6 +397,7 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         sso_url: urls.sso,
         acs_url: urls.acs,
         credential,
+        decryption,
         clock_skew: Duration::seconds(b.clock_skew_seconds.into()),
         assertion_lifetime: Duration::seconds(b.assertion_lifetime_seconds.into()),
         login_timeout: Duration::seconds(b.login_timeout_seconds.into()),
@@ -345,6 +418,7 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             clock_skew: settings.clock_skew,
             algorithms: settings.algorithms,
             max_message_bytes: settings.max_message_bytes,
+            decryption: settings.decryption.clone(),
         },
         settings.entity_id.clone(),
         settings.credential.clone(),
@@ -367,5 +441,6 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         public_url: Arc::new(public_url),
         // Base64 inflates by 4/3; leave room for the other form fields.
         max_body_bytes: b.max_message_bytes * 2,
+        builtin_parties: config.chsim.demo.builtin_parties,
     })
 }

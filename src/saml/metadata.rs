@@ -176,17 +176,75 @@ pub struct EntityMetadata {
     pub attribute_authority: Option<AttributeAuthorityDescriptor>,
 }
 
-/// Parses an `EntityDescriptor` (the root, or the first one inside an `EntitiesDescriptor`).
+/// The `expected` of the [`SamlError::Malformed`] that [`parse_entity`] returns for an aggregate
+/// of several entities when no entityID was named (callers point at their configuration key).
+pub const AGGREGATE_NEEDS_ENTITY_ID: &str = "one md:EntityDescriptor, or an entityID to pick";
+
+/// Parses one entity's metadata: the root `EntityDescriptor`, or the only one inside an
+/// aggregate (`EntitiesDescriptor`). See [`parse_entity`] to pick one of several.
 pub fn parse(text: &str) -> Result<EntityMetadata, SamlError> {
+    parse_entity(text, None)
+}
+
+/// Parses the `EntityDescriptor` whose entityID is `wanted` (a root one must carry it; in an
+/// aggregate it is searched for), or with `wanted = None` the root one or an aggregate's only
+/// one. An aggregate of several entities without `wanted` is refused, never read as its first.
+pub fn parse_entity(text: &str, wanted: Option<&str>) -> Result<EntityMetadata, SamlError> {
     let doc = xml::parse_with(text, &crate::xml_limits::XmlLimits::METADATA)?;
     let malformed = |reason: String| SamlError::Malformed {
         expected: "EntityDescriptor",
         reason,
     };
-    let entity = doc
-        .descendants()
-        .find(|n| xml::is(n, NS_MD, "EntityDescriptor"))
-        .ok_or_else(|| malformed("there is no md:EntityDescriptor element".to_string()))?;
+    let root = doc.root_element();
+    let entities: Vec<roxmltree::Node<'_, '_>> = if xml::is(&root, NS_MD, "EntityDescriptor") {
+        vec![root]
+    } else if xml::is(&root, NS_MD, "EntitiesDescriptor") {
+        root.descendants()
+            .filter(|n| xml::is(n, NS_MD, "EntityDescriptor"))
+            .collect()
+    } else {
+        return Err(malformed(format!(
+            "the root element is `{}`, not md:EntityDescriptor or md:EntitiesDescriptor",
+            root.tag_name().name()
+        )));
+    };
+    let listed = || {
+        let ids: Vec<&str> = entities
+            .iter()
+            .take(5)
+            .map(|e| e.attribute("entityID").unwrap_or("?"))
+            .collect();
+        let more = if entities.len() > 5 { ", …" } else { "" };
+        format!("{}{more}", ids.join(", "))
+    };
+    let entity = match (wanted, entities.as_slice()) {
+        (_, []) => {
+            return Err(malformed(
+                "the aggregate holds no md:EntityDescriptor".to_string(),
+            ))
+        }
+        (None, [one]) => *one,
+        (None, many) => {
+            return Err(SamlError::Malformed {
+                expected: AGGREGATE_NEEDS_ENTITY_ID,
+                reason: format!(
+                    "it is an aggregate (md:EntitiesDescriptor) of {} entities ({}), so the entityID to trust must be named",
+                    many.len(),
+                    listed()
+                ),
+            })
+        }
+        (Some(id), all) => *all
+            .iter()
+            .find(|e| e.attribute("entityID") == Some(id))
+            .ok_or_else(|| {
+                malformed(format!(
+                    "there is no entity `{id}` in it (it has {}: {})",
+                    all.len(),
+                    listed()
+                ))
+            })?,
+    };
     let entity_id = entity
         .attribute("entityID")
         .filter(|s| !s.is_empty())
@@ -336,6 +394,61 @@ mod tests {
           </md:IDPSSODescriptor></md:EntityDescriptor>"#;
         let md = parse(xml).unwrap();
         assert!(md.idp.unwrap().signing_certs.is_empty());
+    }
+
+    fn idp_entity(id: &str) -> String {
+        format!(
+            r#"<md:EntityDescriptor entityID="{id}"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{id}/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>"#
+        )
+    }
+
+    fn aggregate(ids: &[&str]) -> String {
+        format!(
+            r#"<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">{}</md:EntitiesDescriptor>"#,
+            ids.iter().map(|i| idp_entity(i)).collect::<String>()
+        )
+    }
+
+    #[test]
+    fn an_aggregate_is_searched_for_the_named_entity_not_read_as_its_first() {
+        let xml = aggregate(&["https://a", "https://b", "https://c"]);
+        let md = parse_entity(&xml, Some("https://b")).unwrap();
+        assert_eq!(md.entity_id, "https://b");
+        assert_eq!(md.idp.unwrap().sso[0].location, "https://b/sso");
+    }
+
+    #[test]
+    fn an_aggregate_of_several_entities_without_an_entity_id_is_refused() {
+        let xml = aggregate(&["https://a", "https://b"]);
+        let err = parse(&xml).unwrap_err();
+        assert!(
+            matches!(err, SamlError::Malformed { expected, ref reason }
+                if expected == AGGREGATE_NEEDS_ENTITY_ID && reason.contains("https://a, https://b")),
+            "{err}"
+        );
+        assert_eq!(
+            parse(&aggregate(&["https://a"])).unwrap().entity_id,
+            "https://a"
+        );
+    }
+
+    #[test]
+    fn a_named_entity_missing_from_the_metadata_is_refused_with_what_is_there() {
+        let err = parse_entity(&aggregate(&["https://a"]), Some("https://z")).unwrap_err();
+        assert!(err.to_string().contains("no entity `https://z`"), "{err}");
+        let single = aggregate(&["https://a"])
+            .replace(
+                r#"<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">"#,
+                "",
+            )
+            .replace("</md:EntitiesDescriptor>", "")
+            .replacen(
+                "<md:EntityDescriptor ",
+                r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" "#,
+                1,
+            );
+        let err = parse_entity(&single, Some("https://z")).unwrap_err();
+        assert!(err.to_string().contains("no entity `https://z`"), "{err}");
     }
 
     #[test]

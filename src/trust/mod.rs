@@ -14,7 +14,10 @@ use crate::roles::{JobRoleCatalogue, SystemRoles};
 use crate::saml::bindings;
 use crate::saml::metadata::{self, Endpoint};
 use openssl::x509::X509;
+use source::{fetch_metadata, MetadataRef};
 use std::collections::HashMap;
+
+mod source;
 
 /// A municipality as chsim knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,57 +151,6 @@ impl Trust {
     }
 }
 
-/// The most chsim reads of metadata fetched by URL (federation metadata with many entities is
-/// not what the Context Handler registers; one entity's metadata is a few kB).
-const METADATA_LIMIT: usize = 1 << 20;
-
-/// Fetches metadata text: builtin (generated at start), a file, or a URL.
-async fn fetch(
-    config: &Config,
-    builtin: &HashMap<String, String>,
-    reference: &str,
-) -> Result<String, String> {
-    if reference.starts_with("builtin:") {
-        return builtin
-            .get(reference)
-            .cloned()
-            // The file checks already refused unknown ids; a missing one failed to start.
-            .ok_or_else(|| {
-                format!("`{reference}` is unavailable because of the problem reported for its own entry")
-            });
-    }
-    if reference.starts_with("http://") || reference.starts_with("https://") {
-        let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
-            .build()
-            .map_err(|e| e.to_string())?;
-        let resp = client.get(reference).send().await.map_err(|e| {
-            format!("cannot fetch `{reference}`: {e}; check the URL or use a metadata file")
-        })?;
-        if !resp.status().is_success() {
-            return Err(format!(
-                "fetching `{reference}` answered HTTP {}",
-                resp.status()
-            ));
-        }
-        // Metadata is small; a peer that sends megabytes is misconfigured or hostile.
-        return crate::fetch::text_bounded(resp, METADATA_LIMIT)
-            .await
-            .map_err(|e| format!("cannot read `{reference}`: {e}"));
-    }
-    config.source.read(reference)
-}
-
-/// Fetches and parses the metadata named by `reference`.
-async fn fetch_metadata(
-    config: &Config,
-    builtin: &HashMap<String, String>,
-    reference: &str,
-) -> Result<metadata::EntityMetadata, String> {
-    let text = fetch(config, builtin, reference).await?;
-    metadata::parse(&text).map_err(|e| format!("`{reference}`: {e}"))
-}
-
 /// Resolves every configured IdP and user system; returns all problems at once.
 pub async fn resolve(
     config: &Config,
@@ -212,12 +164,18 @@ pub async fn resolve(
     const MUN: &str = "municipalities.toml";
     for (i, m) in config.municipalities.municipality.iter().enumerate() {
         for (j, idp) in m.idp.iter().enumerate() {
-            let key = format!("municipality[{i}].idp[{j}].metadata");
-            let problem = |msg: String| ConfigProblem::new(MUN, key.clone(), msg);
-            let md = match fetch_metadata(config, builtin, &idp.metadata).await {
+            let r = MetadataRef::new(
+                MUN,
+                &format!("municipality[{i}].idp[{j}]."),
+                &idp.metadata,
+                idp.metadata_signing_cert.as_deref(),
+                idp.entity_id.as_deref(),
+            );
+            let problem = |msg: String| ConfigProblem::new(MUN, r.key.clone(), msg);
+            let md = match fetch_metadata(config, builtin, &r).await {
                 Ok(md) => md,
-                Err(e) => {
-                    problems.push(problem(e));
+                Err(p) => {
+                    problems.push(p);
                     continue;
                 }
             };
@@ -278,13 +236,21 @@ pub async fn resolve(
         let Some(reference) = &m.attribute_service else {
             continue;
         };
-        let problem = |msg: String| {
-            ConfigProblem::new(MUN, format!("municipality[{i}].attribute_service"), msg)
+        let prefix = format!("municipality[{i}].attribute_service");
+        let r = MetadataRef {
+            file: MUN,
+            reference,
+            key: prefix.clone(),
+            signing_cert: m.attribute_service_metadata_signing_cert.as_deref(),
+            signing_cert_key: format!("{prefix}_metadata_signing_cert"),
+            entity_id: m.attribute_service_entity_id.as_deref(),
+            entity_id_key: format!("{prefix}_entity_id"),
         };
-        let md = match fetch_metadata(config, builtin, reference).await {
+        let problem = |msg: String| ConfigProblem::new(MUN, prefix.clone(), msg);
+        let md = match fetch_metadata(config, builtin, &r).await {
             Ok(md) => md,
-            Err(e) => {
-                problems.push(problem(e));
+            Err(p) => {
+                problems.push(p);
                 continue;
             }
         };
@@ -319,8 +285,15 @@ pub async fn resolve(
     }
     if let Some(n) = &config.municipalities.nemlogin {
         let problem = |msg: String| ConfigProblem::new(MUN, "nemlogin.metadata", msg);
-        match fetch_metadata(config, builtin, &n.metadata).await {
-            Err(e) => problems.push(problem(e)),
+        let r = MetadataRef::new(
+            MUN,
+            "nemlogin.",
+            &n.metadata,
+            n.metadata_signing_cert.as_deref(),
+            n.entity_id.as_deref(),
+        );
+        match fetch_metadata(config, builtin, &r).await {
+            Err(p) => problems.push(p),
             Ok(md) => match md.idp {
                 None => problems.push(problem(format!("`{}` has no IDPSSODescriptor", n.metadata))),
                 Some(role) if role.signing_certs.is_empty() => problems.push(problem(format!(
@@ -346,12 +319,18 @@ pub async fn resolve(
     }
     const US: &str = "user_systems.toml";
     for (i, us) in config.user_systems.user_system.iter().enumerate() {
-        let key = format!("user_system[{i}].metadata");
-        let problem = |msg: String| ConfigProblem::new(US, key.clone(), msg);
-        let md = match fetch_metadata(config, builtin, &us.metadata).await {
+        let r = MetadataRef::new(
+            US,
+            &format!("user_system[{i}]."),
+            &us.metadata,
+            us.metadata_signing_cert.as_deref(),
+            us.entity_id.as_deref(),
+        );
+        let problem = |msg: String| ConfigProblem::new(US, r.key.clone(), msg);
+        let md = match fetch_metadata(config, builtin, &r).await {
             Ok(md) => md,
-            Err(e) => {
-                problems.push(problem(e));
+            Err(p) => {
+                problems.push(p);
                 continue;
             }
         };
