@@ -123,6 +123,13 @@ impl Broker {
                 }));
             }
         }
+        if !login.requirement.is_met_by(&asserted, eq) && login.is_passive {
+            // Step-up and NemLog-in both need the person; IsPassive forbids that.
+            return Err(fail(BrokerError::NoPassive {
+                reason:
+                    "the level reached is too low, and raising it needs the person to log in again",
+            }));
+        }
         if !login.requirement.is_met_by(&asserted, eq) {
             // First the IdP itself, once, when it can reach the level at all.
             if idp.can_meet(login.requirement, eq) && idp.supports_step_up && !login.stepped_up {

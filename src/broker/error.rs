@@ -14,6 +14,36 @@ pub enum BrokerError {
     /// The user system's AuthnRequest could not be decoded or parsed.
     #[error("the user system's AuthnRequest could not be read: {0}")]
     BadAuthnRequest(SamlError),
+    /// RelayState is longer than the bindings allow (saml-bindings §3.4.3, §3.5.3).
+    #[error("RelayState is {length} bytes; the SAML bindings allow at most 80 bytes — keep a short handle in RelayState and the rest in the user system's own session")]
+    RelayStateTooLong {
+        /// Its length in bytes.
+        length: usize,
+    },
+    /// The AuthnRequest's IssueInstant is outside the allowed clock skew.
+    #[error("the AuthnRequest was issued at {issue_instant}, but chsim's clock says {now} and allows {skew_seconds} s of difference; send a fresh request, and check the user system's clock")]
+    StaleAuthnRequest {
+        /// The request's IssueInstant.
+        issue_instant: chrono::DateTime<chrono::Utc>,
+        /// Now, by chsim's clock.
+        now: chrono::DateTime<chrono::Utc>,
+        /// The allowed skew.
+        skew_seconds: i64,
+    },
+    /// The same AuthnRequest ID from the same user system arrived twice.
+    #[error("the AuthnRequest `{id}` from `{issuer}` was already received once (replay); every AuthnRequest needs a fresh ID")]
+    AuthnRequestReplay {
+        /// The user system.
+        issuer: String,
+        /// The request ID.
+        id: String,
+    },
+    /// IsPassive was asked, and chsim cannot answer without the person's interaction.
+    #[error("the user system asked for a passive login (IsPassive), but {reason}")]
+    NoPassive {
+        /// What would need the person.
+        reason: &'static str,
+    },
     /// The AuthnRequest's Issuer is not a configured user system.
     #[error("`{issuer}` is not a user system known to chsim; register its metadata in user_systems.toml")]
     UnknownUserSystem {
@@ -265,7 +295,11 @@ impl BrokerError {
                 idp,
                 error: ValidationError::IdpStatus { status },
             } => return super::idp_status::passed_on(idp, status),
+            BrokerError::NoPassive { .. } => (status::REQUESTER, Some(status::NO_PASSIVE)),
             BrokerError::BadAuthnRequest(_)
+            | BrokerError::RelayStateTooLong { .. }
+            | BrokerError::StaleAuthnRequest { .. }
+            | BrokerError::AuthnRequestReplay { .. }
             | BrokerError::WrongDestination { .. }
             | BrokerError::UnsignedAuthnRequest { .. }
             | BrokerError::BadAuthnRequestSignature { .. }
@@ -310,6 +344,12 @@ impl BrokerError {
     /// What the person (or the municipality/vendor behind them) can do about it.
     pub fn advice(&self) -> &'static str {
         match self {
+            BrokerError::NoPassive { .. } => {
+                "The user system asked chsim to log the person in without showing anything (IsPassive). That works only when chsim can pick the identity provider itself (one IdP, ?idp=, or an IP range) and that IdP can log the person in silently; otherwise the user system should ask again without IsPassive."
+            }
+            BrokerError::RelayStateTooLong { .. } | BrokerError::StaleAuthnRequest { .. } | BrokerError::AuthnRequestReplay { .. } => {
+                "The user system sent a request chsim cannot accept. Its vendor should send a fresh AuthnRequest (new ID, current IssueInstant) with a RelayState of at most 80 bytes."
+            }
             BrokerError::BadAuthnRequest(_) | BrokerError::WrongDestination { .. } => {
                 "The user system sent a request chsim cannot accept. Its vendor should compare the request with chsim's IdP metadata (/runtime/saml2/metadata.idp)."
             }

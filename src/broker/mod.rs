@@ -118,6 +118,32 @@ pub struct Delivery {
     pub user_system_name: String,
 }
 
+/// A cache weight in bytes, saturating.
+fn weight(bytes: usize) -> u32 {
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
+impl PendingLogin {
+    /// About how many bytes this login holds (for the cache's weight bound).
+    fn weight(&self) -> usize {
+        let first_leg = self.first_leg.as_ref().map_or(0, |f| {
+            f.attributes
+                .iter()
+                .map(|(n, v)| n.len() + v.iter().map(String::len).sum::<usize>() + 32)
+                .sum::<usize>()
+                + 1024
+        });
+        256 + self.user_system.as_str().len()
+            + self.request_id.len()
+            + self.acs_url.len()
+            + self.relay_state.as_ref().map_or(0, String::len)
+            + self.requested_authn_context.as_ref().map_or(0, |r| {
+                r.class_refs.iter().map(String::len).sum::<usize>() + 32
+            })
+            + first_leg
+    }
+}
+
 /// Expiry per replay-cache entry: until the assertion itself expires (plus skew).
 struct UntilExpiry;
 
@@ -143,6 +169,8 @@ pub struct Broker {
     idp_requests: Cache<String, IdpRequest>,
     answered: Cache<String, ()>,
     replay: Cache<String, std::time::Duration>,
+    /// `issuer \n ID` of AuthnRequests accepted (issue #8 §6: each once).
+    seen_requests: Cache<String, ()>,
     attribute_services: AttributeServiceClient,
     reports: Cache<String, LoginReport>,
 }
@@ -164,29 +192,49 @@ impl Broker {
             credential: settings.credential.clone(),
             lifetime: settings.assertion_lifetime,
         };
+        // Issue #8 §6: every cache is bounded by an estimate of the bytes it holds, not only by
+        // entry count, so a flood of large requests cannot grow memory beyond these bounds.
+        const MIB: u64 = 1024 * 1024;
+        let skew = settings
+            .clock_skew
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(60));
         Self {
             tokens,
             trust,
             clock,
             logins: Cache::builder()
-                .max_capacity(100_000)
+                .max_capacity(64 * MIB)
+                .weigher(|k: &LoginId, v: &PendingLogin| weight(k.as_str().len() + v.weight()))
                 .time_to_live(ttl)
                 .build(),
             idp_requests: Cache::builder()
-                .max_capacity(100_000)
+                .max_capacity(16 * MIB)
+                .weigher(|k: &String, v: &IdpRequest| {
+                    weight(k.len() + v.login.as_str().len() + v.idp.as_str().len() + 64)
+                })
                 .time_to_live(ttl)
                 .build(),
             answered: Cache::builder()
-                .max_capacity(100_000)
+                .max_capacity(16 * MIB)
+                .weigher(|k: &String, _: &()| weight(k.len() + 64))
                 .time_to_live(ttl * 2)
                 .build(),
             replay: Cache::builder()
-                .max_capacity(1_000_000)
+                .max_capacity(64 * MIB)
+                .weigher(|k: &String, _: &std::time::Duration| weight(k.len() + 64))
                 .expire_after(UntilExpiry)
+                .build(),
+            // A request older than the skew is refused anyway, so its ID need not be kept longer.
+            seen_requests: Cache::builder()
+                .max_capacity(32 * MIB)
+                .weigher(|k: &String, _: &()| weight(k.len() + 64))
+                .time_to_live(skew * 2 + std::time::Duration::from_secs(1))
                 .build(),
             attribute_services,
             reports: Cache::builder()
-                .max_capacity(10_000)
+                .max_capacity(64 * MIB)
+                .weigher(|k: &String, v: &LoginReport| weight(k.len() + v.weight()))
                 .time_to_live(std::time::Duration::from_secs(3600))
                 .build(),
             settings,

@@ -27,3 +27,30 @@ pub struct LoginReport {
     /// Privileges that did not make it, with the reason.
     pub dropped: Vec<Dropped>,
 }
+
+impl LoginReport {
+    /// About how many bytes this report holds (for the cache's weight bound).
+    pub(super) fn weight(&self) -> usize {
+        let list = |l: &PrivilegeList| {
+            l.groups
+                .iter()
+                .map(|g| {
+                    64 + g.scope.len()
+                        + g.privileges.iter().map(|p| p.len() + 16).sum::<usize>()
+                        + g.constraints
+                            .iter()
+                            .map(|c| {
+                                c.name.len() + c.values.iter().map(|v| v.len() + 16).sum::<usize>()
+                            })
+                            .sum::<usize>()
+                })
+                .sum::<usize>()
+        };
+        512 + self.user_system.len()
+            + self.idp.len()
+            + self.name_id.len()
+            + self.received.as_ref().map_or(0, list)
+            + list(&self.issued)
+            + self.dropped.len() * 256
+    }
+}

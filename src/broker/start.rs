@@ -86,6 +86,10 @@ impl Broker {
                 None,
             ),
         };
+        // saml-bindings §3.4.3/§3.5.3: at most 80 bytes, refused before anything else is read.
+        if let Some(length) = relay_state.as_ref().map(String::len).filter(|l| *l > 80) {
+            return Err(BrokerError::RelayStateTooLong { length }.into());
+        }
         let request = authn_request::parse(&xml).map_err(BrokerError::BadAuthnRequest)?;
         let user_system = self
             .trust
@@ -143,6 +147,27 @@ impl Broker {
         } else if s.require_signed_authn_requests {
             return Err(BrokerError::UnsignedAuthnRequest {
                 issuer: request.issuer.clone(),
+            }
+            .into());
+        }
+        // Issue #8 §6: a signed request is good once, and only while it is fresh.
+        let now = self.clock.now();
+        if (request.issue_instant - now).abs() > s.clock_skew {
+            return Err(BrokerError::StaleAuthnRequest {
+                issue_instant: request.issue_instant,
+                now,
+                skew_seconds: s.clock_skew.num_seconds(),
+            }
+            .into());
+        }
+        let seen = self
+            .seen_requests
+            .entry(format!("{}\n{}", request.issuer, request.id))
+            .or_insert(());
+        if !seen.is_fresh() {
+            return Err(BrokerError::AuthnRequestReplay {
+                issuer: request.issuer.clone(),
+                id: request.id.clone(),
             }
             .into());
         }
@@ -269,6 +294,14 @@ impl Broker {
         match candidates.as_slice() {
             [] => Err(self.fail_to_user_system(&login, user_system, BrokerError::NoIdpAvailable)),
             [only] => self.choose(&login.id, only.entity_id.as_str()),
+            // The chooser needs the person (saml-core §3.4.1: IsPassive forbids that).
+            _ if login.is_passive => Err(self.fail_to_user_system(
+                &login,
+                user_system,
+                BrokerError::NoPassive {
+                    reason: "chsim would have to ask the person to choose their identity provider",
+                },
+            )),
             many => Ok(Next::Choose {
                 login: login.id.clone(),
                 user_system_name: user_system.name.clone(),

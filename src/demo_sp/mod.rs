@@ -85,6 +85,8 @@ pub struct LoginOptions {
     pub requested_class_ref: Option<String>,
     /// ForceAuthn.
     pub force_authn: bool,
+    /// IsPassive.
+    pub is_passive: bool,
 }
 
 /// What the demo SP received in a successful login.
@@ -208,7 +210,7 @@ impl DemoSp {
             issuer: self.entity_id.clone(),
             acs_url: Some(self.acs_url()),
             force_authn: options.force_authn,
-            is_passive: false,
+            is_passive: options.is_passive,
             name_id_format: Some(NAMEID_X509.to_string()),
             requested_authn_context: options.requested_class_ref.map(|c| RequestedAuthnContext {
                 comparison: "minimum".into(),

@@ -50,6 +50,8 @@ impl From<DemoSpError> for AppError {
 fn broker_http_status(e: &BrokerError) -> StatusCode {
     match e {
         BrokerError::BadAuthnRequest(_)
+        | BrokerError::RelayStateTooLong { .. }
+        | BrokerError::StaleAuthnRequest { .. }
         | BrokerError::WrongDestination { .. }
         | BrokerError::UnknownAcs { .. }
         | BrokerError::BadIdpResponse(_)
@@ -61,6 +63,8 @@ fn broker_http_status(e: &BrokerError) -> StatusCode {
         | BrokerError::AlreadyAnswered { .. }
         | BrokerError::Invalid { .. }
         | BrokerError::Replay { .. }
+        | BrokerError::AuthnRequestReplay { .. }
+        | BrokerError::NoPassive { .. }
         | BrokerError::NameIdFormat { .. }
         | BrokerError::NemloginMismatch { .. }
         | BrokerError::Assurance { .. }

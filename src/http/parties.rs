@@ -56,6 +56,9 @@ pub async fn test_idp_sso(
 ) -> Result<Response, AppError> {
     let idp = test_idp(&s, &id)?;
     let (handle, pending) = idp.begin(raw.as_deref().unwrap_or(""))?;
+    if pending.is_passive {
+        return Ok(auto_post_to_chsim(idp.no_passive(&handle)?));
+    }
     let cfg = idp.config();
     // A municipal IdP says whose it is (a script checks it picked the right municipality);
     // NemLog-in serves every municipality.
@@ -123,14 +126,18 @@ pub async fn test_idp_login(
             .ok_or_else(|| AppError::BadRequest("the form has no user".into()))?;
         idp.login(handle, user)?
     };
-    Ok(Html(pages::auto_post(
+    Ok(auto_post_to_chsim(post))
+}
+
+fn auto_post_to_chsim(post: crate::test_idp::PostForm) -> Response {
+    Html(pages::auto_post(
         &post.action,
         "SAMLResponse",
         &post.saml_response,
         post.relay_state.as_deref(),
         "Returning you to chsim…",
     ))
-    .into_response())
+    .into_response()
 }
 
 fn attribute_service(
@@ -226,11 +233,12 @@ pub async fn demo_sp_login(
 ) -> Result<Response, AppError> {
     let sp = demo_sp(&s, &id)?;
     let relay_state = format!("demo-{}", crate::ids::new_saml_id());
-    // `?level=<class ref>` and `?force=1` let a person (or a test) make the demo user system
+    // `?level=<class ref>`, `?force=1` and `?passive=1` let a person (or a test) make the demo user system
     // ask for more than its configured requirement, as a real one can.
     let options = crate::demo_sp::LoginOptions {
         requested_class_ref: params.get("level").filter(|l| !l.is_empty()).cloned(),
         force_authn: params.get("force").is_some_and(|f| f == "1"),
+        is_passive: params.get("passive").is_some_and(|f| f == "1"),
     };
     match sp.start_login(params.get("idp").map(String::as_str), &relay_state, options)? {
         Outgoing::Redirect(url) => Ok(Redirect::to(url.as_str()).into_response()),

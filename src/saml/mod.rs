@@ -42,6 +42,8 @@ pub mod status {
     pub const REQUEST_UNSUPPORTED: &str = "urn:oasis:names:tc:SAML:2.0:status:RequestUnsupported";
     /// The request was denied (chsim: the requester is not a trusted party).
     pub const REQUEST_DENIED: &str = "urn:oasis:names:tc:SAML:2.0:status:RequestDenied";
+    /// The responder cannot authenticate the principal passively, as IsPassive asked.
+    pub const NO_PASSIVE: &str = "urn:oasis:names:tc:SAML:2.0:status:NoPassive";
     /// The SAML responder cannot answer for the principal (chsim: no usable IdP).
     pub const NO_AVAILABLE_IDP: &str = "urn:oasis:names:tc:SAML:2.0:status:NoAvailableIDP";
 }

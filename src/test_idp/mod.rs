@@ -103,6 +103,8 @@ pub struct PendingRequest {
     pub requested: Vec<String>,
     /// ForceAuthn.
     pub force_authn: bool,
+    /// IsPassive: the test IdP keeps no session, so it can only answer NoPassive.
+    pub is_passive: bool,
 }
 
 /// An HTTP-POST form to auto-submit.
@@ -207,6 +209,7 @@ impl TestIdp {
                 .map(|r| r.class_refs)
                 .unwrap_or_default(),
             force_authn: request.force_authn,
+            is_passive: request.is_passive,
         };
         let handle = new_saml_id();
         self.pending.insert(handle.clone(), pending.clone());
@@ -237,18 +240,35 @@ impl TestIdp {
 
     /// The person cancelled: a signed `Responder`/`AuthnFailed` Response to chsim.
     pub fn cancel(&self, handle: &str) -> Result<PostForm, TestIdpError> {
-        let pending = self
-            .pending
-            .remove(handle)
-            .ok_or(TestIdpError::UnknownRequest)?;
-        let envelope = self.envelope(
-            &pending,
+        self.refuse(
+            handle,
             Status {
                 code: status::RESPONDER.to_string(),
                 sub_code: Some(status::AUTHN_FAILED.to_string()),
                 message: Some("The user cancelled the login at the test IdP".to_string()),
             },
-        );
+        )
+    }
+
+    /// chsim asked with IsPassive: the test IdP has no session to answer from, so it answers a
+    /// signed `Requester`/`NoPassive` Response (saml-core §3.4.1) without showing anything.
+    pub fn no_passive(&self, handle: &str) -> Result<PostForm, TestIdpError> {
+        self.refuse(
+            handle,
+            Status {
+                code: status::REQUESTER.to_string(),
+                sub_code: Some(status::NO_PASSIVE.to_string()),
+                message: Some("The test IdP cannot log anyone in passively".to_string()),
+            },
+        )
+    }
+
+    fn refuse(&self, handle: &str, status: Status) -> Result<PostForm, TestIdpError> {
+        let pending = self
+            .pending
+            .remove(handle)
+            .ok_or(TestIdpError::UnknownRequest)?;
+        let envelope = self.envelope(&pending, status);
         let xml = response::build(
             &envelope,
             None,
