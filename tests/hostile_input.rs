@@ -463,11 +463,13 @@ impl Fifo {
     }
 }
 
-/// One hostile signature shape: how it changes a document whose signature references `#id`,
-/// and the reason chsim must give.
+/// How an attack changes a document whose signature references `#id`: `(document, id)`.
+type Edit = Box<dyn Fn(&str, &str) -> String>;
+
+/// One hostile signature shape: how it changes the document, and the reason chsim must give.
 struct Attack {
     name: &'static str,
-    apply: Box<dyn Fn(&str, &str) -> String>,
+    apply: Edit,
     reason: Box<dyn Fn(&str) -> String>,
 }
 
