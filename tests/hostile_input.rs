@@ -607,6 +607,7 @@ fn request_with_signature(s: &Setup, apply: &dyn Fn(&str, &str) -> String) -> (S
         issuer: issuer.clone(),
         acs_url: Some(format!("{issuer}/acs")),
         force_authn: false,
+        is_passive: false,
         name_id_format: None,
         requested_authn_context: None,
         requester_ids: vec![],
