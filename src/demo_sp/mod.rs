@@ -269,7 +269,9 @@ impl DemoSp {
             .attribute("InResponseTo")
             .unwrap_or("")
             .to_string();
-        if self.pending.remove(&in_response_to).is_none() {
+        // Looked at now, taken only once the Response proves it is chsim's: a forged one must
+        // not end the login (the same rule chsim applies to IdPs, issue #8 §5).
+        if !self.pending.contains_key(&in_response_to) {
             return Err(DemoSpError::Unsolicited(in_response_to));
         }
         let acs = self.acs_url();
@@ -285,7 +287,16 @@ impl DemoSp {
             decryption_key: Some(self.credential.key()),
             queried_subject: None,
         };
-        let assertion = validate::validate_response(&xml_text, &expect).map_err(|e| match e {
+        let checked = validate::validate_response(&xml_text, &expect);
+        if checked
+            .as_ref()
+            .err()
+            .is_none_or(ValidationError::proves_sender)
+            && self.pending.remove(&in_response_to).is_none()
+        {
+            return Err(DemoSpError::Unsolicited(in_response_to));
+        }
+        let assertion = checked.map_err(|e| match e {
             ValidationError::IdpStatus { status } => DemoSpError::Status(status),
             other => DemoSpError::Invalid(other),
         })?;

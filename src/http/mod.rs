@@ -13,8 +13,10 @@ pub use error::AppError;
 pub use state::AppState;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::{any, get, post};
 use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The whole router; tests call `app(state).oneshot(request)` or serve it on a loopback port.
 pub fn app(state: AppState) -> Router {
@@ -41,6 +43,16 @@ pub fn app(state: AppState) -> Router {
     router
         .fallback(|| async { AppError::NotFound("there is no page at this address".into()) })
         .layer(DefaultBodyLimit::max(limit))
+        // Issue #8 §6: no page of chsim may be framed (clickjacking the chooser or a test IdP's
+        // login), no answer sniffed into another type, and no URL carrying a SAML message leaked
+        // in a Referer.
+        .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header_layer(
+            header::CONTENT_SECURITY_POLICY,
+            "frame-ancestors 'none'",
+        ))
+        .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header_layer(header::REFERRER_POLICY, "no-referrer"))
         // One log line per request (RUST_LOG=tower_http=debug for details).
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -82,4 +94,8 @@ fn switched_off_routes(router: Router<AppState>) -> Router<AppState> {
         .route("/test-idp/{*rest}", off())
         .route("/test-attribute-service/{*rest}", off())
         .route("/demo-sp/{*rest}", off())
+}
+
+fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }

@@ -242,7 +242,7 @@ pub async fn scripted_login(
         level: get("level"),
         force_authn: get("force").as_deref() == Some("1"),
     };
-    match crate::scripted::run(&login).await {
+    match crate::scripted::run_bounded(&login).await {
         Ok(outcome) => {
             let status = if outcome.admitted {
                 axum::http::StatusCode::OK
@@ -252,7 +252,12 @@ pub async fn scripted_login(
             (status, axum::Json(outcome)).into_response()
         }
         Err(e) => (
-            axum::http::StatusCode::BAD_REQUEST,
+            match e {
+                crate::scripted::ScriptError::Busy { .. } => {
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE
+                }
+                _ => axum::http::StatusCode::BAD_REQUEST,
+            },
             axum::Json(serde_json::json!({ "error": e.to_string() })),
         )
             .into_response(),

@@ -87,6 +87,18 @@ pub enum ScriptError {
         /// What failed.
         reason: String,
     },
+    /// Too many scripted logins are running.
+    #[error("{limit} scripted logins are already running; try again in a moment")]
+    Busy {
+        /// The bound.
+        limit: usize,
+    },
+    /// A redirect pointed away from chsim.
+    #[error("the login was redirected to {url}, outside chsim; scripted logins only follow chsim's own pages")]
+    LeftChsim {
+        /// Where it pointed.
+        url: String,
+    },
     /// The test user is not on the IdP's login page.
     #[error("the IdP's login page at {url} offers no test user `{user}`; it must be one of chsim's test IdPs (test_idps.toml) and list that user")]
     NoSuchUser {
@@ -119,6 +131,21 @@ pub enum ScriptError {
 }
 
 const MAX_STEPS: usize = 40;
+/// Larger than any page chsim, its test IdPs or its demo user systems serve.
+const MAX_PAGE_BYTES: usize = 2 * 1024 * 1024;
+/// Scripted logins served at once over HTTP (`/runtime/scripted/login`); each drives a whole
+/// login through chsim, so a flood of them must not multiply without bound.
+pub const MAX_CONCURRENT: usize = 4;
+
+/// [`run`] for the HTTP endpoint: at most [`MAX_CONCURRENT`] at once; more are refused at once
+/// with [`ScriptError::Busy`] rather than queued.
+pub async fn run_bounded(login: &ScriptedLogin) -> Result<ScriptedOutcome, ScriptError> {
+    static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_CONCURRENT);
+    let _slot = SLOTS.try_acquire().map_err(|_| ScriptError::Busy {
+        limit: MAX_CONCURRENT,
+    })?;
+    run(login).await
+}
 
 /// Runs one scripted login.
 pub async fn run(login: &ScriptedLogin) -> Result<ScriptedOutcome, ScriptError> {
@@ -179,6 +206,13 @@ pub async fn run(login: &ScriptedLogin) -> Result<ScriptedOutcome, ScriptError> 
                     url: url.to_string(),
                     status,
                 })?;
+            // The driver only ever talks to chsim (its test IdPs and demo user systems live
+            // there); it never follows a redirect elsewhere.
+            if location.origin() != start.origin() {
+                return Err(ScriptError::LeftChsim {
+                    url: location.to_string(),
+                });
+            }
             request = client.get(location);
             continue;
         }
@@ -187,10 +221,13 @@ pub async fn run(login: &ScriptedLogin) -> Result<ScriptedOutcome, ScriptError> 
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json"));
-        let body = resp
-            .text()
+        // Bounded: a page larger than any of chsim's is not read (issue #8 §6).
+        let body = crate::fetch::text_bounded(resp, MAX_PAGE_BYTES)
             .await
-            .map_err(|e| http_error(url.as_str(), &e))?;
+            .map_err(|e| ScriptError::Http {
+                url: url.to_string(),
+                reason: e.to_string(),
+            })?;
         if is_json && url.path() == acs {
             outcome.token = serde_json::from_str(&body).ok();
             outcome.admitted = outcome.token.is_some();
