@@ -212,7 +212,16 @@ pub async fn login_report(
             .collect();
         body.push_str(&pages::table(("Privilege (scope)", "Reason"), &rows));
     }
-    Ok(Html(pages::page("What chsim did in this login", &body)).into_response())
+    // The demo user systems show this page in an iframe of their own (same origin): allow that,
+    // and only that, instead of the DENY every other page gets.
+    Ok((
+        [
+            (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+            (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'self'"),
+        ],
+        Html(pages::page("What chsim did in this login", &body)),
+    )
+        .into_response())
 }
 
 /// `GET /runtime/scripted/login?user_system=…&user=…&municipality=…|idp=…[&level=…][&force=1]`

@@ -7,6 +7,7 @@
 
 use super::xml::{self, Element, NS_DS};
 use super::SamlError;
+use crate::xml_limits::XmlLimits;
 use samael::crypto::{
     AllowedSignatureAlgorithm, CertificateDer, Crypto, CryptoProvider, ReduceMode,
 };
@@ -91,7 +92,18 @@ pub fn verify_and_reduce(
     trusted_certs_der: &[Vec<u8>],
     policy: AlgorithmPolicy,
 ) -> Result<String, SamlError> {
-    check_shape(document, policy)?;
+    verify_and_reduce_within(document, trusted_certs_der, policy, &XmlLimits::MESSAGE)
+}
+
+/// [`verify_and_reduce`] for a document bounded by other limits (signed metadata aggregates use
+/// [`XmlLimits::METADATA`]).
+pub fn verify_and_reduce_within(
+    document: &str,
+    trusted_certs_der: &[Vec<u8>],
+    policy: AlgorithmPolicy,
+    limits: &XmlLimits,
+) -> Result<String, SamlError> {
+    check_shape(document, policy, limits)?;
     if trusted_certs_der.is_empty() {
         // samael would skip verification without a certificate; chsim never does.
         return Err(SamlError::NoTrustedCertificate);
@@ -128,8 +140,12 @@ pub fn verify_and_reduce(
 /// value used twice in the document. Also refuses a document without signatures
 /// ([`SamlError::NotSigned`]) and names a forbidden algorithm
 /// ([`SamlError::WeakSignatureAlgorithm`]).
-fn check_shape(document: &str, policy: AlgorithmPolicy) -> Result<(), SamlError> {
-    let doc = xml::parse(document)?;
+fn check_shape(
+    document: &str,
+    policy: AlgorithmPolicy,
+    limits: &XmlLimits,
+) -> Result<(), SamlError> {
+    let doc = xml::parse_with(document, limits)?;
     let shape = |reason: String| SamlError::SignatureShape { reason };
     let mut ids = std::collections::HashSet::new();
     for node in doc.descendants().filter(|n| n.is_element()) {

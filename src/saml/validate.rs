@@ -116,6 +116,14 @@ pub enum ValidationError {
         /// The status as received.
         status: Status,
     },
+    /// Rule 9, unsigned: a non-success status without a signature. Anyone who learned the
+    /// InResponseTo could have sent it, so it is shown but ends nothing (issue #8 §5), and the
+    /// IdP's text is not repeated.
+    #[error("an unsigned Response says the identity provider answered with status {}{}; as it is not signed, chsim did not end the login (the IdP should sign its error Responses)", .status.code, .status.sub_code.as_deref().map(|c| format!(" / {c}")).unwrap_or_default())]
+    UnsignedIdpStatus {
+        /// The status as received (its message is not shown).
+        status: Status,
+    },
     /// Rule 1: neither the Response nor the Assertion is signed.
     #[error("neither the Response nor the Assertion is signed")]
     Unsigned,
@@ -228,9 +236,8 @@ pub fn validate_response(
             found: root.tag_name().name().to_string(),
         });
     }
-    // Rule 9: a non-success status ends here; the status is shown and passed on. A signed one is
-    // verified first, so that a forged signature cannot end a login; an unsigned one (IdPs often
-    // send their errors unsigned) is read as it is.
+    // Rule 9: a non-success status ends here. A signed one is verified first and then shown and
+    // passed on; an unsigned one proves nothing about its sender, so it is only shown.
     let status = read_status(&root);
     if !status.is_success() {
         if xml::child(&root, NS_DS, "Signature").is_some() {
@@ -251,7 +258,7 @@ pub fn validate_response(
             });
         }
         check_envelope(&root, expect)?;
-        return Err(ValidationError::IdpStatus { status });
+        return Err(ValidationError::UnsignedIdpStatus { status });
     }
     let all_assertions = doc
         .descendants()
@@ -359,6 +366,7 @@ impl ValidationError {
                 | ValidationError::NotAResponse { .. }
                 | ValidationError::AssertionCount { .. }
                 | ValidationError::Unsigned
+                | ValidationError::UnsignedIdpStatus { .. }
                 | ValidationError::Signature(_)
                 | ValidationError::Decryption
                 | ValidationError::SignedContentMismatch { .. }

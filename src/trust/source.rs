@@ -86,7 +86,13 @@ pub(super) async fn fetch_metadata(
                 allow_sha1: config.chsim.broker.insecure_allow_sha1,
                 allow_rsa1_5: false,
             };
-            signing::verify_and_reduce(&text, &[cert], policy).map_err(|e| {
+            signing::verify_and_reduce_within(
+                &text,
+                &[cert],
+                policy,
+                &crate::xml_limits::XmlLimits::METADATA,
+            )
+            .map_err(|e| {
                 r.problem(
                     &r.key,
                     format!(
