@@ -463,7 +463,6 @@ async fn status_to_demo_sp(s: &Setup, out: &Outcome, sp: &str) -> (String, Optio
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: the NoPassive Response waits behind a button on an error page; IsPassive forbids asking the person (saml-core §3.4.1)"]
 async fn is_passive_with_a_choice_of_idps_gets_no_passive_without_showing_the_chooser() {
     let s = setup().await;
     let out = s
@@ -482,7 +481,6 @@ async fn is_passive_with_a_choice_of_idps_gets_no_passive_without_showing_the_ch
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: the NoPassive Response waits behind a button on an error page; IsPassive forbids asking the person (saml-core §3.4.1)"]
 async fn is_passive_is_passed_on_to_the_idp_and_its_no_passive_reaches_the_user_system() {
     let s = setup().await;
     let korsbaek = s.url("/test-idp/korsbaek");
