@@ -448,13 +448,15 @@ async fn every_page_forbids_framing_sniffing_and_referrers() {
 // §7 — smaller correctness defects
 // ---------------------------------------------------------------------------------------------
 
-/// The Response chsim sent the demo user system `sp` in `out`: verified with chsim's published
+/// The Response chsim auto-posted to the demo user system `sp` in `out`: verified with chsim's published
 /// certificate; its (status, sub-status).
 async fn status_to_demo_sp(s: &Setup, out: &Outcome, sp: &str) -> (String, Option<String>) {
     let acs = format!("/demo-sp/{sp}/acs");
     let answer = out
         .posted_to(&acs, "SAMLResponse")
         .unwrap_or_else(|| panic!("nothing was posted to {acs}: {} {}", out.status, out.body));
+    // The browser went on by itself: the person ends at the user system, not at a button.
+    assert!(out.url.ends_with(&acs), "{} {}", out.url, out.body);
     let verified =
         signing::verify_and_reduce(&answer.xml, &s.chsim_certs().await, Default::default())
             .unwrap();
