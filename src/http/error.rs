@@ -108,6 +108,21 @@ impl IntoResponse for AppError {
         match self {
             AppError::Broker(failure) => {
                 let status = broker_http_status(&failure.error);
+                // IsPassive (saml-core §3.4.1): the person may not be asked anything, not even to
+                // press "Return"; the NoPassive answer goes back to the user system at once.
+                if let Some(d) = &failure.to_user_system {
+                    let saml = failure.error.saml_status();
+                    if saml.sub_code.as_deref() == Some(crate::saml::status::NO_PASSIVE) {
+                        let page = pages::auto_post(
+                            &d.acs_url,
+                            "SAMLResponse",
+                            &d.saml_response,
+                            d.relay_state.as_deref(),
+                            &failure.error.to_string(),
+                        );
+                        return (status, Html(page)).into_response();
+                    }
+                }
                 let extra = match &failure.to_user_system {
                     Some(d) => {
                         let saml = failure.error.saml_status();
