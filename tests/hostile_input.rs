@@ -991,6 +991,31 @@ async fn a_forged_response_does_not_end_the_pending_login() {
         403,
         &chsim::saml::validate::ValidationError::Unsigned.to_string(),
     );
+    assert!(forms(&out.body).is_empty(), "{}", out.body);
+    // An unsigned error Response, as a stranger who learned the InResponseTo would send: shown,
+    // without the stranger's text, and it ends nothing.
+    let mut failed = r.clone();
+    failed.status = Status {
+        code: chsim::saml::status::RESPONDER.into(),
+        sub_code: Some(chsim::saml::status::AUTHN_FAILED.into()),
+        message: Some("your account is locked, call +45 0000 0000".into()),
+    };
+    let unsigned_status =
+        response::build_unsigned(&failed, &a, idp.credential(), SignedElement::Response);
+    let unsigned_status = strip_assertion(&unsigned_status);
+    let out = s
+        .post_xml(
+            "/runtime/saml2auth/consume.idp",
+            "SAMLResponse",
+            &unsigned_status,
+        )
+        .await;
+    assert_page(
+        &out,
+        403,
+        "as it is not signed, chsim did not end the login",
+    );
+    assert!(!out.body.contains("account is locked"), "{}", out.body);
     // The forgeries offered the user system nothing, and the genuine answer still logs in.
     assert!(forms(&out.body).is_empty(), "{}", out.body);
     let out = s
@@ -1001,4 +1026,27 @@ async fn a_forged_response_does_not_end_the_pending_login() {
         )
         .await;
     assert!(out.body.contains("Logged in."), "{}", out.body);
+}
+
+/// `xml` without its (first) `saml:Assertion` element, and without any signature template.
+fn strip_assertion(xml: &str) -> String {
+    let doc = chsim::saml::xml::parse(xml).unwrap();
+    let mut out = xml.to_string();
+    let remove: Vec<std::ops::Range<usize>> = doc
+        .descendants()
+        .filter(|n| {
+            chsim::saml::xml::is(n, chsim::saml::xml::NS_SAML, "Assertion")
+                || chsim::saml::xml::is(n, chsim::saml::xml::NS_DS, "Signature")
+        })
+        .filter(|n| {
+            n.ancestors()
+                .skip(1)
+                .all(|p| !chsim::saml::xml::is(&p, chsim::saml::xml::NS_SAML, "Assertion"))
+        })
+        .map(|n| n.range())
+        .collect();
+    for range in remove.into_iter().rev() {
+        out.replace_range(range, "");
+    }
+    out
 }

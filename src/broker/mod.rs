@@ -116,6 +116,9 @@ pub struct Delivery {
     pub relay_state: Option<String>,
     /// The user system's name, for the page.
     pub user_system_name: String,
+    /// The login was passive (IsPassive): a failure goes back at once, without asking the
+    /// person to press anything (saml-core §3.4.1).
+    pub passive: bool,
 }
 
 /// A cache weight in bytes, saturating.

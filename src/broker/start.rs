@@ -437,6 +437,7 @@ impl Broker {
                 saml_response: binding::encode_post(&xml),
                 relay_state: login.relay_state.clone(),
                 user_system_name: user_system.name.clone(),
+                passive: login.is_passive,
             });
         Failure {
             error,

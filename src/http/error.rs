@@ -112,7 +112,8 @@ impl IntoResponse for AppError {
                 // press "Return"; the NoPassive answer goes back to the user system at once.
                 if let Some(d) = &failure.to_user_system {
                     let saml = failure.error.saml_status();
-                    if saml.sub_code.as_deref() == Some(crate::saml::status::NO_PASSIVE) {
+                    if d.passive || saml.sub_code.as_deref() == Some(crate::saml::status::NO_PASSIVE)
+                    {
                         let page = pages::auto_post(
                             &d.acs_url,
                             "SAMLResponse",
