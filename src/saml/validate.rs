@@ -241,21 +241,9 @@ pub fn validate_response(
     let status = read_status(&root);
     if !status.is_success() {
         if xml::child(&root, NS_DS, "Signature").is_some() {
-            let reduced =
-                signing::verify_and_reduce(response_xml, expect.trusted_certs, expect.algorithms)
-                    .map_err(signature_error)?;
-            let rdoc = xml::parse(&reduced)?;
-            let rroot = rdoc.root_element();
-            if !xml::is(&rroot, NS_SAMLP, "Response") {
-                return Err(ValidationError::SignedContentMismatch {
-                    reason: "the Response has a signature, but it does not cover the Response"
-                        .into(),
-                });
-            }
-            check_envelope(&rroot, expect)?;
-            return Err(ValidationError::IdpStatus {
-                status: read_status(&rroot),
-            });
+            let status =
+                with_verified_envelope(response_xml, expect, |rroot, _| Ok(read_status(rroot)))?;
+            return Err(ValidationError::IdpStatus { status });
         }
         check_envelope(&root, expect)?;
         return Err(ValidationError::UnsignedIdpStatus { status });
@@ -279,29 +267,19 @@ pub fn validate_response(
 
     // Rules 1, 2 and 10: verify (and decrypt); afterwards read only verified text.
     let signed_assertion_xml: String = if response_signed {
-        let reduced =
-            signing::verify_and_reduce(response_xml, expect.trusted_certs, expect.algorithms)
-                .map_err(signature_error)?;
-        let rdoc = xml::parse(&reduced)?;
-        let rroot = rdoc.root_element();
-        if !xml::is(&rroot, NS_SAMLP, "Response") {
-            return Err(ValidationError::SignedContentMismatch {
-                reason: "the Response has a signature, but it does not cover the Response".into(),
-            });
-        }
-        // The verified envelope's Destination and InResponseTo (rules 4, 5) and Issuer (rule 3).
-        check_envelope(&rroot, expect)?;
-        let node = rroot
-            .children()
-            .find(|n| xml::is(n, NS_SAML, "Assertion") || xml::is(n, NS_SAML, "EncryptedAssertion"))
-            .ok_or(ValidationError::SignedContentMismatch {
-                reason: "the signed Response holds no assertion".into(),
-            })?;
-        let text = xml::standalone_subtree(&node, &reduced).ok_or(
-            ValidationError::SignedContentMismatch {
+        let text = with_verified_envelope(response_xml, expect, |rroot, reduced| {
+            let node = rroot
+                .children()
+                .find(|n| {
+                    xml::is(n, NS_SAML, "Assertion") || xml::is(n, NS_SAML, "EncryptedAssertion")
+                })
+                .ok_or(ValidationError::SignedContentMismatch {
+                    reason: "the signed Response holds no assertion".into(),
+                })?;
+            xml::standalone_subtree(&node, reduced).ok_or(ValidationError::SignedContentMismatch {
                 reason: "cannot extract the signed assertion".into(),
-            },
-        )?;
+            })
+        })?;
         if encrypted {
             decrypt(&text, expect)?
         } else {
@@ -372,6 +350,27 @@ impl ValidationError {
                 | ValidationError::SignedContentMismatch { .. }
         )
     }
+}
+
+/// Verifies the Response's own signature and hands `read` the verified Response element (and
+/// the reduced text it lives in) after checking its envelope: Destination and InResponseTo
+/// (rules 4, 5) and Issuer (rule 3).
+fn with_verified_envelope<T>(
+    response_xml: &str,
+    expect: &Expectations<'_>,
+    read: impl FnOnce(&roxmltree::Node<'_, '_>, &str) -> Result<T, ValidationError>,
+) -> Result<T, ValidationError> {
+    let reduced = signing::verify_and_reduce(response_xml, expect.trusted_certs, expect.algorithms)
+        .map_err(signature_error)?;
+    let rdoc = xml::parse(&reduced)?;
+    let rroot = rdoc.root_element();
+    if !xml::is(&rroot, NS_SAMLP, "Response") {
+        return Err(ValidationError::SignedContentMismatch {
+            reason: "the Response has a signature, but it does not cover the Response".into(),
+        });
+    }
+    check_envelope(&rroot, expect)?;
+    read(&rroot, &reduced)
 }
 
 fn signature_error(e: SamlError) -> ValidationError {
