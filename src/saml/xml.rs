@@ -166,20 +166,28 @@ pub fn standalone_subtree(node: &roxmltree::Node<'_, '_>, source: &str) -> Optio
         .skip(1)
         .find(|(_, c)| c.is_whitespace() || *c == '/' || *c == '>')
         .map(|(i, _)| i)?;
-    let own_declarations: Vec<&str> = text[..text.find('>')?]
-        .split_whitespace()
-        .filter(|part| part.starts_with("xmlns"))
-        .collect();
+    // The namespaces the start tag declares itself, read by a real XML tokenizer: splitting the
+    // text would be fooled by a `>` or an `xmlns…=` inside an attribute value.
+    let own_declarations: Vec<String> = {
+        let mut reader = quick_xml::Reader::from_str(text);
+        match reader.read_event().ok()? {
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => e
+                .attributes()
+                .with_checks(false)
+                .filter_map(Result::ok)
+                .map(|a| String::from_utf8_lossy(a.key.as_ref()).into_owned())
+                .filter(|k| k == "xmlns" || k.starts_with("xmlns:"))
+                .collect(),
+            _ => return None,
+        }
+    };
     let mut extra = String::new();
     for ns in node.namespaces() {
         let decl_name = match ns.name() {
             Some(prefix) => format!("xmlns:{prefix}"),
             None => "xmlns".to_string(),
         };
-        if own_declarations
-            .iter()
-            .any(|d| d.starts_with(&format!("{decl_name}=")))
-        {
+        if own_declarations.contains(&decl_name) {
             continue;
         }
         if decl_name == "xmlns:xml" {
@@ -219,6 +227,17 @@ mod tests {
     fn refuses_documents_with_a_dtd() {
         let err = parse("<!DOCTYPE x [<!ENTITY e \"boom\">]><x>&e;</x>").unwrap_err();
         assert_eq!(err, SamlError::XmlLimit(xml_limits::LimitError::Dtd));
+    }
+
+    #[test]
+    fn standalone_subtree_is_not_fooled_by_markup_inside_an_attribute_value() {
+        let src = r#"<p:R xmlns:p="urn:p" xmlns:s="urn:s"><s:A x="a xmlns:s=&quot;urn:evil&quot; >" ID="1"><s:B/></s:A></p:R>"#;
+        let doc = parse(src).unwrap();
+        let a = doc.descendants().find(|n| is(n, "urn:s", "A")).unwrap();
+        let sub = standalone_subtree(&a, src).unwrap();
+        let reparsed = parse(&sub).unwrap();
+        assert!(is(&reparsed.root_element(), "urn:s", "A"), "{sub}");
+        assert_eq!(reparsed.root_element().attribute("ID"), Some("1"));
     }
 
     #[test]
