@@ -32,15 +32,6 @@ enum Fault {
     Expired,
 }
 
-fn key(name: &str) -> Credential {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/keys/");
-    Credential::from_pem(
-        &std::fs::read(format!("{dir}{name}.key.pem")).unwrap(),
-        &std::fs::read(format!("{dir}{name}.cert.pem")).unwrap(),
-    )
-    .unwrap()
-}
-
 /// A well-formed privilege list (base64 OIOBPP with Sara's job role).
 const GOOD: &str = "PGJwcDpQcml2aWxlZ2VMaXN0IHhtbG5zOmJwcD0iaHR0cDovL2l0c3QuZGsvb2lvc2FtbC9iYXNpY19wcml2aWxlZ2VfcHJvZmlsZSI+PFByaXZpbGVnZUdyb3VwIFNjb3BlPSJ1cm46ZGs6Z292OnNhbWw6Y3ZyTnVtYmVySWRlbnRpZmllcjo0NDQ0NDQ0NCI+PFByaXZpbGVnZT5odHRwOi8vc29lYnkuZGsvcm9sZXMvam9icm9sZS9zYWdzYmVoYW5kbGVyLzE8L1ByaXZpbGVnZT48L1ByaXZpbGVnZUdyb3VwPjwvYnBwOlByaXZpbGVnZUxpc3Q+";
 

@@ -16,15 +16,6 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn key(name: &str) -> Credential {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/keys/");
-    Credential::from_pem(
-        &std::fs::read(format!("{dir}{name}.key.pem")).unwrap(),
-        &std::fs::read(format!("{dir}{name}.cert.pem")).unwrap(),
-    )
-    .unwrap()
-}
-
 /// A copy of the demo configuration (config/ and keys/ side by side) in a temp dir.
 fn demo_copy() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();

@@ -9,7 +9,7 @@ mod common;
 use base64::Engine as _;
 use chsim::saml::binding::{self, MessageKind};
 use chsim::saml::response::{self, NewAssertion, NewResponse, SignedElement, Status};
-use chsim::saml::{authn_request, metadata, signing, Credential};
+use chsim::saml::{authn_request, metadata, signing};
 use chsim::xml_limits::LimitError;
 use common::*;
 use openssl::x509::X509;
@@ -599,25 +599,12 @@ async fn assert_refused(
 /// A user system's POST-binding AuthnRequest carrying a `ds:Signature` template (no valid
 /// signature at all) changed by `apply`.
 fn request_with_signature(s: &Setup, apply: &dyn Fn(&str, &str) -> String) -> (String, String) {
-    let issuer = s.url("/demo-sp/oiosaml2");
-    let req = chsim::saml::authn_request::NewAuthnRequest {
-        id: chsim::ids::new_saml_id(),
-        issue_instant: chsim::clock::Clock::now(s.clock.as_ref()),
-        destination: s.url("/runtime/saml2/issue.idp"),
-        issuer: issuer.clone(),
-        acs_url: Some(format!("{issuer}/acs")),
-        force_authn: false,
-        is_passive: false,
-        name_id_format: None,
-        requested_authn_context: None,
-        requester_ids: vec![],
-    };
-    let cert = Credential::from_pem(
-        include_bytes!("../keys/demo-sp-oiosaml2.key.pem"),
-        include_bytes!("../keys/demo-sp-oiosaml2.cert.pem"),
-    )
-    .unwrap()
-    .cert_base64();
+    let req = authn_request_from(
+        &s.chsim,
+        &s.url("/demo-sp/oiosaml2"),
+        chsim::clock::Clock::now(s.clock.as_ref()),
+    );
+    let cert = key("demo-sp-oiosaml2").cert_base64();
     let template = signing::template(&req.id, &cert).to_xml();
     let xml = req.to_xml(None).unwrap().replacen(
         "</saml:Issuer>",
@@ -805,11 +792,7 @@ fn with_encrypted_assertion(response_xml: &str, encrypted: &str) -> String {
 async fn every_broken_encrypted_assertion_gets_the_same_page_and_status() {
     let s = setup().await;
     let cert = chsim_encryption_cert(&s).await;
-    let stranger = Credential::from_pem(
-        include_bytes!("../keys/demo-sp-oiosaml2.key.pem"),
-        include_bytes!("../keys/demo-sp-oiosaml2.cert.pem"),
-    )
-    .unwrap();
+    let stranger = key("demo-sp-oiosaml2");
     let aes = [0x11u8; 32];
     let oaep = openssl::rsa::Padding::PKCS1_OAEP;
     let valid_body = cbc(&aes, b"<saml:Assertion/>", true);
@@ -963,11 +946,7 @@ async fn a_forged_response_does_not_end_the_pending_login() {
     let req = s.pending().await;
     let (r, a) = s.parts(&req);
     let idp = s.bakkeby();
-    let stranger = Credential::from_pem(
-        include_bytes!("../keys/demo-sp-oiosaml2.key.pem"),
-        include_bytes!("../keys/demo-sp-oiosaml2.cert.pem"),
-    )
-    .unwrap();
+    let stranger = key("demo-sp-oiosaml2");
     let badly_signed =
         response::build(&r, Some(&a), &stranger, SignedElement::Assertion, None).unwrap();
     let unsigned = response::build_unsigned(&r, &a, idp.credential(), SignedElement::Assertion)

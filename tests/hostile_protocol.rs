@@ -46,12 +46,7 @@ async fn setup() -> Setup {
 
 /// A demo user system's real key (`keys/demo-sp-<sp>.*.pem`).
 fn sp_key(sp: &str) -> Credential {
-    let keys = format!("{}/keys/demo-sp-{sp}", env!("CARGO_MANIFEST_DIR"));
-    Credential::from_pem(
-        &std::fs::read(format!("{keys}.key.pem")).unwrap(),
-        &std::fs::read(format!("{keys}.cert.pem")).unwrap(),
-    )
-    .unwrap()
+    key(&format!("demo-sp-{sp}"))
 }
 
 impl Setup {
@@ -69,19 +64,7 @@ impl Setup {
 
     /// A fresh AuthnRequest from demo user system `sp`, issued `issued` by chsim's clock.
     fn request(&self, sp: &str, issued: DateTime<Utc>) -> NewAuthnRequest {
-        let issuer = self.url(&format!("/demo-sp/{sp}"));
-        NewAuthnRequest {
-            id: chsim::ids::new_saml_id(),
-            issue_instant: issued,
-            destination: self.url(ISSUE),
-            issuer: issuer.clone(),
-            acs_url: Some(format!("{issuer}/acs")),
-            force_authn: false,
-            is_passive: false,
-            name_id_format: None,
-            requested_authn_context: None,
-            requester_ids: vec![],
-        }
+        authn_request_from(&self.chsim, &self.url(&format!("/demo-sp/{sp}")), issued)
     }
 
     /// The HTTP-Redirect URL for `req`, signed by `sp`'s key with `sig_alg` over

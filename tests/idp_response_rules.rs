@@ -111,12 +111,9 @@ fn invalid(result: Result<chsim::broker::Delivery, Failure>) -> (ValidationError
     }
 }
 
+/// A real key that is not the IdP's: a demo user system's.
 fn other_key() -> Credential {
-    Credential::from_pem(
-        include_bytes!("../keys/demo-sp-oiosaml2.key.pem"),
-        include_bytes!("../keys/demo-sp-oiosaml2.cert.pem"),
-    )
-    .unwrap()
+    key("demo-sp-oiosaml2")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

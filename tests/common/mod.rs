@@ -47,6 +47,38 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Chsi
     }
 }
 
+/// The demo key pair `keys/<name>.key.pem` + `keys/<name>.cert.pem` (e.g. `broker`,
+/// `demo-sp-oiosaml2`, `test-idp-bakkeby`).
+pub fn key(name: &str) -> chsim::saml::Credential {
+    let keys = format!("{}/keys/{name}", env!("CARGO_MANIFEST_DIR"));
+    chsim::saml::Credential::from_pem(
+        &std::fs::read(format!("{keys}.key.pem")).unwrap(),
+        &std::fs::read(format!("{keys}.cert.pem")).unwrap(),
+    )
+    .unwrap()
+}
+
+/// A fresh, unsigned AuthnRequest from the user system `issuer` (ACS `<issuer>/acs`) to chsim's
+/// `issue.idp`, issued at `issued`; tests sign, break or resend it.
+pub fn authn_request_from(
+    chsim: &Chsim,
+    issuer: &str,
+    issued: chrono::DateTime<chrono::Utc>,
+) -> chsim::saml::authn_request::NewAuthnRequest {
+    chsim::saml::authn_request::NewAuthnRequest {
+        id: chsim::ids::new_saml_id(),
+        issue_instant: issued,
+        destination: format!("{}/runtime/saml2/issue.idp", chsim.base),
+        issuer: issuer.to_string(),
+        acs_url: Some(format!("{issuer}/acs")),
+        force_authn: false,
+        is_passive: false,
+        name_id_format: None,
+        requested_authn_context: None,
+        requester_ids: vec![],
+    }
+}
+
 /// A fixed clock at a realistic instant.
 pub fn fixed_clock() -> Arc<FixedClock> {
     Arc::new(FixedClock::new(
@@ -270,12 +302,7 @@ pub async fn issued_assertion(chsim: &Chsim, outcome: &Outcome, sp: &str) -> Str
     }) {
         Some(enc) => {
             let enc_xml = xml::standalone_subtree(&enc, &token.xml).unwrap();
-            let keys = format!("{}/keys/demo-sp-{sp}", env!("CARGO_MANIFEST_DIR"));
-            let sp_key = chsim::saml::Credential::from_pem(
-                &std::fs::read(format!("{keys}.key.pem")).unwrap(),
-                &std::fs::read(format!("{keys}.cert.pem")).unwrap(),
-            )
-            .unwrap();
+            let sp_key = key(&format!("demo-sp-{sp}"));
             chsim::saml::encryption::decrypt_assertion(&enc_xml, sp_key.key()).unwrap()
         }
         None => token.xml.clone(),
