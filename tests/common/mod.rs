@@ -1,6 +1,7 @@
 //! Shared end-to-end harness: chsim served on a loopback port (real HTTP, real router, real keys),
 //! and a minimal browser that follows redirects and auto-submitting SAML forms, recording every
-//! SAML message it carries so tests can check them independently.
+//! SAML message it carries so tests can check them independently. Also the demo keys, a user
+//! system's AuthnRequest to forge, and ([`idp`]) a test IdP's answer to forge.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use chsim::clock::{Clock, FixedClock, SystemClock};
@@ -8,6 +9,8 @@ use chsim::config::{self, Config, ConfigSource};
 use regex::Regex;
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+pub mod idp;
 
 /// A running chsim.
 pub struct Chsim {
@@ -288,7 +291,7 @@ pub async fn login_as(
 /// The assertion chsim issued to demo SP `sp` in `outcome`: decrypted with the SP's key when
 /// encrypted, and verified here with the certificate from chsim's published metadata.
 pub async fn issued_assertion(chsim: &Chsim, outcome: &Outcome, sp: &str) -> String {
-    use chsim::saml::{metadata, signing, xml};
+    use chsim::saml::{signing, xml};
     let token = outcome
         .posted_to(&format!("/demo-sp/{sp}/acs"), "SAMLResponse")
         .unwrap_or_else(|| panic!("no token reached {sp}: {}", outcome.body));
@@ -307,14 +310,23 @@ pub async fn issued_assertion(chsim: &Chsim, outcome: &Outcome, sp: &str) -> Str
         }
         None => token.xml.clone(),
     };
+    let certs = chsim_signing_certs(chsim).await;
+    signing::verify_and_reduce(&plain, &certs, Default::default()).unwrap()
+}
+
+/// chsim's signing certificates, from its published IdP metadata.
+pub async fn chsim_signing_certs(chsim: &Chsim) -> Vec<Vec<u8>> {
     let md_xml = reqwest::get(format!("{}/runtime/saml2/metadata.idp", chsim.base))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    let certs = metadata::parse(&md_xml).unwrap().idp.unwrap().signing_certs;
-    signing::verify_and_reduce(&plain, &certs, Default::default()).unwrap()
+    chsim::saml::metadata::parse(&md_xml)
+        .unwrap()
+        .idp
+        .unwrap()
+        .signing_certs
 }
 
 /// The values of the attribute `name` in an assertion.
