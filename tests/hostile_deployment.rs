@@ -10,8 +10,9 @@ mod common;
 use axum::routing::get;
 use chsim::saml::encryption::EncryptionSuite;
 use chsim::saml::metadata::{self, Endpoint, RoleSpec};
-use chsim::saml::response::{self, NewResponse, SignedElement, Status};
-use chsim::saml::{authn_request, binding, bindings, Credential};
+use chsim::saml::response::{self, SignedElement};
+use chsim::saml::{binding, bindings, Credential};
+use common::idp::*;
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -65,27 +66,8 @@ fn chsim(args: &[&str], public_url: &str) -> (i32, String) {
 /// for it from that IdP, its assertion encrypted to `to`.
 async fn encrypted_answer(chsim: &Chsim, to: &openssl::x509::X509) -> String {
     let idp = chsim.state.test_idps["bakkeby"].clone();
-    let mut q = url::form_urlencoded::Serializer::new(String::new());
-    q.append_pair("idp", idp.entity_id());
-    let page = Browser::new()
-        .get(&format!(
-            "{}/demo-sp/oiosaml2/login?{}",
-            chsim.base,
-            q.finish()
-        ))
-        .await;
-    let request_id = authn_request::parse(&redirect_request(&page.url).xml)
-        .unwrap()
-        .id;
-    let assertion = idp.assertion_for(&idp.config().user[0], &request_id);
-    let r = NewResponse {
-        id: chsim::ids::new_saml_id(),
-        issue_instant: assertion.issue_instant,
-        destination: idp.chsim().acs_url.clone(),
-        in_response_to: Some(request_id),
-        issuer: idp.entity_id().to_string(),
-        status: Status::success(),
-    };
+    let request_id = pending_login(chsim, &Browser::new(), "oiosaml2", "bakkeby").await;
+    let (r, assertion) = answer(&idp, &idp.config().user[0], &request_id);
     let enc = response::EncryptFor {
         cert: to,
         suite: EncryptionSuite::Aes256GcmRsaOaepSha256,
