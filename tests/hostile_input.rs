@@ -53,20 +53,6 @@ impl Setup {
     }
 }
 
-/// `text` as it appears on an HTML page.
-fn on_page(text: &str) -> String {
-    html_escape::encode_text(text).to_string()
-}
-
-fn assert_page(out: &Outcome, status: u16, text: &str) {
-    assert_eq!(out.status, status, "{}", out.body);
-    assert!(
-        out.body.contains(&on_page(text)),
-        "expected {text:?} on the page:\n{}",
-        out.body
-    );
-}
-
 /// `<a>` nested `n` deep.
 fn nested(n: usize) -> String {
     format!("{}{}", "<a>".repeat(n), "</a>".repeat(n))

@@ -247,6 +247,21 @@ pub fn unescape(s: &str) -> String {
     html_escape::decode_html_entities(s).to_string()
 }
 
+/// `text` as it appears on an HTML page.
+pub fn on_page(text: &str) -> String {
+    html_escape::encode_text(text).to_string()
+}
+
+/// The page has HTTP status `status` and shows `text`.
+pub fn assert_page(out: &Outcome, status: u16, text: &str) {
+    assert_eq!(out.status, status, "{}", out.body);
+    assert!(
+        out.body.contains(&on_page(text)),
+        "expected {text:?} on the page:\n{}",
+        out.body
+    );
+}
+
 /// On a test IdP's page, the form that logs in as `user`.
 pub fn user_form(body: &str, user: &str) -> (String, Vec<(String, String)>) {
     forms(body)
