@@ -215,16 +215,7 @@ async fn login_with(fault: Fault) -> Outcome {
         Some("../keys/test-attribute-service-soeby.cert.pem".into());
     let chsim = start(config).await;
     let browser = Browser::new();
-    let mut q = url::form_urlencoded::Serializer::new(String::new());
-    q.append_pair("idp", &format!("{}/test-idp/soeby", chsim.base));
-    let idp_page = browser
-        .get(&format!(
-            "{}/demo-sp/oiosaml3/login?{}",
-            chsim.base,
-            q.finish()
-        ))
-        .await;
-    let out = pick_user(&browser, &idp_page, "sara").await;
+    let out = login_as(&chsim, &browser, "oiosaml3", "soeby", "sara").await;
     assert_eq!(out.status, 502, "{fault:?}: {}", out.body);
     assert!(
         out.body.contains("could not be fetched from Søby Kommune")

@@ -142,16 +142,7 @@ async fn an_assertion_encrypted_to_the_encryption_certificate_is_accepted_and_a_
     // And a whole browser login through Korsbæk's test IdP, which encrypts to what it learnt
     // from chsim's SP metadata.
     let browser = Browser::new();
-    let mut q = url::form_urlencoded::Serializer::new(String::new());
-    q.append_pair("idp", &format!("{}/test-idp/korsbaek", chsim.base));
-    let idp_page = browser
-        .get(&format!(
-            "{}/demo-sp/oiosaml3/login?{}",
-            chsim.base,
-            q.finish()
-        ))
-        .await;
-    let done = pick_user(&browser, &idp_page, "karen").await;
+    let done = login_as(&chsim, &browser, "oiosaml3", "korsbaek", "karen").await;
     assert_eq!(done.status, 200, "{}", done.body);
     let to_chsim = done
         .posted_to("/runtime/saml2auth/consume.idp", "SAMLResponse")
