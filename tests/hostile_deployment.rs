@@ -13,31 +13,9 @@ use chsim::saml::metadata::{self, Endpoint, RoleSpec};
 use chsim::saml::response::{self, SignedElement};
 use chsim::saml::{binding, bindings, Credential};
 use common::idp::*;
+use common::on_disk::*;
 use common::*;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// A copy of the demo configuration (config/ and keys/ side by side) in a temp dir.
-fn demo_copy() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for dir in ["config", "keys"] {
-        std::fs::create_dir(tmp.path().join(dir)).unwrap();
-        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), tmp.path().join(dir).join(entry.file_name())).unwrap();
-        }
-    }
-    let config = tmp.path().join("config");
-    (tmp, config)
-}
-
-fn edit(dir: &Path, file: &str, from: &str, to: &str) {
-    let path = dir.join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{file} has no `{from}`");
-    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-}
+use std::path::Path;
 
 fn append(dir: &Path, file: &str, text: &str) {
     let path = dir.join(file);
@@ -48,18 +26,7 @@ fn append(dir: &Path, file: &str, text: &str) {
 
 /// Runs the chsim binary; returns exit code and stdout+stderr.
 fn chsim(args: &[&str], public_url: &str) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_chsim"))
-        .args(args)
-        .env("CHSIM_LISTEN", "127.0.0.1:0")
-        .env("CHSIM_PUBLIC_URL", public_url)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+    run_chsim(args, &[("CHSIM_PUBLIC_URL", public_url)])
 }
 
 /// Starts a login at the OIOSAML2 demo user system via test IdP `bakkeby`; returns a Response

@@ -1,7 +1,8 @@
 //! Shared end-to-end harness: chsim served on a loopback port (real HTTP, real router, real keys),
 //! and a minimal browser that follows redirects and auto-submitting SAML forms, recording every
 //! SAML message it carries so tests can check them independently. Also the demo keys, a user
-//! system's AuthnRequest to forge, and ([`idp`]) a test IdP's answer to forge.
+//! system's AuthnRequest to forge, ([`idp`]) a test IdP's answer to forge and ([`on_disk`]) a
+//! demo configuration on disk with the chsim binary run on it.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use chsim::clock::{Clock, FixedClock, SystemClock};
@@ -11,6 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub mod idp;
+pub mod on_disk;
 
 /// A running chsim.
 pub struct Chsim {
