@@ -9,21 +9,7 @@ use base64::Engine as _;
 use common::*;
 
 async fn login_sara(chsim: &Chsim, browser: &Browser) -> Outcome {
-    let mut q = url::form_urlencoded::Serializer::new(String::new());
-    q.append_pair("idp", &format!("{}/test-idp/soeby", chsim.base));
-    let idp_page = browser
-        .get(&format!(
-            "{}/demo-sp/oiosaml2/login?{}",
-            chsim.base,
-            q.finish()
-        ))
-        .await;
-    assert!(
-        idp_page.url.contains("/test-idp/soeby/sso"),
-        "{}",
-        idp_page.url
-    );
-    pick_user(browser, &idp_page, "sara").await
+    login_as(chsim, browser, "oiosaml2", "soeby", "sara").await
 }
 
 fn session_index(page: &str) -> String {

@@ -32,15 +32,6 @@ enum Fault {
     Expired,
 }
 
-fn key(name: &str) -> Credential {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/keys/");
-    Credential::from_pem(
-        &std::fs::read(format!("{dir}{name}.key.pem")).unwrap(),
-        &std::fs::read(format!("{dir}{name}.cert.pem")).unwrap(),
-    )
-    .unwrap()
-}
-
 /// A well-formed privilege list (base64 OIOBPP with Sara's job role).
 const GOOD: &str = "PGJwcDpQcml2aWxlZ2VMaXN0IHhtbG5zOmJwcD0iaHR0cDovL2l0c3QuZGsvb2lvc2FtbC9iYXNpY19wcml2aWxlZ2VfcHJvZmlsZSI+PFByaXZpbGVnZUdyb3VwIFNjb3BlPSJ1cm46ZGs6Z292OnNhbWw6Y3ZyTnVtYmVySWRlbnRpZmllcjo0NDQ0NDQ0NCI+PFByaXZpbGVnZT5odHRwOi8vc29lYnkuZGsvcm9sZXMvam9icm9sZS9zYWdzYmVoYW5kbGVyLzE8L1ByaXZpbGVnZT48L1ByaXZpbGVnZUdyb3VwPjwvYnBwOlByaXZpbGVnZUxpc3Q+";
 
@@ -224,16 +215,7 @@ async fn login_with(fault: Fault) -> Outcome {
         Some("../keys/test-attribute-service-soeby.cert.pem".into());
     let chsim = start(config).await;
     let browser = Browser::new();
-    let mut q = url::form_urlencoded::Serializer::new(String::new());
-    q.append_pair("idp", &format!("{}/test-idp/soeby", chsim.base));
-    let idp_page = browser
-        .get(&format!(
-            "{}/demo-sp/oiosaml3/login?{}",
-            chsim.base,
-            q.finish()
-        ))
-        .await;
-    let out = pick_user(&browser, &idp_page, "sara").await;
+    let out = login_as(&chsim, &browser, "oiosaml3", "soeby", "sara").await;
     assert_eq!(out.status, 502, "{fault:?}: {}", out.body);
     assert!(
         out.body.contains("could not be fetched from Søby Kommune")

@@ -11,28 +11,12 @@ use chsim::saml::binding::{self, MessageKind};
 use chsim::saml::{Credential, SamlError};
 use common::*;
 
-fn sp_key(name: &str) -> Credential {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/keys/");
-    Credential::from_pem(
-        &std::fs::read(format!("{dir}{name}.key.pem")).unwrap(),
-        &std::fs::read(format!("{dir}{name}.cert.pem")).unwrap(),
-    )
-    .unwrap()
-}
-
 fn request(chsim: &Chsim, issuer: &str) -> NewAuthnRequest {
-    NewAuthnRequest {
-        id: chsim::ids::new_saml_id(),
-        issue_instant: chsim::clock::Clock::now(&chsim::clock::SystemClock),
-        destination: format!("{}/runtime/saml2/issue.idp", chsim.base),
-        issuer: issuer.to_string(),
-        acs_url: Some(format!("{issuer}/acs")),
-        force_authn: false,
-        is_passive: false,
-        name_id_format: None,
-        requested_authn_context: None,
-        requester_ids: vec![],
-    }
+    authn_request_from(
+        chsim,
+        issuer,
+        chsim::clock::Clock::now(&chsim::clock::SystemClock),
+    )
 }
 
 fn redirect_query(req: &NewAuthnRequest, key: Option<&Credential>) -> String {
@@ -58,11 +42,7 @@ fn start(chsim: &Chsim, raw_query: String) -> Result<Next, Failure> {
 async fn accepts_a_signed_redirect_request_and_shows_the_chooser() {
     let chsim = start_chsim().await;
     let req = request(&chsim, &format!("{}/demo-sp/oiosaml3", chsim.base));
-    let next = start(
-        &chsim,
-        redirect_query(&req, Some(&sp_key("demo-sp-oiosaml3"))),
-    )
-    .unwrap();
+    let next = start(&chsim, redirect_query(&req, Some(&key("demo-sp-oiosaml3")))).unwrap();
     let Next::Choose { choices, .. } = next else {
         panic!("expected the chooser")
     };
@@ -85,7 +65,7 @@ async fn accepts_a_signed_redirect_request_and_shows_the_chooser() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accepts_a_signed_post_request() {
     let chsim = start_chsim().await;
-    let key = sp_key("demo-sp-oiosaml2");
+    let key = key("demo-sp-oiosaml2");
     let req = request(&chsim, &format!("{}/demo-sp/oiosaml2", chsim.base));
     let incoming = IncomingRequest::Post {
         saml_request: binding::encode_post(&req.to_xml(Some(&key)).unwrap()),
@@ -101,10 +81,7 @@ async fn accepts_a_signed_post_request() {
 async fn refuses_a_request_from_an_unknown_user_system() {
     let chsim = start_chsim().await;
     let req = request(&chsim, "https://unknown.example");
-    let result = start(
-        &chsim,
-        redirect_query(&req, Some(&sp_key("demo-sp-oiosaml3"))),
-    );
+    let result = start(&chsim, redirect_query(&req, Some(&key("demo-sp-oiosaml3"))));
     assert!(
         matches!(result, Err(Failure { error: BrokerError::UnknownUserSystem { ref issuer }, to_user_system: None }) if issuer == "https://unknown.example"),
         "{result:?}"
@@ -132,10 +109,7 @@ async fn refuses_an_unsigned_request_when_signing_is_required() {
 async fn refuses_a_request_signed_with_another_systems_key() {
     let chsim = start_chsim().await;
     let req = request(&chsim, &format!("{}/demo-sp/oiosaml3", chsim.base));
-    let result = start(
-        &chsim,
-        redirect_query(&req, Some(&sp_key("demo-sp-oiosaml2"))),
-    );
+    let result = start(&chsim, redirect_query(&req, Some(&key("demo-sp-oiosaml2"))));
     assert!(
         matches!(
             result,
@@ -155,7 +129,7 @@ async fn refuses_a_request_signed_with_another_systems_key() {
 async fn refuses_a_redirect_request_whose_relay_state_was_changed() {
     let chsim = start_chsim().await;
     let req = request(&chsim, &format!("{}/demo-sp/oiosaml3", chsim.base));
-    let query = redirect_query(&req, Some(&sp_key("demo-sp-oiosaml3")))
+    let query = redirect_query(&req, Some(&key("demo-sp-oiosaml3")))
         .replace("RelayState=rs", "RelayState=evil");
     let result = start(&chsim, query);
     assert!(
@@ -173,7 +147,7 @@ async fn refuses_a_redirect_request_whose_relay_state_was_changed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refuses_a_post_request_whose_signed_content_was_changed() {
     let chsim = start_chsim().await;
-    let key = sp_key("demo-sp-oiosaml2");
+    let key = key("demo-sp-oiosaml2");
     let req = request(&chsim, &format!("{}/demo-sp/oiosaml2", chsim.base));
     let xml = req
         .to_xml(Some(&key))
@@ -202,10 +176,7 @@ async fn refuses_a_wrong_destination_and_tells_the_user_system() {
     let mut req = request(&chsim, &format!("{}/demo-sp/oiosaml3", chsim.base));
     req.destination =
         "https://n2adgangsstyring.stoettesystemerne.dk/runtime/saml2/issue.idp".into();
-    let result = start(
-        &chsim,
-        redirect_query(&req, Some(&sp_key("demo-sp-oiosaml3"))),
-    );
+    let result = start(&chsim, redirect_query(&req, Some(&key("demo-sp-oiosaml3"))));
     let Err(Failure {
         error: BrokerError::WrongDestination { found, .. },
         to_user_system: Some(d),
@@ -222,10 +193,7 @@ async fn refuses_an_acs_the_metadata_does_not_list() {
     let chsim = start_chsim().await;
     let mut req = request(&chsim, &format!("{}/demo-sp/oiosaml3", chsim.base));
     req.acs_url = Some("https://attacker.example/acs".into());
-    let result = start(
-        &chsim,
-        redirect_query(&req, Some(&sp_key("demo-sp-oiosaml3"))),
-    );
+    let result = start(&chsim, redirect_query(&req, Some(&key("demo-sp-oiosaml3"))));
     assert!(
         matches!(result, Err(Failure { error: BrokerError::UnknownAcs { ref requested, .. }, to_user_system: None }) if requested == "https://attacker.example/acs"),
         "{result:?}"
@@ -298,7 +266,7 @@ async fn refuses_a_post_that_is_not_a_form_with_a_page_saying_so() {
 async fn idp_parameter_skips_the_chooser_and_unknown_idps_are_refused() {
     let chsim = start_chsim().await;
     let issuer = format!("{}/demo-sp/oiosaml2", chsim.base);
-    let key = sp_key("demo-sp-oiosaml2");
+    let key = key("demo-sp-oiosaml2");
     let bakkeby = format!("{}/test-idp/bakkeby", chsim.base);
     let next = chsim
         .state
@@ -346,7 +314,7 @@ async fn an_ip_range_preselects_the_only_idp_that_lists_the_address() {
     config.municipalities.municipality[1].idp[0].ip_ranges = vec!["127.0.0.0/8".into()];
     let chsim = common::start(config).await;
     let issuer = format!("{}/demo-sp/oiosaml2", chsim.base);
-    let raw_query = redirect_query(&request(&chsim, &issuer), Some(&sp_key("demo-sp-oiosaml2")));
+    let raw_query = redirect_query(&request(&chsim, &issuer), Some(&key("demo-sp-oiosaml2")));
     let next = chsim
         .state
         .broker

@@ -10,42 +10,12 @@ mod common;
 use axum::routing::get;
 use chsim::saml::encryption::EncryptionSuite;
 use chsim::saml::metadata::{self, Endpoint, RoleSpec};
-use chsim::saml::response::{self, NewResponse, SignedElement, Status};
-use chsim::saml::{authn_request, binding, bindings, Credential};
+use chsim::saml::response::{self, SignedElement};
+use chsim::saml::{binding, bindings, Credential};
+use common::idp::*;
+use common::on_disk::*;
 use common::*;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn key(name: &str) -> Credential {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/keys/");
-    Credential::from_pem(
-        &std::fs::read(format!("{dir}{name}.key.pem")).unwrap(),
-        &std::fs::read(format!("{dir}{name}.cert.pem")).unwrap(),
-    )
-    .unwrap()
-}
-
-/// A copy of the demo configuration (config/ and keys/ side by side) in a temp dir.
-fn demo_copy() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for dir in ["config", "keys"] {
-        std::fs::create_dir(tmp.path().join(dir)).unwrap();
-        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), tmp.path().join(dir).join(entry.file_name())).unwrap();
-        }
-    }
-    let config = tmp.path().join("config");
-    (tmp, config)
-}
-
-fn edit(dir: &Path, file: &str, from: &str, to: &str) {
-    let path = dir.join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{file} has no `{from}`");
-    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-}
+use std::path::Path;
 
 fn append(dir: &Path, file: &str, text: &str) {
     let path = dir.join(file);
@@ -56,45 +26,15 @@ fn append(dir: &Path, file: &str, text: &str) {
 
 /// Runs the chsim binary; returns exit code and stdout+stderr.
 fn chsim(args: &[&str], public_url: &str) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_chsim"))
-        .args(args)
-        .env("CHSIM_LISTEN", "127.0.0.1:0")
-        .env("CHSIM_PUBLIC_URL", public_url)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+    run_chsim(args, &[("CHSIM_PUBLIC_URL", public_url)])
 }
 
 /// Starts a login at the OIOSAML2 demo user system via test IdP `bakkeby`; returns a Response
 /// for it from that IdP, its assertion encrypted to `to`.
 async fn encrypted_answer(chsim: &Chsim, to: &openssl::x509::X509) -> String {
     let idp = chsim.state.test_idps["bakkeby"].clone();
-    let mut q = url::form_urlencoded::Serializer::new(String::new());
-    q.append_pair("idp", idp.entity_id());
-    let page = Browser::new()
-        .get(&format!(
-            "{}/demo-sp/oiosaml2/login?{}",
-            chsim.base,
-            q.finish()
-        ))
-        .await;
-    let request_id = authn_request::parse(&redirect_request(&page.url).xml)
-        .unwrap()
-        .id;
-    let assertion = idp.assertion_for(&idp.config().user[0], &request_id);
-    let r = NewResponse {
-        id: chsim::ids::new_saml_id(),
-        issue_instant: assertion.issue_instant,
-        destination: idp.chsim().acs_url.clone(),
-        in_response_to: Some(request_id),
-        issuer: idp.entity_id().to_string(),
-        status: Status::success(),
-    };
+    let request_id = pending_login(chsim, &Browser::new(), "oiosaml2", "bakkeby").await;
+    let (r, assertion) = answer(&idp, &idp.config().user[0], &request_id);
     let enc = response::EncryptFor {
         cert: to,
         suite: EncryptionSuite::Aes256GcmRsaOaepSha256,
@@ -169,16 +109,7 @@ async fn an_assertion_encrypted_to_the_encryption_certificate_is_accepted_and_a_
     // And a whole browser login through Korsbæk's test IdP, which encrypts to what it learnt
     // from chsim's SP metadata.
     let browser = Browser::new();
-    let mut q = url::form_urlencoded::Serializer::new(String::new());
-    q.append_pair("idp", &format!("{}/test-idp/korsbaek", chsim.base));
-    let idp_page = browser
-        .get(&format!(
-            "{}/demo-sp/oiosaml3/login?{}",
-            chsim.base,
-            q.finish()
-        ))
-        .await;
-    let done = pick_user(&browser, &idp_page, "karen").await;
+    let done = login_as(&chsim, &browser, "oiosaml3", "korsbaek", "karen").await;
     assert_eq!(done.status, 200, "{}", done.body);
     let to_chsim = done
         .posted_to("/runtime/saml2auth/consume.idp", "SAMLResponse")

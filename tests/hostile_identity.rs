@@ -8,16 +8,12 @@ mod common;
 
 use base64::Engine as _;
 use chsim::saml::response::{self, NewAssertion, NewAttribute, NewResponse, SignedElement, Status};
-use chsim::saml::{authn_request, binding, metadata, signing, status, xml};
+use chsim::saml::{binding, signing, status, xml};
 use chsim::token::attributes::{oiosaml2, oiosaml3, FORMAT_BASIC, FORMAT_URI};
+use common::idp::*;
 use common::*;
 
 const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
-
-struct Setup {
-    chsim: Chsim,
-    browser: Browser,
-}
 
 /// What chsim answered to a refused IdP Response.
 struct Refusal {
@@ -32,55 +28,6 @@ struct Refusal {
 }
 
 impl Setup {
-    async fn new(config: chsim::config::Config) -> Self {
-        Self {
-            chsim: start_with_clock(config, fixed_clock()).await,
-            browser: Browser::new(),
-        }
-    }
-
-    fn idp(&self, id: &str) -> std::sync::Arc<chsim::test_idp::TestIdp> {
-        self.chsim.state.test_idps[id].clone()
-    }
-
-    /// Starts a login at demo user system `sp` via test IdP `idp`; returns chsim's request ID.
-    async fn pending(&self, sp: &str, idp: &str) -> String {
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        q.append_pair("idp", self.idp(idp).entity_id());
-        let page = self
-            .browser
-            .get(&format!(
-                "{}/demo-sp/{sp}/login?{}",
-                self.chsim.base,
-                q.finish()
-            ))
-            .await;
-        assert!(
-            page.url.contains(&format!("/test-idp/{idp}/sso")),
-            "{}",
-            page.url
-        );
-        authn_request::parse(&redirect_request(&page.url).xml)
-            .unwrap()
-            .id
-    }
-
-    /// The test IdP's correct answer for `user`, before the test changes it.
-    fn parts(&self, idp: &str, user: &str, request_id: &str) -> (NewResponse, NewAssertion) {
-        let idp = self.idp(idp);
-        let user = idp.config().user.iter().find(|u| u.id == user).unwrap();
-        let assertion = idp.assertion_for(user, request_id);
-        let envelope = NewResponse {
-            id: chsim::ids::new_saml_id(),
-            issue_instant: assertion.issue_instant,
-            destination: idp.chsim().acs_url.clone(),
-            in_response_to: Some(request_id.to_string()),
-            issuer: idp.entity_id().to_string(),
-            status: Status::success(),
-        };
-        (envelope, assertion)
-    }
-
     /// Signs with the test IdP's real key and POSTs to `consume.idp`.
     async fn send(
         &self,
@@ -129,13 +76,7 @@ impl Setup {
 
     /// The status of a Response chsim signed, verified with its published certificate.
     async fn verified_status(&self, response_xml: &str) -> Status {
-        let md = reqwest::get(format!("{}/runtime/saml2/metadata.idp", self.chsim.base))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let certs = metadata::parse(&md).unwrap().idp.unwrap().signing_certs;
+        let certs = chsim_signing_certs(&self.chsim).await;
         let verified =
             signing::verify_and_reduce(response_xml, &certs, Default::default()).unwrap();
         let doc = xml::parse(&verified).unwrap();
@@ -180,15 +121,15 @@ fn authn_failed(refusal: &Refusal) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_name_id_is_read_as_rfc4514_so_a_hidden_or_second_organisation_never_counts() {
-    let s = Setup::new(demo_config()).await;
+    let s = setup().await;
     // Bakkeby (CVR 22222222). An escaped comma keeps `O=11111111` inside the CN: accepted, for
     // Bakkeby, and passed on exactly as sent; KOMBIT's spaced form is accepted too.
     for name_id in [
         r"C=DK,O=22222222,CN=Eve\,O=11111111,Serial=9c1d2f3e-0000-4000-8000-22222222b001",
         "C = DK, O = 22222222, CN = Bent Bakkeby, Serial = 9c1d2f3e-0000-4000-8000-22222222b001",
     ] {
-        let req = s.pending("oiosaml2", "bakkeby").await;
-        let (r, mut a) = s.parts("bakkeby", "bent", &req);
+        let req = s.pending_at("oiosaml2", "bakkeby").await;
+        let (r, mut a) = s.parts_as("bakkeby", "bent", &req);
         a.name_id = name_id.into();
         let resp = s.send("bakkeby", &r, Some(&a)).await;
         let done = s.browser.follow(resp, vec![]).await;
@@ -203,8 +144,8 @@ async fn the_name_id_is_read_as_rfc4514_so_a_hidden_or_second_organisation_never
         );
     }
     // A second O= is refused, naming both values.
-    let req = s.pending("oiosaml2", "bakkeby").await;
-    let (r, mut a) = s.parts("bakkeby", "bent", &req);
+    let req = s.pending_at("oiosaml2", "bakkeby").await;
+    let (r, mut a) = s.parts_as("bakkeby", "bent", &req);
     a.name_id = "C=DK,O=22222222,CN=Eve,O=11111111,Serial=x".into();
     let refusal = s.refused("bakkeby", &r, Some(&a)).await;
     authn_failed(&refusal);
@@ -226,8 +167,8 @@ async fn the_name_id_is_read_as_rfc4514_so_a_hidden_or_second_organisation_never
             "names the attribute type `OU` at character 17; only C, O, CN and Serial are allowed",
         ),
     ] {
-        let req = s.pending("oiosaml2", "bakkeby").await;
-        let (r, mut a) = s.parts("bakkeby", "bent", &req);
+        let req = s.pending_at("oiosaml2", "bakkeby").await;
+        let (r, mut a) = s.parts_as("bakkeby", "bent", &req);
         a.name_id = name_id.into();
         let refusal = s.refused("bakkeby", &r, Some(&a)).await;
         authn_failed(&refusal);
@@ -237,11 +178,11 @@ async fn the_name_id_is_read_as_rfc4514_so_a_hidden_or_second_organisation_never
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_name_ids_organisation_the_cvr_attribute_and_the_municipality_must_agree() {
-    let s = Setup::new(demo_config()).await;
+    let s = setup().await;
     // Bakkeby's IdP vouches for a Korsbæk person in the NameID while its CVR attribute says
     // Bakkeby: today's forgery of another municipality's person.
-    let req = s.pending("oiosaml2", "bakkeby").await;
-    let (r, mut a) = s.parts("bakkeby", "bent", &req);
+    let req = s.pending_at("oiosaml2", "bakkeby").await;
+    let (r, mut a) = s.parts_as("bakkeby", "bent", &req);
     a.name_id = "C=DK,O=11111111,CN=Karen Sagsbehandler,Serial=4b7b2e0a".into();
     let refusal = s.refused("bakkeby", &r, Some(&a)).await;
     authn_failed(&refusal);
@@ -254,8 +195,8 @@ async fn the_name_ids_organisation_the_cvr_attribute_and_the_municipality_must_a
         refusal.page
     );
     // Both agree, on another municipality: refused, naming the source and the IdP's CVR.
-    let req = s.pending("oiosaml2", "bakkeby").await;
-    let (r, mut a) = s.parts("bakkeby", "bent", &req);
+    let req = s.pending_at("oiosaml2", "bakkeby").await;
+    let (r, mut a) = s.parts_as("bakkeby", "bent", &req);
     a.name_id = "C=DK,O=11111111,CN=Karen Sagsbehandler,Serial=4b7b2e0a".into();
     set_attribute(&mut a, oiosaml2::CVR, &["11111111"]);
     let refusal = s.refused("bakkeby", &r, Some(&a)).await;
@@ -268,8 +209,8 @@ async fn the_name_ids_organisation_the_cvr_attribute_and_the_municipality_must_a
         refusal.page
     );
     // The OIOSAML3 CVR attribute counts too, beside the OIOSAML2 one.
-    let req = s.pending("oiosaml2", "bakkeby").await;
-    let (r, mut a) = s.parts("bakkeby", "bent", &req);
+    let req = s.pending_at("oiosaml2", "bakkeby").await;
+    let (r, mut a) = s.parts_as("bakkeby", "bent", &req);
     a.attributes
         .push(attribute(oiosaml3::CVR, FORMAT_URI, &["11111111"]));
     let refusal = s.refused("bakkeby", &r, Some(&a)).await;
@@ -286,10 +227,10 @@ async fn the_name_ids_organisation_the_cvr_attribute_and_the_municipality_must_a
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_multi_valued_cvr_or_level_and_a_malformed_cvr_are_refused_with_what_was_sent() {
-    let s = Setup::new(demo_config()).await;
+    let s = setup().await;
     // Two CVR values.
-    let req = s.pending("oiosaml2", "bakkeby").await;
-    let (r, mut a) = s.parts("bakkeby", "bent", &req);
+    let req = s.pending_at("oiosaml2", "bakkeby").await;
+    let (r, mut a) = s.parts_as("bakkeby", "bent", &req);
     set_attribute(&mut a, oiosaml2::CVR, &["22222222", "11111111"]);
     let refusal = s.refused("bakkeby", &r, Some(&a)).await;
     authn_failed(&refusal);
@@ -302,8 +243,8 @@ async fn a_multi_valued_cvr_or_level_and_a_malformed_cvr_are_refused_with_what_w
         refusal.page
     );
     // Two AssuranceLevel Attribute elements, one value each.
-    let req = s.pending("oiosaml2", "bakkeby").await;
-    let (r, mut a) = s.parts("bakkeby", "bent", &req);
+    let req = s.pending_at("oiosaml2", "bakkeby").await;
+    let (r, mut a) = s.parts_as("bakkeby", "bent", &req);
     a.attributes
         .push(attribute(oiosaml2::ASSURANCE_LEVEL, FORMAT_BASIC, &["4"]));
     let refusal = s.refused("bakkeby", &r, Some(&a)).await;
@@ -317,8 +258,8 @@ async fn a_multi_valued_cvr_or_level_and_a_malformed_cvr_are_refused_with_what_w
         refusal.page
     );
     // Two NSIS levels (OIOSAML3, Korsbæk).
-    let req = s.pending("oiosaml3", "korsbaek").await;
-    let (r, mut a) = s.parts("korsbaek", "karen", &req);
+    let req = s.pending_at("oiosaml3", "korsbaek").await;
+    let (r, mut a) = s.parts_as("korsbaek", "karen", &req);
     set_attribute(&mut a, oiosaml3::LOA, &["Substantial", "High"]);
     let refusal = s.refused("korsbaek", &r, Some(&a)).await;
     authn_failed(&refusal);
@@ -331,8 +272,8 @@ async fn a_multi_valued_cvr_or_level_and_a_malformed_cvr_are_refused_with_what_w
         refusal.page
     );
     // A CVR with a country prefix is malformed, not missing.
-    let req = s.pending("oiosaml2", "bakkeby").await;
-    let (r, mut a) = s.parts("bakkeby", "bent", &req);
+    let req = s.pending_at("oiosaml2", "bakkeby").await;
+    let (r, mut a) = s.parts_as("bakkeby", "bent", &req);
     set_attribute(&mut a, oiosaml2::CVR, &["DK22222222"]);
     let refusal = s.refused("bakkeby", &r, Some(&a)).await;
     authn_failed(&refusal);
@@ -378,10 +319,10 @@ async fn an_idp_that_knows_no_roles_supplies_no_parametric_values_either() {
             name: PARAMETRIC.into(),
             values: vec!["32.01".into()],
         });
-    let s = Setup::new(config).await;
+    let s = setup_with(config).await;
     // The IdP's own answer claims a wider KLE area.
-    let req = s.pending("oiosaml3", "soeby").await;
-    let (r, mut a) = s.parts("soeby", "sara", &req);
+    let req = s.pending_at("oiosaml3", "soeby").await;
+    let (r, mut a) = s.parts_as("soeby", "sara", &req);
     set_attribute(&mut a, PARAMETRIC, &["*"]);
     let resp = s.send("soeby", &r, Some(&a)).await;
     let done = s.browser.follow(resp, vec![]).await;
@@ -403,11 +344,11 @@ async fn an_idp_that_knows_no_roles_supplies_no_parametric_values_either() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idps_refusal_reaches_the_user_system_as_a_fixed_status_with_chsims_own_message() {
-    let s = Setup::new(demo_config()).await;
+    let s = setup().await;
     let hostile = "<script>alert('x')</script> Your account is locked: call +45 1234 5678";
     // A standard pair is passed on; the IdP's text is not.
-    let req = s.pending("oiosaml2", "bakkeby").await;
-    let (mut r, _) = s.parts("bakkeby", "bent", &req);
+    let req = s.pending_at("oiosaml2", "bakkeby").await;
+    let (mut r, _) = s.parts_as("bakkeby", "bent", &req);
     r.status = Status {
         code: status::REQUESTER.into(),
         sub_code: Some(status::NO_AUTHN_CONTEXT.into()),
@@ -433,8 +374,8 @@ async fn an_idps_refusal_reaches_the_user_system_as_a_fixed_status_with_chsims_o
         refusal.raw_page
     );
     // An invented code becomes Responder/AuthnFailed.
-    let req = s.pending("oiosaml2", "bakkeby").await;
-    let (mut r, _) = s.parts("bakkeby", "bent", &req);
+    let req = s.pending_at("oiosaml2", "bakkeby").await;
+    let (mut r, _) = s.parts_as("bakkeby", "bent", &req);
     r.status = Status {
         code: "urn:example:status:Teapot".into(),
         sub_code: Some("urn:example:status:PasswordExpired".into()),

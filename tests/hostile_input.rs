@@ -8,106 +8,17 @@ mod common;
 
 use base64::Engine as _;
 use chsim::saml::binding::{self, MessageKind};
-use chsim::saml::response::{self, NewAssertion, NewResponse, SignedElement, Status};
-use chsim::saml::{authn_request, metadata, signing, Credential};
+use chsim::saml::response::{self, SignedElement, Status};
+use chsim::saml::{authn_request, metadata, signing};
 use chsim::xml_limits::LimitError;
+use common::idp::*;
 use common::*;
 use openssl::x509::X509;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const DEPTH_LIMIT: LimitError = LimitError::TooDeep { limit: 32 };
 
-struct Setup {
-    chsim: Chsim,
-    clock: Arc<chsim::clock::FixedClock>,
-    browser: Browser,
-}
-
-async fn setup() -> Setup {
-    setup_with(demo_config()).await
-}
-
-async fn setup_with(config: chsim::config::Config) -> Setup {
-    let clock = fixed_clock();
-    let chsim = start_with_clock(config, clock.clone()).await;
-    Setup {
-        chsim,
-        clock,
-        browser: Browser::new(),
-    }
-}
-
 impl Setup {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.chsim.base)
-    }
-
-    fn bakkeby(&self) -> Arc<chsim::test_idp::TestIdp> {
-        self.chsim.state.test_idps["bakkeby"].clone()
-    }
-
-    /// Starts a login at the OIOSAML2 demo user system via Bakkeby; returns chsim's request ID,
-    /// which the IdP's Response must answer.
-    async fn pending(&self) -> String {
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        q.append_pair("idp", self.bakkeby().entity_id());
-        let page = self
-            .browser
-            .get(&self.url(&format!("/demo-sp/oiosaml2/login?{}", q.finish())))
-            .await;
-        assert!(page.url.contains("/test-idp/bakkeby/sso"), "{}", page.url);
-        authn_request::parse(&redirect_request(&page.url).xml)
-            .unwrap()
-            .id
-    }
-
-    /// Bakkeby's correct answer to `request_id`, before any attack.
-    fn parts(&self, request_id: &str) -> (NewResponse, NewAssertion) {
-        let idp = self.bakkeby();
-        let assertion = idp.assertion_for(&idp.config().user[0], request_id);
-        let r = NewResponse {
-            id: chsim::ids::new_saml_id(),
-            issue_instant: assertion.issue_instant,
-            destination: idp.chsim().acs_url.clone(),
-            in_response_to: Some(request_id.to_string()),
-            issuer: idp.entity_id().to_string(),
-            status: Status::success(),
-        };
-        (r, assertion)
-    }
-
-    fn signed(&self, r: &NewResponse, a: &NewAssertion) -> String {
-        response::build(
-            r,
-            Some(a),
-            self.bakkeby().credential(),
-            SignedElement::Assertion,
-            None,
-        )
-        .unwrap()
-    }
-
-    /// POSTs a form field to `path` and follows like a browser.
-    async fn post(&self, path: &str, field: &str, value: String) -> Outcome {
-        self.browser
-            .post(&self.url(path), &[(field.to_string(), value)])
-            .await
-    }
-
-    async fn post_xml(&self, path: &str, field: &str, xml: &str) -> Outcome {
-        self.post(path, field, binding::encode_post(xml)).await
-    }
-
-    /// The process still serves: chsim's IdP metadata answers 200 (issue #8 §1).
-    async fn assert_still_answers(&self) {
-        let resp = reqwest::get(self.url("/runtime/saml2/metadata.idp"))
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        assert!(resp.text().await.unwrap().contains("EntityDescriptor"));
-    }
-
     /// An AuthnRequest ID the OIOSAML2 demo user system is waiting for (its ACS refuses others).
     async fn demo_sp_pending(&self) -> String {
         let browser = Browser {
@@ -124,7 +35,7 @@ impl Setup {
     /// A Response "from chsim" to the demo user system, signed with chsim's real key.
     fn to_demo_sp(&self, request_id: &str) -> String {
         let broker = self.chsim.state.broker.settings();
-        let (mut r, mut a) = self.parts(request_id);
+        let (mut r, mut a) = self.parts("bakkeby", request_id);
         let acs = self.url("/demo-sp/oiosaml2/acs");
         r.issuer = broker.entity_id.as_str().to_string();
         r.destination = acs.clone();
@@ -140,20 +51,6 @@ impl Setup {
         )
         .unwrap()
     }
-}
-
-/// `text` as it appears on an HTML page.
-fn on_page(text: &str) -> String {
-    html_escape::encode_text(text).to_string()
-}
-
-fn assert_page(out: &Outcome, status: u16, text: &str) {
-    assert_eq!(out.status, status, "{}", out.body);
-    assert!(
-        out.body.contains(&on_page(text)),
-        "expected {text:?} on the page:\n{}",
-        out.body
-    );
 }
 
 /// `<a>` nested `n` deep.
@@ -200,7 +97,7 @@ async fn deep_nesting_is_refused_on_every_endpoint_that_takes_a_posted_saml_mess
         400,
         &format!("the user system's AuthnRequest could not be read: {read_before_parsing}"),
     );
-    s.pending().await;
+    s.pending("bakkeby").await;
     let out = s
         .post_xml("/runtime/saml2auth/consume.idp", "SAMLResponse", &deep)
         .await;
@@ -218,16 +115,18 @@ async fn deep_nesting_is_refused_on_every_endpoint_that_takes_a_posted_saml_mess
         &format!("the demo user system could not read chsim's Response: {read_before_parsing}"),
     );
     // The deep part may sit inside a real message too: a Response whose Extensions nest deep.
-    let req = s.pending().await;
-    let (r, a) = s.parts(&req);
-    let xml = s.signed(&r, &a).replacen(
-        "<samlp:Status>",
-        &format!(
-            "<samlp:Extensions>{}</samlp:Extensions><samlp:Status>",
-            nested(3_100)
-        ),
-        1,
-    );
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
+    let xml = s
+        .signed("bakkeby", &r, &a, SignedElement::Assertion)
+        .replacen(
+            "<samlp:Status>",
+            &format!(
+                "<samlp:Extensions>{}</samlp:Extensions><samlp:Status>",
+                nested(3_100)
+            ),
+            1,
+        );
     let out = s
         .post_xml("/runtime/saml2auth/consume.idp", "SAMLResponse", &xml)
         .await;
@@ -243,8 +142,8 @@ async fn deep_nesting_is_refused_on_every_endpoint_that_takes_a_posted_saml_mess
 async fn a_signed_privilege_list_nested_20000_deep_is_refused_naming_the_limit_and_no_token_is_issued(
 ) {
     let s = setup().await;
-    let req = s.pending().await;
-    let (r, mut a) = s.parts(&req);
+    let req = s.pending("bakkeby").await;
+    let (r, mut a) = s.parts("bakkeby", &req);
     let list = format!(
         r#"<bpp:PrivilegeList xmlns:bpp="http://itst.dk/oiosaml/basic_privilege_profile">{}</bpp:PrivilegeList>"#,
         nested(20_000)
@@ -259,7 +158,7 @@ async fn a_signed_privilege_list_nested_20000_deep_is_refused_naming_the_limit_a
         .post_xml(
             "/runtime/saml2auth/consume.idp",
             "SAMLResponse",
-            &s.signed(&r, &a),
+            &s.signed("bakkeby", &r, &a, SignedElement::Assertion),
         )
         .await;
     assert_page(
@@ -328,11 +227,11 @@ async fn a_message_with_a_dtd_is_refused_before_any_entity_is_expanded() {
         .await;
     assert_page(&out, 400, &refused);
     // An external entity in a signed Response: refused before libxml could resolve it.
-    let req = s.pending().await;
-    let (r, a) = s.parts(&req);
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
     let xxe = format!(
         r#"<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>{}"#,
-        response::strip_declaration(&s.signed(&r, &a))
+        response::strip_declaration(&s.signed("bakkeby", &r, &a, SignedElement::Assertion))
     );
     let out = s
         .post_xml("/runtime/saml2auth/consume.idp", "SAMLResponse", &xxe)
@@ -345,10 +244,12 @@ async fn a_message_with_a_dtd_is_refused_before_any_entity_is_expanded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_normal_login_completes_while_twenty_hostile_messages_are_checked() {
     let s = setup().await;
-    let req = s.pending().await;
-    let (r, a) = s.parts(&req);
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
     // Badly signed (the signed content altered) — the verification really runs — and deep ones.
-    let bad_signature = s.signed(&r, &a).replace("Bent Bakkeby", "Eve Attacker");
+    let bad_signature = s
+        .signed("bakkeby", &r, &a, SignedElement::Assertion)
+        .replace("Bent Bakkeby", "Eve Attacker");
     let deep = nested(3_100);
     let mut attacks = Vec::new();
     for i in 0..20 {
@@ -391,7 +292,7 @@ async fn a_normal_login_completes_while_twenty_hostile_messages_are_checked() {
         .post_xml(
             "/runtime/saml2auth/consume.idp",
             "SAMLResponse",
-            &s.signed(&r, &a),
+            &s.signed("bakkeby", &r, &a, SignedElement::Assertion),
         )
         .await;
     assert!(out.body.contains("Logged in."), "{}", out.body);
@@ -599,25 +500,12 @@ async fn assert_refused(
 /// A user system's POST-binding AuthnRequest carrying a `ds:Signature` template (no valid
 /// signature at all) changed by `apply`.
 fn request_with_signature(s: &Setup, apply: &dyn Fn(&str, &str) -> String) -> (String, String) {
-    let issuer = s.url("/demo-sp/oiosaml2");
-    let req = chsim::saml::authn_request::NewAuthnRequest {
-        id: chsim::ids::new_saml_id(),
-        issue_instant: chsim::clock::Clock::now(s.clock.as_ref()),
-        destination: s.url("/runtime/saml2/issue.idp"),
-        issuer: issuer.clone(),
-        acs_url: Some(format!("{issuer}/acs")),
-        force_authn: false,
-        is_passive: false,
-        name_id_format: None,
-        requested_authn_context: None,
-        requester_ids: vec![],
-    };
-    let cert = Credential::from_pem(
-        include_bytes!("../keys/demo-sp-oiosaml2.key.pem"),
-        include_bytes!("../keys/demo-sp-oiosaml2.cert.pem"),
-    )
-    .unwrap()
-    .cert_base64();
+    let req = authn_request_from(
+        &s.chsim,
+        &s.url("/demo-sp/oiosaml2"),
+        chsim::clock::Clock::now(s.clock.as_ref()),
+    );
+    let cert = key("demo-sp-oiosaml2").cert_base64();
     let template = signing::template(&req.id, &cert).to_xml();
     let xml = req.to_xml(None).unwrap().replacen(
         "</saml:Issuer>",
@@ -673,9 +561,9 @@ async fn an_existing_and_a_missing_file_reference_give_the_same_refusal() {
 async fn an_idp_response_with_a_hostile_signature_shape_is_refused_and_leaves_the_login_pending() {
     let s = setup().await;
     let (listener, fifo) = (Listener::new(), Fifo::new());
-    let req = s.pending().await;
-    let (r, a) = s.parts(&req);
-    let genuine = s.signed(&r, &a);
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
+    let genuine = s.signed("bakkeby", &r, &a, SignedElement::Assertion);
     let idp = s.bakkeby().entity_id().to_string();
     for attack in shape_attacks(&listener, &fifo) {
         let xml = (attack.apply)(&genuine, &a.id);
@@ -805,11 +693,7 @@ fn with_encrypted_assertion(response_xml: &str, encrypted: &str) -> String {
 async fn every_broken_encrypted_assertion_gets_the_same_page_and_status() {
     let s = setup().await;
     let cert = chsim_encryption_cert(&s).await;
-    let stranger = Credential::from_pem(
-        include_bytes!("../keys/demo-sp-oiosaml2.key.pem"),
-        include_bytes!("../keys/demo-sp-oiosaml2.cert.pem"),
-    )
-    .unwrap();
+    let stranger = key("demo-sp-oiosaml2");
     let aes = [0x11u8; 32];
     let oaep = openssl::rsa::Padding::PKCS1_OAEP;
     let valid_body = cbc(&aes, b"<saml:Assertion/>", true);
@@ -866,9 +750,9 @@ async fn every_broken_encrypted_assertion_gets_the_same_page_and_status() {
             ),
         ),
     ];
-    let req = s.pending().await;
-    let (r, a) = s.parts(&req);
-    let genuine = s.signed(&r, &a);
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
+    let genuine = s.signed("bakkeby", &r, &a, SignedElement::Assertion);
     let idp = s.bakkeby().entity_id().to_string();
     let uniform = format!(
         "the Response from `{idp}` was refused: {}",
@@ -904,7 +788,7 @@ async fn every_broken_encrypted_assertion_gets_the_same_page_and_status() {
 /// Bakkeby's signed assertion for `req`, its AES key wrapped with RSA 1.5 toward chsim.
 async fn rsa1_5_response(s: &Setup, req: &str) -> String {
     let cert = chsim_encryption_cert(s).await;
-    let (r, a) = s.parts(req);
+    let (r, a) = s.parts("bakkeby", req);
     let signed_assertion = a.to_signed_xml(s.bakkeby().credential()).unwrap();
     let plain = response::strip_declaration(&signed_assertion).trim();
     let aes = [0x5au8; 32];
@@ -914,13 +798,13 @@ async fn rsa1_5_response(s: &Setup, req: &str) -> String {
         AES256_CBC,
         &cbc(&aes, plain.as_bytes(), true),
     );
-    with_encrypted_assertion(&s.signed(&r, &a), &enc)
+    with_encrypted_assertion(&s.signed("bakkeby", &r, &a, SignedElement::Assertion), &enc)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rsa_1_5_key_transport_is_refused_by_default() {
     let s = setup().await;
-    let req = s.pending().await;
+    let req = s.pending("bakkeby").await;
     let out = s
         .post_xml(
             "/runtime/saml2auth/consume.idp",
@@ -941,7 +825,7 @@ async fn rsa_1_5_key_transport_is_accepted_only_with_insecure_allow_rsa1_5() {
     let mut config = demo_config();
     config.chsim.broker.insecure_allow_rsa1_5 = true;
     let s = setup_with(config).await;
-    let req = s.pending().await;
+    let req = s.pending("bakkeby").await;
     let out = s
         .post_xml(
             "/runtime/saml2auth/consume.idp",
@@ -960,14 +844,10 @@ async fn rsa_1_5_key_transport_is_accepted_only_with_insecure_allow_rsa1_5() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_response_does_not_end_the_pending_login() {
     let s = setup().await;
-    let req = s.pending().await;
-    let (r, a) = s.parts(&req);
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
     let idp = s.bakkeby();
-    let stranger = Credential::from_pem(
-        include_bytes!("../keys/demo-sp-oiosaml2.key.pem"),
-        include_bytes!("../keys/demo-sp-oiosaml2.cert.pem"),
-    )
-    .unwrap();
+    let stranger = key("demo-sp-oiosaml2");
     let badly_signed =
         response::build(&r, Some(&a), &stranger, SignedElement::Assertion, None).unwrap();
     let unsigned = response::build_unsigned(&r, &a, idp.credential(), SignedElement::Assertion)
@@ -1022,7 +902,7 @@ async fn a_forged_response_does_not_end_the_pending_login() {
         .post_xml(
             "/runtime/saml2auth/consume.idp",
             "SAMLResponse",
-            &s.signed(&r, &a),
+            &s.signed("bakkeby", &r, &a, SignedElement::Assertion),
         )
         .await;
     assert!(out.body.contains("Logged in."), "{}", out.body);

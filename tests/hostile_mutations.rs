@@ -13,9 +13,10 @@ mod common;
 
 use base64::Engine as _;
 use chsim::broker::{BrokerError, Consumed};
-use chsim::saml::response::{self, NewResponse, SignedElement, Status};
-use chsim::saml::{authn_request, signing, xml};
+use chsim::saml::response::{self, SignedElement};
+use chsim::saml::{signing, xml};
 use chsim::token::attributes::oiosaml2;
+use common::idp::*;
 use common::*;
 use proptest::prelude::*;
 use std::sync::{Arc, OnceLock};
@@ -76,28 +77,8 @@ impl Harness {
     /// A fresh pending login at the OIOSAML2 demo user system and Bakkeby's valid signed answer.
     async fn valid_response(&self, signed: SignedElement) -> String {
         let idp = self.idp();
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        q.append_pair("idp", idp.entity_id());
-        let page = self
-            .browser
-            .get(&format!(
-                "{}/demo-sp/oiosaml2/login?{}",
-                self.chsim.base,
-                q.finish()
-            ))
-            .await;
-        let request_id = authn_request::parse(&redirect_request(&page.url).xml)
-            .unwrap()
-            .id;
-        let a = idp.assertion_for(&idp.config().user[0], &request_id);
-        let r = NewResponse {
-            id: chsim::ids::new_saml_id(),
-            issue_instant: a.issue_instant,
-            destination: idp.chsim().acs_url.clone(),
-            in_response_to: Some(request_id),
-            issuer: idp.entity_id().to_string(),
-            status: Status::success(),
-        };
+        let request_id = pending_login(&self.chsim, &self.browser, "oiosaml2", "bakkeby").await;
+        let (r, a) = answer(&idp, &idp.config().user[0], &request_id);
         response::build(&r, Some(&a), idp.credential(), signed, None).unwrap()
     }
 

@@ -9,16 +9,15 @@ mod common;
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use chsim::broker::BrokerError;
-use chsim::clock::Clock as _;
 use chsim::saml::authn_request::{self, NewAuthnRequest};
 use chsim::saml::binding::{self, MessageKind};
-use chsim::saml::response::{self, NewAssertion, NewResponse, SignedElement, Status};
+use chsim::saml::response::{self, SignedElement};
 use chsim::saml::validate::ValidationError;
-use chsim::saml::{metadata, signing, status, xml, Credential, SamlError};
+use chsim::saml::{signing, status, xml, Credential, SamlError};
+use common::idp::*;
 use common::*;
 use openssl::hash::MessageDigest;
 use std::io::Write as _;
-use std::sync::Arc;
 
 const ISSUE: &str = "/runtime/saml2/issue.idp";
 const CONSUME: &str = "/runtime/saml2auth/consume.idp";
@@ -28,60 +27,15 @@ const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
 const RSA_SHA384: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384";
 const RSA_SHA512: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512";
 
-struct Setup {
-    chsim: Chsim,
-    clock: Arc<chsim::clock::FixedClock>,
-    browser: Browser,
-}
-
-async fn setup() -> Setup {
-    let clock = fixed_clock();
-    let chsim = start_with_clock(demo_config(), clock.clone()).await;
-    Setup {
-        chsim,
-        clock,
-        browser: Browser::new(),
-    }
-}
-
 /// A demo user system's real key (`keys/demo-sp-<sp>.*.pem`).
 fn sp_key(sp: &str) -> Credential {
-    let keys = format!("{}/keys/demo-sp-{sp}", env!("CARGO_MANIFEST_DIR"));
-    Credential::from_pem(
-        &std::fs::read(format!("{keys}.key.pem")).unwrap(),
-        &std::fs::read(format!("{keys}.cert.pem")).unwrap(),
-    )
-    .unwrap()
+    key(&format!("demo-sp-{sp}"))
 }
 
 impl Setup {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.chsim.base)
-    }
-
-    fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
-    }
-
-    fn bakkeby(&self) -> Arc<chsim::test_idp::TestIdp> {
-        self.chsim.state.test_idps["bakkeby"].clone()
-    }
-
     /// A fresh AuthnRequest from demo user system `sp`, issued `issued` by chsim's clock.
     fn request(&self, sp: &str, issued: DateTime<Utc>) -> NewAuthnRequest {
-        let issuer = self.url(&format!("/demo-sp/{sp}"));
-        NewAuthnRequest {
-            id: chsim::ids::new_saml_id(),
-            issue_instant: issued,
-            destination: self.url(ISSUE),
-            issuer: issuer.clone(),
-            acs_url: Some(format!("{issuer}/acs")),
-            force_authn: false,
-            is_passive: false,
-            name_id_format: None,
-            requested_authn_context: None,
-            requester_ids: vec![],
-        }
+        authn_request_from(&self.chsim, &self.url(&format!("/demo-sp/{sp}")), issued)
     }
 
     /// The HTTP-Redirect URL for `req`, signed by `sp`'s key with `sig_alg` over
@@ -132,85 +86,16 @@ impl Setup {
         self.browser.post(&self.url(ISSUE), &form).await
     }
 
-    /// Starts a login at the OIOSAML2 demo user system via Bakkeby; returns chsim's request ID.
-    async fn pending(&self) -> String {
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        q.append_pair("idp", self.bakkeby().entity_id());
-        let page = self
-            .browser
-            .get(&self.url(&format!("/demo-sp/oiosaml2/login?{}", q.finish())))
-            .await;
-        assert!(page.url.contains("/test-idp/bakkeby/sso"), "{}", page.url);
-        authn_request::parse(&redirect_request(&page.url).xml)
-            .unwrap()
-            .id
-    }
-
-    /// Bakkeby's correct answer to `request_id`.
-    fn parts(&self, request_id: &str) -> (NewResponse, NewAssertion) {
-        let idp = self.bakkeby();
-        let assertion = idp.assertion_for(&idp.config().user[0], request_id);
-        let r = NewResponse {
-            id: chsim::ids::new_saml_id(),
-            issue_instant: assertion.issue_instant,
-            destination: idp.chsim().acs_url.clone(),
-            in_response_to: Some(request_id.to_string()),
-            issuer: idp.entity_id().to_string(),
-            status: Status::success(),
-        };
-        (r, assertion)
-    }
-
     /// Bakkeby's answer to `request_id` with `edit` applied to the text before it is signed with
     /// Bakkeby's real key (the assertion is the signed element).
     fn signed_after(&self, request_id: &str, edit: impl Fn(&str) -> String) -> String {
-        let (r, a) = self.parts(request_id);
+        let (r, a) = self.parts("bakkeby", request_id);
         let idp = self.bakkeby();
         let unsigned = response::build_unsigned(&r, &a, idp.credential(), SignedElement::Assertion);
         let edited = edit(&unsigned);
         assert_ne!(edited, unsigned, "the edit changed nothing");
         signing::sign(&edited, idp.credential().key_der()).unwrap()
     }
-
-    async fn post(&self, path: &str, field: &str, value: String) -> Outcome {
-        self.browser
-            .post(&self.url(path), &[(field.to_string(), value)])
-            .await
-    }
-
-    /// chsim's signing certificates, from its published IdP metadata.
-    async fn chsim_certs(&self) -> Vec<Vec<u8>> {
-        let md = reqwest::get(self.url("/runtime/saml2/metadata.idp"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        metadata::parse(&md).unwrap().idp.unwrap().signing_certs
-    }
-
-    /// The process still serves: chsim's IdP metadata answers 200.
-    async fn assert_still_answers(&self) {
-        let resp = reqwest::get(self.url("/runtime/saml2/metadata.idp"))
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        assert!(resp.text().await.unwrap().contains("EntityDescriptor"));
-    }
-}
-
-/// `text` as it appears on an HTML page.
-fn on_page(text: &str) -> String {
-    html_escape::encode_text(text).to_string()
-}
-
-fn assert_page(out: &Outcome, status: u16, text: &str) {
-    assert_eq!(out.status, status, "{}", out.body);
-    assert!(
-        out.body.contains(&on_page(text)),
-        "expected {text:?} on the page:\n{}",
-        out.body
-    );
 }
 
 fn assert_chooser(out: &Outcome) {
@@ -457,9 +342,12 @@ async fn status_to_demo_sp(s: &Setup, out: &Outcome, sp: &str) -> (String, Optio
         .unwrap_or_else(|| panic!("nothing was posted to {acs}: {} {}", out.status, out.body));
     // The browser went on by itself: the person ends at the user system, not at a button.
     assert!(out.url.ends_with(&acs), "{} {}", out.url, out.body);
-    let verified =
-        signing::verify_and_reduce(&answer.xml, &s.chsim_certs().await, Default::default())
-            .unwrap();
+    let verified = signing::verify_and_reduce(
+        &answer.xml,
+        &chsim_signing_certs(&s.chsim).await,
+        Default::default(),
+    )
+    .unwrap();
     assert!(!answer.xml.contains("Assertion"), "{}", answer.xml);
     saml_status(&verified)
 }
@@ -580,7 +468,7 @@ async fn every_audience_restriction_must_name_chsim_and_audience_is_read_only_fr
     };
     let ours = restriction(&chsim_id);
     // Two restrictions, both naming chsim: addressed to chsim.
-    let req = s.pending().await;
+    let req = s.pending("bakkeby").await;
     let xml = s.signed_after(&req, |doc| doc.replacen(&ours, &format!("{ours}{ours}"), 1));
     let out = s
         .post(CONSUME, "SAMLResponse", binding::encode_post(&xml))
@@ -588,7 +476,7 @@ async fn every_audience_restriction_must_name_chsim_and_audience_is_read_only_fr
     assert!(out.body.contains("Logged in."), "{}", out.body);
     // The second names only another audience: the intersection is empty.
     let other = "https://other-sp.example";
-    let req = s.pending().await;
+    let req = s.pending("bakkeby").await;
     let xml = s.signed_after(&req, |doc| {
         doc.replacen(&ours, &format!("{ours}{}", restriction(other)), 1)
     });
@@ -621,14 +509,14 @@ async fn every_audience_restriction_must_name_chsim_and_audience_is_read_only_fr
         ),
     ];
     for replacement in elsewhere {
-        let req = s.pending().await;
+        let req = s.pending("bakkeby").await;
         let xml = s.signed_after(&req, |doc| doc.replacen(&ours, &replacement, 1));
         let out = s
             .post(CONSUME, "SAMLResponse", binding::encode_post(&xml))
             .await;
         assert_page(&out, 403, &mismatch(vec![]));
     }
-    let req = s.pending().await;
+    let req = s.pending("bakkeby").await;
     let xml = s.signed_after(&req, |doc| {
         doc.replacen(&ours, "", 1).replacen(
             "<saml:AuthnStatement",
@@ -663,8 +551,8 @@ async fn a_deflate_compressed_message_over_http_post_is_refused_saying_it_looks_
         400,
         &BrokerError::BadAuthnRequest(looks_deflated()).to_string(),
     );
-    let req = s.pending().await;
-    let (r, a) = s.parts(&req);
+    let req = s.pending("bakkeby").await;
+    let (r, a) = s.parts("bakkeby", &req);
     let genuine = response::build(
         &r,
         Some(&a),

@@ -10,78 +10,13 @@ use chrono::Duration;
 use chsim::broker::{BrokerError, Failure};
 use chsim::saml::binding;
 use chsim::saml::encryption::EncryptionSuite;
-use chsim::saml::response::{self, NewAssertion, NewResponse, SignedElement, Status};
+use chsim::saml::response::{self, NewAssertion, SignedElement, Status};
 use chsim::saml::validate::ValidationError;
-use chsim::saml::{authn_request, signing, status, Credential, SamlError};
-use chsim::test_idp::TestIdp;
+use chsim::saml::{signing, status, Credential, SamlError};
+use common::idp::*;
 use common::*;
-use std::sync::Arc;
-
-struct Setup {
-    chsim: Chsim,
-    clock: Arc<chsim::clock::FixedClock>,
-    browser: Browser,
-}
-
-async fn setup() -> Setup {
-    setup_with(demo_config()).await
-}
-
-async fn setup_with(config: chsim::config::Config) -> Setup {
-    let clock = fixed_clock();
-    let chsim = start_with_clock(config, clock.clone()).await;
-    Setup {
-        chsim,
-        clock,
-        browser: Browser::new(),
-    }
-}
 
 impl Setup {
-    fn idp(&self, id: &str) -> Arc<TestIdp> {
-        self.chsim.state.test_idps[id].clone()
-    }
-
-    /// Starts a login at the OIOSAML2 demo user system via the IdP `id`; returns chsim's request ID.
-    async fn pending(&self, id: &str) -> String {
-        let idp = self.idp(id);
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        q.append_pair("idp", idp.entity_id());
-        let page = self
-            .browser
-            .get(&format!(
-                "{}/demo-sp/oiosaml2/login?{}",
-                self.chsim.base,
-                q.finish()
-            ))
-            .await;
-        assert!(
-            page.url.contains(&format!("/test-idp/{id}/sso")),
-            "{} {}",
-            page.url,
-            page.body
-        );
-        authn_request::parse(&redirect_request(&page.url).xml)
-            .unwrap()
-            .id
-    }
-
-    /// A correct Response for `request_id` from test IdP `id`, before any mutation.
-    fn parts(&self, id: &str, request_id: &str) -> (NewResponse, NewAssertion) {
-        let idp = self.idp(id);
-        let user = &idp.config().user[0];
-        let assertion = idp.assertion_for(user, request_id);
-        let resp = NewResponse {
-            id: chsim::ids::new_saml_id(),
-            issue_instant: assertion.issue_instant,
-            destination: idp.chsim().acs_url.clone(),
-            in_response_to: Some(request_id.to_string()),
-            issuer: idp.entity_id().to_string(),
-            status: Status::success(),
-        };
-        (resp, assertion)
-    }
-
     async fn consume_xml(&self, xml: &str) -> Result<chsim::broker::Delivery, Failure> {
         match self
             .chsim
@@ -93,11 +28,6 @@ impl Setup {
             chsim::broker::Consumed::Deliver(d) => Ok(d),
             chsim::broker::Consumed::StepUp(url) => panic!("unexpected step-up to {url}"),
         }
-    }
-
-    fn signed(&self, id: &str, r: &NewResponse, a: &NewAssertion, what: SignedElement) -> String {
-        let idp = self.idp(id);
-        response::build(r, Some(a), idp.credential(), what, None).unwrap()
     }
 }
 
@@ -111,12 +41,9 @@ fn invalid(result: Result<chsim::broker::Delivery, Failure>) -> (ValidationError
     }
 }
 
+/// A real key that is not the IdP's: a demo user system's.
 fn other_key() -> Credential {
-    Credential::from_pem(
-        include_bytes!("../keys/demo-sp-oiosaml2.key.pem"),
-        include_bytes!("../keys/demo-sp-oiosaml2.cert.pem"),
-    )
-    .unwrap()
+    key("demo-sp-oiosaml2")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

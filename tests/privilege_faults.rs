@@ -7,8 +7,9 @@
 mod common;
 
 use chsim::saml::binding;
-use chsim::saml::response::{self, NewResponse, SignedElement, Status};
-use chsim::saml::{authn_request, status};
+use chsim::saml::response::{self, SignedElement};
+use chsim::saml::status;
+use common::idp::*;
 use common::*;
 
 /// Starts a login at demo SP B via Bakkeby's IdP and answers it with Bent's assertion whose
@@ -21,34 +22,14 @@ async fn answer_with_privileges(chsim: &Chsim, privileges: &str) -> Outcome {
 async fn answer_with_values(chsim: &Chsim, values: Vec<String>) -> Outcome {
     let browser = Browser::new();
     let idp = chsim.state.test_idps["bakkeby"].clone();
-    let mut q = url::form_urlencoded::Serializer::new(String::new());
-    q.append_pair("idp", idp.entity_id());
-    let page = browser
-        .get(&format!(
-            "{}/demo-sp/oiosaml2/login?{}",
-            chsim.base,
-            q.finish()
-        ))
-        .await;
-    let request_id = authn_request::parse(&redirect_request(&page.url).xml)
-        .unwrap()
-        .id;
-    let user = &idp.config().user[0];
-    let mut assertion = idp.assertion_for(user, &request_id);
+    let request_id = pending_login(chsim, &browser, "oiosaml2", "bakkeby").await;
+    let (r, mut assertion) = answer(&idp, &idp.config().user[0], &request_id);
     let attr = assertion
         .attributes
         .iter_mut()
         .find(|a| a.name == "dk:gov:saml:attribute:Privileges_intermediate")
         .unwrap();
     attr.values = values;
-    let r = NewResponse {
-        id: chsim::ids::new_saml_id(),
-        issue_instant: assertion.issue_instant,
-        destination: idp.chsim().acs_url.clone(),
-        in_response_to: Some(request_id),
-        issuer: idp.entity_id().to_string(),
-        status: Status::success(),
-    };
     let xml = response::build(
         &r,
         Some(&assertion),

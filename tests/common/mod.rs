@@ -1,6 +1,8 @@
 //! Shared end-to-end harness: chsim served on a loopback port (real HTTP, real router, real keys),
 //! and a minimal browser that follows redirects and auto-submitting SAML forms, recording every
-//! SAML message it carries so tests can check them independently.
+//! SAML message it carries so tests can check them independently. Also the demo keys, a user
+//! system's AuthnRequest to forge, ([`idp`]) a test IdP's answer to forge and ([`on_disk`]) a
+//! demo configuration on disk with the chsim binary run on it.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use chsim::clock::{Clock, FixedClock, SystemClock};
@@ -8,6 +10,9 @@ use chsim::config::{self, Config, ConfigSource};
 use regex::Regex;
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+pub mod idp;
+pub mod on_disk;
 
 /// A running chsim.
 pub struct Chsim {
@@ -44,6 +49,38 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Chsi
         base,
         state,
         config,
+    }
+}
+
+/// The demo key pair `keys/<name>.key.pem` + `keys/<name>.cert.pem` (e.g. `broker`,
+/// `demo-sp-oiosaml2`, `test-idp-bakkeby`).
+pub fn key(name: &str) -> chsim::saml::Credential {
+    let keys = format!("{}/keys/{name}", env!("CARGO_MANIFEST_DIR"));
+    chsim::saml::Credential::from_pem(
+        &std::fs::read(format!("{keys}.key.pem")).unwrap(),
+        &std::fs::read(format!("{keys}.cert.pem")).unwrap(),
+    )
+    .unwrap()
+}
+
+/// A fresh, unsigned AuthnRequest from the user system `issuer` (ACS `<issuer>/acs`) to chsim's
+/// `issue.idp`, issued at `issued`; tests sign, break or resend it.
+pub fn authn_request_from(
+    chsim: &Chsim,
+    issuer: &str,
+    issued: chrono::DateTime<chrono::Utc>,
+) -> chsim::saml::authn_request::NewAuthnRequest {
+    chsim::saml::authn_request::NewAuthnRequest {
+        id: chsim::ids::new_saml_id(),
+        issue_instant: issued,
+        destination: format!("{}/runtime/saml2/issue.idp", chsim.base),
+        issuer: issuer.to_string(),
+        acs_url: Some(format!("{issuer}/acs")),
+        force_authn: false,
+        is_passive: false,
+        name_id_format: None,
+        requested_authn_context: None,
+        requester_ids: vec![],
     }
 }
 
@@ -212,6 +249,21 @@ pub fn unescape(s: &str) -> String {
     html_escape::decode_html_entities(s).to_string()
 }
 
+/// `text` as it appears on an HTML page.
+pub fn on_page(text: &str) -> String {
+    html_escape::encode_text(text).to_string()
+}
+
+/// The page has HTTP status `status` and shows `text`.
+pub fn assert_page(out: &Outcome, status: u16, text: &str) {
+    assert_eq!(out.status, status, "{}", out.body);
+    assert!(
+        out.body.contains(&on_page(text)),
+        "expected {text:?} on the page:\n{}",
+        out.body
+    );
+}
+
 /// On a test IdP's page, the form that logs in as `user`.
 pub fn user_form(body: &str, user: &str) -> (String, Vec<(String, String)>) {
     forms(body)
@@ -256,7 +308,7 @@ pub async fn login_as(
 /// The assertion chsim issued to demo SP `sp` in `outcome`: decrypted with the SP's key when
 /// encrypted, and verified here with the certificate from chsim's published metadata.
 pub async fn issued_assertion(chsim: &Chsim, outcome: &Outcome, sp: &str) -> String {
-    use chsim::saml::{metadata, signing, xml};
+    use chsim::saml::{signing, xml};
     let token = outcome
         .posted_to(&format!("/demo-sp/{sp}/acs"), "SAMLResponse")
         .unwrap_or_else(|| panic!("no token reached {sp}: {}", outcome.body));
@@ -270,24 +322,28 @@ pub async fn issued_assertion(chsim: &Chsim, outcome: &Outcome, sp: &str) -> Str
     }) {
         Some(enc) => {
             let enc_xml = xml::standalone_subtree(&enc, &token.xml).unwrap();
-            let keys = format!("{}/keys/demo-sp-{sp}", env!("CARGO_MANIFEST_DIR"));
-            let sp_key = chsim::saml::Credential::from_pem(
-                &std::fs::read(format!("{keys}.key.pem")).unwrap(),
-                &std::fs::read(format!("{keys}.cert.pem")).unwrap(),
-            )
-            .unwrap();
+            let sp_key = key(&format!("demo-sp-{sp}"));
             chsim::saml::encryption::decrypt_assertion(&enc_xml, sp_key.key()).unwrap()
         }
         None => token.xml.clone(),
     };
+    let certs = chsim_signing_certs(chsim).await;
+    signing::verify_and_reduce(&plain, &certs, Default::default()).unwrap()
+}
+
+/// chsim's signing certificates, from its published IdP metadata.
+pub async fn chsim_signing_certs(chsim: &Chsim) -> Vec<Vec<u8>> {
     let md_xml = reqwest::get(format!("{}/runtime/saml2/metadata.idp", chsim.base))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    let certs = metadata::parse(&md_xml).unwrap().idp.unwrap().signing_certs;
-    signing::verify_and_reduce(&plain, &certs, Default::default()).unwrap()
+    chsim::saml::metadata::parse(&md_xml)
+        .unwrap()
+        .idp
+        .unwrap()
+        .signing_certs
 }
 
 /// The values of the attribute `name` in an assertion.
