@@ -140,7 +140,7 @@ pub fn verify_and_reduce_within(
 /// value used twice in the document. Also refuses a document without signatures
 /// ([`SamlError::NotSigned`]) and names a forbidden algorithm
 /// ([`SamlError::WeakSignatureAlgorithm`]).
-fn check_shape(
+pub fn check_shape(
     document: &str,
     policy: AlgorithmPolicy,
     limits: &XmlLimits,

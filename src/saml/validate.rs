@@ -286,12 +286,33 @@ pub fn validate_response(
             text
         }
     } else {
+        // The whole message must have the one signature shape (issue #8 §2) even though only a
+        // part of it is verified below: a duplicate ID or a hostile Reference anywhere is refused.
+        signing::check_shape(
+            response_xml,
+            expect.algorithms,
+            &crate::xml_limits::XmlLimits::MESSAGE,
+        )
+        .or_else(|e| match e {
+            // An unsigned envelope around an encrypted assertion has no signature to check yet.
+            SamlError::NotSigned => Ok(()),
+            e => Err(e),
+        })
+        .map_err(signature_error)?;
         let candidate = if encrypted {
             let text = xml::standalone_subtree(&assertion_node, response_xml)
                 .ok_or(ValidationError::Decryption)?;
             decrypt(&text, expect)?
         } else {
-            response_xml.to_string()
+            // Only the Assertion is signed: verify it as a document of its own. Handing samael
+            // the whole Response makes its reduction lift the Assertion to the document root,
+            // which in samael 0.0.22 leaks the unlinked envelope (about 2.7 KB a login, issue
+            // #10 §1; tests/memory.rs). Exclusive c14n makes the signature verify alike.
+            xml::standalone_subtree(&assertion_node, response_xml).ok_or(
+                ValidationError::SignedContentMismatch {
+                    reason: "cannot extract the assertion".into(),
+                },
+            )?
         };
         let has_signature = {
             let cdoc = xml::parse(&candidate)?;
