@@ -749,6 +749,38 @@ async fn every_broken_encrypted_assertion_gets_the_same_page_and_status() {
                 &valid_body,
             ),
         ),
+        // Right padding, but the plaintext is not XML (the CBC attack's "padding was right").
+        (
+            "valid CBC padding around text that is not XML",
+            encrypted_assertion(
+                RSA_OAEP_MGF1P,
+                &wrap(&cert, &aes, oaep),
+                AES256_CBC,
+                &cbc(&aes, b"xxxxxxxxxxxxxxxxxxxxxxxx", true),
+            ),
+        ),
+        (
+            "valid CBC padding around an unsigned assertion",
+            encrypted_assertion(
+                RSA_OAEP_MGF1P,
+                &wrap(&cert, &aes, oaep),
+                AES256_CBC,
+                &valid_body,
+            ),
+        ),
+        (
+            "valid CBC padding around XML nested too deep",
+            encrypted_assertion(
+                RSA_OAEP_MGF1P,
+                &wrap(&cert, &aes, oaep),
+                AES256_CBC,
+                &cbc(
+                    &aes,
+                    ("<a>".repeat(40) + &"</a>".repeat(40)).as_bytes(),
+                    true,
+                ),
+            ),
+        ),
     ];
     let req = s.pending("bakkeby").await;
     let (r, a) = s.parts("bakkeby", &req);
@@ -896,6 +928,23 @@ async fn a_forged_response_does_not_end_the_pending_login() {
         "as it is not signed, chsim did not end the login",
     );
     assert!(!out.body.contains("account is locked"), "{}", out.body);
+    // Nor when its envelope is wrong: an unsigned status is never checked far enough to count.
+    let mut elsewhere = failed.clone();
+    elsewhere.destination = "https://elsewhere.example/acs".into();
+    let elsewhere = strip_assertion(&response::build_unsigned(
+        &elsewhere,
+        &a,
+        idp.credential(),
+        SignedElement::Response,
+    ));
+    let out = s
+        .post_xml("/runtime/saml2auth/consume.idp", "SAMLResponse", &elsewhere)
+        .await;
+    assert_page(
+        &out,
+        403,
+        "as it is not signed, chsim did not end the login",
+    );
     // The forgeries offered the user system nothing, and the genuine answer still logs in.
     assert!(forms(&out.body).is_empty(), "{}", out.body);
     let out = s

@@ -275,14 +275,32 @@ async fn rule5_refuses_a_subject_confirmation_for_another_request() {
     let req = s.pending("bakkeby").await;
     let (r, mut a) = s.parts("bakkeby", &req);
     a.in_response_to = Some("_other_request".into());
+    // Signed on the Response: the verified envelope answers this request, so the mismatch in
+    // the assertion is the IdP's own, named as such.
     let (error, _) = invalid(
-        s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion))
+        s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Response))
             .await,
     );
     assert!(
         matches!(error, ValidationError::InResponseToMismatch { ref found, .. } if found == "_other_request"),
         "{error:?}"
     );
+    // Signed only on the Assertion: an assertion made for another request, in an unsigned
+    // envelope naming this one, proves nothing about this login (anyone holding a genuine
+    // assertion could wrap it so), and leaves it pending.
+    let req = s.pending("bakkeby").await;
+    let (r, mut a) = s.parts("bakkeby", &req);
+    a.in_response_to = Some("_other_request".into());
+    let (error, failure) = invalid(
+        s.consume_xml(&s.signed("bakkeby", &r, &a, SignedElement::Assertion))
+            .await,
+    );
+    assert!(
+        matches!(error, ValidationError::SignedContentMismatch { ref reason } if reason.contains("does not answer the request")),
+        "{error:?}"
+    );
+    assert!(!error.proves_sender());
+    assert!(failure.to_user_system.is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -770,5 +788,7 @@ async fn rule10_refuses_an_encrypted_assertion_that_is_not_signed() {
     let start = plain.find("<saml:Assertion").unwrap();
     let xml = format!("{}{}</samlp:Response>", &plain[..start], enc);
     let (error, _) = invalid(s.consume_xml(&xml).await);
-    assert_eq!(error, ValidationError::Unsigned);
+    // Issue #8 §3: what an encrypted assertion decrypts to is judged only as "decrypted to an
+    // assertion signed by the IdP, or not": telling "not signed" apart would be an oracle.
+    assert_eq!(error, ValidationError::Decryption);
 }

@@ -130,10 +130,11 @@ pub enum ValidationError {
     /// Rule 1/2: a signature is present but does not verify, or uses a forbidden algorithm.
     #[error("signature check failed: {0}")]
     Signature(SamlError),
-    /// Rule 10: an encrypted assertion could not be decrypted. Deliberately one error for every
-    /// cause (issue #8 §3): telling a bad RSA padding from a bad CBC padding or a wrong key length
-    /// would be a padding oracle on chsim's key. The cause goes to the debug log only.
-    #[error("the encrypted assertion could not be decrypted with chsim's encryption key (is it encrypted to the certificate in chsim's SP metadata, with RSA-OAEP and AES-GCM or AES-CBC?)")]
+    /// Rule 10: an encrypted assertion could not be decrypted, or what it decrypted to is not an
+    /// assertion whose signature verifies. Deliberately one error for every cause (issue #8 §3):
+    /// telling a bad RSA padding from a bad CBC padding, a wrong key length or a plaintext that
+    /// is not XML would be a padding oracle on chsim's key. The cause goes to the debug log only.
+    #[error("the encrypted assertion could not be decrypted with chsim's encryption key into an assertion signed by the identity provider (is it encrypted to the certificate in chsim's SP metadata, with RSA-OAEP and AES-GCM or AES-CBC, and signed inside? RUST_LOG=chsim=debug shows the cause)")]
     Decryption,
     /// Wrapping defence: the signature covers something other than the Assertion we read.
     #[error("the signed content is not the Response's assertion (signature wrapping?): {reason}")]
@@ -245,7 +246,7 @@ pub fn validate_response(
                 with_verified_envelope(response_xml, expect, |rroot, _| Ok(read_status(rroot)))?;
             return Err(ValidationError::IdpStatus { status });
         }
-        check_envelope(&root, expect)?;
+        // Nothing of it is checked further: whatever it says, it ends nothing.
         return Err(ValidationError::UnsignedIdpStatus { status });
     }
     let all_assertions = doc
@@ -299,35 +300,65 @@ pub fn validate_response(
             e => Err(e),
         })
         .map_err(signature_error)?;
-        let candidate = if encrypted {
-            let text = xml::standalone_subtree(&assertion_node, response_xml)
-                .ok_or(ValidationError::Decryption)?;
-            decrypt(&text, expect)?
-        } else {
-            // Only the Assertion is signed: verify it as a document of its own. Handing samael
-            // the whole Response makes its reduction lift the Assertion to the document root,
-            // which in samael 0.0.22 leaks the unlinked envelope (about 2.7 KB a login, issue
-            // #10 §1; tests/memory.rs). Exclusive c14n makes the signature verify alike.
-            xml::standalone_subtree(&assertion_node, response_xml).ok_or(
-                ValidationError::SignedContentMismatch {
-                    reason: "cannot extract the assertion".into(),
-                },
-            )?
-        };
-        let has_signature = {
+        let verify_assertion = || -> Result<String, ValidationError> {
+            let candidate = if encrypted {
+                let text = xml::standalone_subtree(&assertion_node, response_xml)
+                    .ok_or(ValidationError::Decryption)?;
+                decrypt(&text, expect)?
+            } else {
+                // Only the Assertion is signed: verify it as a document of its own. Handing
+                // samael the whole Response makes its reduction lift the Assertion to the
+                // document root, which in samael 0.0.22 leaks the unlinked envelope (about
+                // 2.7 KB a login, issue #10 §1; tests/memory.rs). Exclusive c14n makes the
+                // signature verify alike.
+                xml::standalone_subtree(&assertion_node, response_xml).ok_or(
+                    ValidationError::SignedContentMismatch {
+                        reason: "cannot extract the assertion".into(),
+                    },
+                )?
+            };
             let cdoc = xml::parse(&candidate)?;
-            let has = cdoc
+            let has_signature = cdoc
                 .descendants()
                 .filter(|n| xml::is(n, NS_SAML, "Assertion"))
                 .any(|a| xml::child(&a, NS_DS, "Signature").is_some());
-            has
-        };
-        if !has_signature {
-            return Err(ValidationError::Unsigned);
-        }
-        let verified =
+            if !has_signature {
+                return Err(ValidationError::Unsigned);
+            }
             signing::verify_and_reduce(&candidate, expect.trusted_certs, expect.algorithms)
-                .map_err(signature_error)?;
+                .map_err(signature_error)
+        };
+        let verified = match verify_assertion() {
+            Ok(v) => v,
+            // Issue #8 §3: until the decrypted content's signature verifies, anything about it —
+            // not XML, too deep, not signed, a bad signature — would tell a CBC-padding or
+            // invalid-curve attacker that the padding was right. All of it is one error.
+            Err(e) if encrypted => {
+                tracing::debug!(cause = %e, "a decrypted assertion was refused before its signature verified");
+                return Err(ValidationError::Decryption);
+            }
+            Err(e) => return Err(e),
+        };
+        // The verified assertion must answer this very request before anything else it or its
+        // unsigned envelope says may end the login: otherwise anyone holding a genuine
+        // assertion of their own could wrap it to end someone else's pending login.
+        let answers_this_request = {
+            let vdoc = xml::parse(&verified)?;
+            let found = vdoc
+                .descendants()
+                .filter(|n| xml::is(n, NS_SAML, "SubjectConfirmationData"))
+                .filter_map(|n| n.attribute("InResponseTo"))
+                .collect::<Vec<_>>();
+            expect.queried_subject.is_some() || found.contains(&expect.in_response_to)
+        };
+        if !answers_this_request {
+            return Err(ValidationError::SignedContentMismatch {
+                reason: format!(
+                    "the signed assertion does not answer the request `{}` its envelope names",
+                    expect.in_response_to
+                ),
+            });
+        }
         // Unsigned envelope: its Destination/InResponseTo still have to match — checked only
         // after the assertion's signature, so a stranger's envelope cannot end a login.
         check_envelope(&root, expect)?;
