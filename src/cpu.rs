@@ -53,10 +53,19 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
+    run_within(TIME_LIMIT, work).await
+}
+
+/// [`run`] with another time limit.
+async fn run_within<T, F>(limit: Duration, work: F) -> Result<T, CpuError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
     let timed_out = || CpuError::TimedOut {
-        seconds: TIME_LIMIT.as_secs(),
+        seconds: limit.as_secs(),
     };
-    let deadline = tokio::time::Instant::now() + TIME_LIMIT;
+    let deadline = tokio::time::Instant::now() + limit;
     let permit = tokio::time::timeout_at(deadline, slots().acquire())
         .await
         .map_err(|_| timed_out())?
@@ -91,6 +100,17 @@ mod tests {
         #[allow(clippy::panic)]
         let result: Result<(), _> = run(|| panic!("boom")).await;
         assert!(matches!(result, Err(CpuError::Failed { .. })));
+    }
+
+    #[tokio::test]
+    async fn work_past_the_limit_is_given_up_with_a_clear_error() {
+        let result = run_within(Duration::from_millis(50), || {
+            std::thread::sleep(Duration::from_millis(400))
+        })
+        .await;
+        assert_eq!(result, Err(CpuError::TimedOut { seconds: 0 }));
+        // The caller was answered; the pool still serves others.
+        assert_eq!(run(|| 7).await, Ok(7));
     }
 
     #[tokio::test(flavor = "current_thread")]

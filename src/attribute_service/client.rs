@@ -32,6 +32,9 @@ pub struct ClientSettings {
     pub decryption: Credential,
 }
 
+/// The cache's unit: an ordinary answer's size in bytes.
+const ANSWER_UNIT: usize = 4096;
+
 /// Asks attribute services and caches their answers.
 #[derive(Debug)]
 pub struct AttributeServiceClient {
@@ -59,8 +62,21 @@ impl AttributeServiceClient {
             .map_err(|e| format!("the HTTP client for attribute services cannot be set up: {e}"))?;
         Ok(Self {
             http,
+            // Bounded by bytes (issue #8 §6): `cache_size` answers of an ordinary size (up to
+            // 4 KiB); a larger answer counts as several.
             cache: Cache::builder()
-                .max_capacity(settings.cache_size)
+                .max_capacity(settings.cache_size.saturating_mul(ANSWER_UNIT as u64))
+                .weigher(|(cvr, name_id): &(Cvr, String), answer: &Answer| {
+                    let bytes = cvr.as_str().len()
+                        + name_id.len()
+                        + answer.privileges.as_ref().map_or(0, String::len)
+                        + answer
+                            .attributes
+                            .iter()
+                            .map(|(n, v)| n.len() + v.iter().map(|x| x.len() + 24).sum::<usize>())
+                            .sum::<usize>();
+                    u32::try_from(bytes.max(ANSWER_UNIT)).unwrap_or(u32::MAX)
+                })
                 .time_to_live(settings.cache_ttl)
                 .build(),
             settings,
