@@ -2,7 +2,8 @@
 //! and a minimal browser that follows redirects and auto-submitting SAML forms, recording every
 //! SAML message it carries so tests can check them independently. Also the demo keys, a user
 //! system's AuthnRequest to forge, ([`idp`]) a test IdP's answer to forge and ([`on_disk`]) a
-//! demo configuration on disk with the chsim binary run on it.
+//! demo configuration on disk with the chsim binary run on it, and ([`attribute_service`]) a local
+//! attribute service that answers as a test says.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use chsim::clock::{Clock, FixedClock, SystemClock};
@@ -11,6 +12,7 @@ use regex::Regex;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub mod attribute_service;
 pub mod idp;
 pub mod on_disk;
 
