@@ -392,3 +392,24 @@ pub fn redirect_request(url: &str) -> chsim::saml::binding::RedirectMessage {
     )
     .unwrap()
 }
+
+/// A loopback listener that records whether anyone connected.
+pub struct Listener(std::net::TcpListener);
+
+impl Listener {
+    pub fn new() -> Self {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        Listener(l)
+    }
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.0.local_addr().unwrap().port())
+    }
+    pub fn assert_never_contacted(&self) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        match self.0.accept() {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            other => panic!("chsim connected to the listener: {other:?}"),
+        }
+    }
+}
