@@ -9,10 +9,13 @@
 
 mod common;
 
-use chsim::saml::SamlError;
+use chsim::saml::metadata::{self, Endpoint, RoleSpec};
+use chsim::saml::{bindings, SamlError};
 use chsim::xml_limits::LimitError;
 use common::attribute_service::{answer, config_with, genuine, serve, GOOD};
+use common::on_disk::*;
 use common::*;
+use std::path::Path;
 
 const DEPTH_LIMIT: LimitError = LimitError::TooDeep { limit: 32 };
 const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
@@ -166,5 +169,140 @@ async fn an_attribute_service_answer_with_a_hostile_signature_shape_is_refused_b
         &format!("was refused: signature check failed: {}", xpath_reason()),
     );
     assert_still_answers(&chsim).await;
+    listener.assert_never_contacted();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metadata files, through the real binary's check-config
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `chsim check-config --config dir`; returns exit code and output.
+fn check_config(dir: &Path) -> (i32, String) {
+    run_chsim(&["check-config", "--config", dir.to_str().unwrap()], &[])
+}
+
+/// Metadata for `entity_id` in `role`, signed with the demo key `signer`.
+fn signed_metadata(entity_id: &str, role: RoleSpec, signer: &str) -> String {
+    metadata::build_signed(entity_id, &role, &key(signer), None).unwrap()
+}
+
+fn sp_role(entity_id: &str) -> RoleSpec {
+    RoleSpec::Sp {
+        acs: vec![Endpoint::new(bindings::POST, format!("{entity_id}/acs"))],
+        authn_requests_signed: true,
+        want_assertions_signed: true,
+    }
+}
+
+fn idp_role(entity_id: &str) -> RoleSpec {
+    RoleSpec::Idp {
+        sso: vec![Endpoint::new(
+            bindings::REDIRECT,
+            format!("{entity_id}/sso"),
+        )],
+        want_authn_requests_signed: true,
+    }
+}
+
+/// `xml` with 40 nested elements in an `md:Extensions` before the role descriptor `role`.
+fn nested_before(xml: &str, role: &str) -> String {
+    let open = format!("<md:{role}");
+    assert!(xml.contains(&open), "{xml}");
+    xml.replacen(
+        &open,
+        &format!("<md:Extensions>{}</md:Extensions>{open}", nested(40)),
+        1,
+    )
+}
+
+#[test]
+fn metadata_files_nested_deeper_than_32_are_configuration_errors_naming_the_depth_limit() {
+    let (_tmp, dir) = demo_copy();
+    let sp = "https://fagsystem.example.dk";
+    let idp = "https://idp.bakkeby.example.dk";
+    std::fs::write(
+        dir.join("deep-sp.xml"),
+        nested_before(
+            &signed_metadata(sp, sp_role(sp), "demo-sp-oiosaml3"),
+            "SPSSODescriptor",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("deep-idp.xml"),
+        nested_before(
+            &signed_metadata(idp, idp_role(idp), "test-idp-bakkeby"),
+            "IDPSSODescriptor",
+        ),
+    )
+    .unwrap();
+    edit(
+        &dir,
+        "user_systems.toml",
+        "metadata = \"builtin:demo-sp/oiosaml3\"",
+        "metadata = \"deep-sp.xml\"",
+    );
+    edit(
+        &dir,
+        "municipalities.toml",
+        "metadata = \"builtin:test-idp/bakkeby\"",
+        "metadata = \"deep-idp.xml\"",
+    );
+    let (code, out) = check_config(&dir);
+    assert_eq!(code, 1, "{out}");
+    let refused = format!("the SAML message was refused before parsing: {DEPTH_LIMIT}");
+    for expected in [
+        format!("user_systems.toml: user_system[0].metadata: `deep-sp.xml`: {refused}"),
+        format!("municipalities.toml: municipality[1].idp[0].metadata: `deep-idp.xml`: {refused}"),
+    ] {
+        assert!(out.contains(&expected), "missing {expected:?} in\n{out}");
+    }
+}
+
+#[test]
+fn signed_metadata_files_with_a_hostile_signature_shape_are_refused_before_anything_is_fetched() {
+    let (_tmp, dir) = demo_copy();
+    let listener = Listener::new();
+    let sp = "https://fagsystem.example.dk";
+    let idp = "https://idp.bakkeby.example.dk";
+    let sp_xml = signed_metadata(sp, sp_role(sp), "demo-sp-oiosaml3");
+    let idp_xml = signed_metadata(idp, idp_role(idp), "test-idp-bakkeby");
+    std::fs::write(dir.join("signed-sp.xml"), &sp_xml).unwrap();
+    std::fs::write(dir.join("signed-idp.xml"), &idp_xml).unwrap();
+    edit(
+        &dir,
+        "user_systems.toml",
+        "metadata = \"builtin:demo-sp/oiosaml3\"",
+        "metadata = \"signed-sp.xml\"\nmetadata_signing_cert = \"../keys/demo-sp-oiosaml3.cert.pem\"",
+    );
+    edit(
+        &dir,
+        "municipalities.toml",
+        "metadata = \"builtin:test-idp/bakkeby\"",
+        "metadata = \"signed-idp.xml\"\nmetadata_signing_cert = \"../keys/test-idp-bakkeby.cert.pem\"",
+    );
+    // As signed, both files are accepted: only the changes below are refused.
+    let (code, out) = check_config(&dir);
+    assert_eq!(code, 0, "{out}");
+    std::fs::write(dir.join("signed-sp.xml"), xpath_transform(&sp_xml)).unwrap();
+    std::fs::write(
+        dir.join("signed-idp.xml"),
+        external_reference(&idp_xml, &listener.url()),
+    )
+    .unwrap();
+    let (code, out) = check_config(&dir);
+    assert_eq!(code, 1, "{out}");
+    for expected in [
+        format!(
+            "user_systems.toml: user_system[0].metadata: the metadata from `signed-sp.xml` is not signed by `../keys/demo-sp-oiosaml3.cert.pem` (user_system[0].metadata_signing_cert): {}",
+            xpath_reason()
+        ),
+        format!(
+            "municipalities.toml: municipality[1].idp[0].metadata: the metadata from `signed-idp.xml` is not signed by `../keys/test-idp-bakkeby.cert.pem` (municipality[1].idp[0].metadata_signing_cert): {}",
+            external_reason(&listener.url(), &referenced_id(&idp_xml))
+        ),
+    ] {
+        assert!(out.contains(&expected), "missing {expected:?} in\n{out}");
+    }
     listener.assert_never_contacted();
 }
