@@ -9,6 +9,7 @@
 
 mod common;
 
+use chsim::saml::binding::{self, MessageKind};
 use chsim::saml::metadata::{self, Endpoint, RoleSpec};
 use chsim::saml::{bindings, SamlError};
 use chsim::xml_limits::LimitError;
@@ -305,4 +306,131 @@ fn signed_metadata_files_with_a_hostile_signature_shape_are_refused_before_anyth
         assert!(out.contains(&expected), "missing {expected:?} in\n{out}");
     }
     listener.assert_never_contacted();
+}
+
+// ---------------------------------------------------------------------------------------------
+// An HTTP-Redirect AuthnRequest signed with ECDSA P-256 (issue #8 §7)
+// ---------------------------------------------------------------------------------------------
+
+const ECDSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
+
+/// A fresh P-256 key and a self-signed certificate for it.
+fn ec_key_and_cert() -> (
+    openssl::pkey::PKey<openssl::pkey::Private>,
+    openssl::x509::X509,
+) {
+    use openssl::ec::{EcGroup, EcKey};
+    let group = EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
+    let key = openssl::pkey::PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
+    let mut name = openssl::x509::X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", "EC-fagsystem").unwrap();
+    let name = name.build();
+    let mut b = openssl::x509::X509Builder::new().unwrap();
+    b.set_version(2).unwrap();
+    b.set_serial_number(
+        &openssl::bn::BigNum::from_u32(1)
+            .unwrap()
+            .to_asn1_integer()
+            .unwrap(),
+    )
+    .unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(&name).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    b.set_not_after(&openssl::asn1::Asn1Time::days_from_now(365).unwrap())
+        .unwrap();
+    b.sign(&key, openssl::hash::MessageDigest::sha256())
+        .unwrap();
+    (key, b.build())
+}
+
+/// Unsigned SP metadata for `entity_id` whose only certificate is `cert` (an HTTP-POST ACS at
+/// `<entity_id>/acs`), as a vendor with an EC key publishes it.
+fn ec_sp_metadata(entity_id: &str, cert: &openssl::x509::X509) -> String {
+    use base64::Engine as _;
+    let cert = base64::engine::general_purpose::STANDARD.encode(cert.to_der().unwrap());
+    format!(
+        r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{entity_id}">
+  <md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol" AuthnRequestsSigned="true" WantAssertionsSigned="true">
+    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:AssertionConsumerService Binding="{}" Location="{entity_id}/acs" index="0" isDefault="true"/>
+  </md:SPSSODescriptor>
+</md:EntityDescriptor>"#,
+        bindings::POST
+    )
+}
+
+/// `unsigned` (an HTTP-Redirect URL carrying SAMLRequest) with `SigAlg` ecdsa-sha256 and the
+/// `Signature` by `key` over the query as sent, in XML-DSig's raw `r || s` form (RFC 4051 §3.3).
+fn ecdsa_signed(
+    unsigned: &reqwest::Url,
+    key: &openssl::pkey::PKey<openssl::pkey::Private>,
+) -> String {
+    use base64::Engine as _;
+    let mut q = url::form_urlencoded::Serializer::new(unsigned.query().unwrap().to_string());
+    q.append_pair("SigAlg", ECDSA_SHA256);
+    let octets = q.finish();
+    let mut signer =
+        openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), key).unwrap();
+    signer.update(octets.as_bytes()).unwrap();
+    let der = openssl::ecdsa::EcdsaSig::from_der(&signer.sign_to_vec().unwrap()).unwrap();
+    let mut raw = der.r().to_vec_padded(32).unwrap();
+    raw.extend(der.s().to_vec_padded(32).unwrap());
+    let mut q = url::form_urlencoded::Serializer::new(octets);
+    q.append_pair(
+        "Signature",
+        &base64::engine::general_purpose::STANDARD.encode(raw),
+    );
+    let mut url = unsigned.clone();
+    url.set_query(Some(&q.finish()));
+    url.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_request_signed_with_ecdsa_p256_by_a_user_system_with_an_ec_certificate_reaches_the_chooser(
+) {
+    let (_tmp, dir) = demo_copy();
+    let entity_id = "https://ec-fagsystem.example.dk";
+    let (ec_key, ec_cert) = ec_key_and_cert();
+    std::fs::write(dir.join("ec-sp.xml"), ec_sp_metadata(entity_id, &ec_cert)).unwrap();
+    let mut users = std::fs::read_to_string(dir.join("user_systems.toml")).unwrap();
+    users.push_str("\n[[user_system]]\nname = \"EC-fagsystem\"\nmetadata = \"ec-sp.xml\"\nprofile = \"OIOSAML3\"\nnsis_level = \"Substantial\"\n");
+    std::fs::write(dir.join("user_systems.toml"), users).unwrap();
+    let config = chsim::config::load(chsim::config::ConfigSource::Dir(dir.clone())).unwrap();
+    let chsim = start(config).await;
+    let browser = Browser::new();
+    let now = chsim::clock::Clock::now(&chsim::clock::SystemClock);
+    let request = |now| {
+        let xml = authn_request_from(&chsim, entity_id, now)
+            .to_xml(None)
+            .unwrap();
+        binding::encode_redirect(
+            &format!("{}/runtime/saml2/issue.idp", chsim.base),
+            MessageKind::Request,
+            &xml,
+            None,
+            None,
+        )
+        .unwrap()
+    };
+    // Signed with the key of the EC certificate in the user system's metadata: accepted.
+    let chooser = browser.get(&ecdsa_signed(&request(now), &ec_key)).await;
+    assert_eq!(chooser.status, 200, "{}", chooser.body);
+    for idp in [
+        "Bakkeby Kommune (test-IdP, OIOSAML2)",
+        "Korsbæk Kommune (test-IdP, OIOSAML3)",
+    ] {
+        assert!(chooser.body.contains(&on_page(idp)), "{}", chooser.body);
+    }
+    // Signed the same way with another P-256 key: the signature is really checked.
+    let (stranger, _) = ec_key_and_cert();
+    let out = browser.get(&ecdsa_signed(&request(now), &stranger)).await;
+    assert_page(
+        &out,
+        403,
+        &format!("the AuthnRequest from `{entity_id}` has a bad signature: the signature does not verify with the sender's certificate from its metadata: the query-string signature does not match the trusted certificate"),
+    );
+    assert!(!out.body.contains("Korsbæk Kommune"), "{}", out.body);
 }
