@@ -434,3 +434,33 @@ async fn a_redirect_request_signed_with_ecdsa_p256_by_a_user_system_with_an_ec_c
     );
     assert!(!out.body.contains("Korsbæk Kommune"), "{}", out.body);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The scripted-login driver's page bound (issue #8 §6)
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scripted_login_driver_refuses_a_page_larger_than_2_mib() {
+    // A server in chsim's place whose login page is 4 MiB.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let app = axum::Router::new().route(
+        "/demo-sp/oiosaml3/login",
+        axum::routing::get(|| async { "x".repeat(4 << 20) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let login = chsim::scripted::ScriptedLogin {
+        base_url: base.clone(),
+        user_system: format!("{base}/demo-sp/oiosaml3"),
+        municipality: Some("11111111".into()),
+        user: "karen".into(),
+        ..Default::default()
+    };
+    match chsim::scripted::run(&login).await {
+        Err(chsim::scripted::ScriptError::Http { url, reason }) => {
+            assert_eq!(url, format!("{base}/demo-sp/oiosaml3/login"));
+            assert_eq!(reason, "the answer is larger than 2097152 bytes");
+        }
+        other => panic!("expected the page bound, got {other:?}"),
+    }
+}
