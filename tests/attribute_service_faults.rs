@@ -6,14 +6,10 @@
 
 mod common;
 
-use axum::routing::{get, post};
 use chrono::Duration;
-use chsim::saml::attribute_query::{parse_query, read_soap, soap_envelope, soap_fault, SoapBody};
-use chsim::saml::metadata::{self, Endpoint, RoleSpec};
-use chsim::saml::response::{self, NewAssertion, NewAttribute, NewResponse, SignedElement, Status};
-use chsim::saml::{bindings, signing, Credential, NAMEID_X509};
+use chsim::saml::attribute_query::soap_fault;
+use common::attribute_service::*;
 use common::*;
-use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug)]
 enum Fault {
@@ -32,81 +28,8 @@ enum Fault {
     Expired,
 }
 
-/// A well-formed privilege list (base64 OIOBPP with Sara's job role).
-const GOOD: &str = "PGJwcDpQcml2aWxlZ2VMaXN0IHhtbG5zOmJwcD0iaHR0cDovL2l0c3QuZGsvb2lvc2FtbC9iYXNpY19wcml2aWxlZ2VfcHJvZmlsZSI+PFByaXZpbGVnZUdyb3VwIFNjb3BlPSJ1cm46ZGs6Z292OnNhbWw6Y3ZyTnVtYmVySWRlbnRpZmllcjo0NDQ0NDQ0NCI+PFByaXZpbGVnZT5odHRwOi8vc29lYnkuZGsvcm9sZXMvam9icm9sZS9zYWdzYmVoYW5kbGVyLzE8L1ByaXZpbGVnZT48L1ByaXZpbGVnZUdyb3VwPjwvYnBwOlByaXZpbGVnZUxpc3Q+";
-
-/// A signed (or deliberately broken) answer to the AttributeQuery in `body`.
-fn answer(
-    body: &str,
-    entity_id: &str,
-    signer: &Credential,
-    unsigned: bool,
-    privileges: &str,
-) -> String {
-    answer_tweaked(body, entity_id, signer, unsigned, privileges, |_, _| {})
-}
-
-/// As [`answer`], with the Response and Assertion changed by `tweak` before signing.
-fn answer_tweaked(
-    body: &str,
-    entity_id: &str,
-    signer: &Credential,
-    unsigned: bool,
-    privileges: &str,
-    tweak: impl FnOnce(&mut NewResponse, &mut NewAssertion),
-) -> String {
-    let SoapBody::Message(xml) = read_soap(body).unwrap() else {
-        panic!()
-    };
-    let q = parse_query(&xml).unwrap();
-    let now = chsim::clock::Clock::now(&chsim::clock::SystemClock);
-    let r = NewResponse {
-        id: chsim::ids::new_saml_id(),
-        issue_instant: now,
-        destination: q.issuer.clone(),
-        in_response_to: Some(q.id.clone()),
-        issuer: entity_id.into(),
-        status: Status::success(),
-    };
-    let a = NewAssertion {
-        id: chsim::ids::new_saml_id(),
-        issue_instant: now,
-        issuer: entity_id.into(),
-        name_id: q.name_id.clone(),
-        name_id_format: NAMEID_X509.into(),
-        in_response_to: Some(q.id.clone()),
-        recipient: q.issuer.clone(),
-        not_before: now,
-        not_on_or_after: now + Duration::minutes(5),
-        audience: q.issuer.clone(),
-        authn_instant: now,
-        session_index: None,
-        authn_context_class_ref: "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified".into(),
-        authenticating_authority: None,
-        attributes: vec![NewAttribute {
-            name: "dk:gov:saml:attribute:Privileges_intermediate".into(),
-            name_format: "urn:oasis:names:tc:SAML:2.0:attrname-format:basic".into(),
-            friendly_name: None,
-            values: vec![privileges.into()],
-        }],
-    };
-    let (mut r, mut a) = (r, a);
-    tweak(&mut r, &mut a);
-    let xml = if unsigned {
-        response::build_unsigned(&r, &a, signer, SignedElement::Assertion).replace(
-            &signing::template(&a.id, &signer.cert_base64()).to_xml(),
-            "",
-        )
-    } else {
-        response::build(&r, Some(&a), signer, SignedElement::Assertion, None).unwrap()
-    };
-    soap_envelope(response::strip_declaration(&xml))
-}
-
 /// Serves metadata (naming the genuine Søby service key) and a misbehaving SOAP endpoint.
 async fn misbehaving_service(fault: Fault) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let soap_url = match fault {
         Fault::Refused => {
             // A port that was just free: nothing listens there.
@@ -116,104 +39,68 @@ async fn misbehaving_service(fault: Fault) -> String {
                 closed.local_addr().unwrap().port()
             );
             drop(closed);
-            url
+            Some(url)
         }
-        _ => format!("{base}/soap"),
+        _ => None,
     };
-    let genuine = key("test-attribute-service-soeby");
-    let entity_id = format!("{base}/as");
-    let md = metadata::build_signed(
-        &entity_id,
-        &RoleSpec::AttributeAuthority {
-            services: vec![Endpoint::new(bindings::SOAP, soap_url)],
-        },
-        &genuine,
-        None,
-    )
-    .unwrap();
-    let state = Arc::new((entity_id, genuine, key("demo-sp-oiosaml2")));
-    let app = axum::Router::new()
-        .route("/metadata", get(move || async move { md }))
-        .route(
-            "/soap",
-            post(move |body: String| {
-                let state = state.clone();
-                async move {
-                    let (entity_id, genuine, wrong) = &*state;
-                    match fault {
-                        Fault::Slow => {
-                            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-                            (200, answer(&body, entity_id, genuine, false, GOOD))
-                        }
-                        Fault::Http503 => (503, "<html>Service Unavailable</html>".to_string()),
-                        Fault::Soap500 => {
-                            (500, soap_fault("s:Server", "the role database is down"))
-                        }
-                        Fault::Unsigned => (200, answer(&body, entity_id, genuine, true, GOOD)),
-                        Fault::WrongKey => (200, answer(&body, entity_id, wrong, false, GOOD)),
-                        Fault::Huge => (200, "x".repeat(4 << 20)),
-                        Fault::WrongSubject => (
-                            200,
-                            answer_tweaked(&body, entity_id, genuine, false, GOOD, |_, a| {
-                                a.name_id = "C=DK,O=44444444,CN=Someone Else,Serial=x".into()
-                            }),
-                        ),
-                        Fault::WrongInResponseTo => (
-                            200,
-                            answer_tweaked(&body, entity_id, genuine, false, GOOD, |r, a| {
-                                r.in_response_to = Some("_another_query".into());
-                                a.in_response_to = Some("_another_query".into());
-                            }),
-                        ),
-                        Fault::WrongIssuer => (
-                            200,
-                            answer_tweaked(&body, entity_id, genuine, false, GOOD, |r, a| {
-                                r.issuer = "https://impostor.example".into();
-                                a.issuer = "https://impostor.example".into();
-                            }),
-                        ),
-                        Fault::Expired => (
-                            200,
-                            answer_tweaked(&body, entity_id, genuine, false, GOOD, |_, a| {
-                                a.not_before -= Duration::hours(2);
-                                a.not_on_or_after = a.not_before + Duration::minutes(5);
-                            }),
-                        ),
-                        Fault::BadPrivileges => (
-                            200,
-                            answer(&body, entity_id, genuine, false, "<<not OIOBPP"),
-                        ),
-                        Fault::Garbage => (200, "hello, this is not SOAP".to_string()),
-                        Fault::Refused => (200, String::new()),
-                    }
-                    .into_response_tuple()
+    serve(
+        soap_url,
+        move |body: String, entity_id: String| async move {
+            let (signer, wrong) = (genuine(), key("demo-sp-oiosaml2"));
+            let (entity_id, genuine, wrong) = (&entity_id, &signer, &wrong);
+            match fault {
+                Fault::Slow => {
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    (200, answer(&body, entity_id, genuine, false, GOOD))
                 }
-            }),
-        );
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("{base}/metadata")
-}
-
-trait IntoResponseTuple {
-    fn into_response_tuple(self) -> (axum::http::StatusCode, String);
-}
-
-impl IntoResponseTuple for (u16, String) {
-    fn into_response_tuple(self) -> (axum::http::StatusCode, String) {
-        (axum::http::StatusCode::from_u16(self.0).unwrap(), self.1)
-    }
+                Fault::Http503 => (503, "<html>Service Unavailable</html>".to_string()),
+                Fault::Soap500 => (500, soap_fault("s:Server", "the role database is down")),
+                Fault::Unsigned => (200, answer(&body, entity_id, genuine, true, GOOD)),
+                Fault::WrongKey => (200, answer(&body, entity_id, wrong, false, GOOD)),
+                Fault::Huge => (200, "x".repeat(4 << 20)),
+                Fault::WrongSubject => (
+                    200,
+                    answer_tweaked(&body, entity_id, genuine, false, GOOD, |_, a| {
+                        a.name_id = "C=DK,O=44444444,CN=Someone Else,Serial=x".into()
+                    }),
+                ),
+                Fault::WrongInResponseTo => (
+                    200,
+                    answer_tweaked(&body, entity_id, genuine, false, GOOD, |r, a| {
+                        r.in_response_to = Some("_another_query".into());
+                        a.in_response_to = Some("_another_query".into());
+                    }),
+                ),
+                Fault::WrongIssuer => (
+                    200,
+                    answer_tweaked(&body, entity_id, genuine, false, GOOD, |r, a| {
+                        r.issuer = "https://impostor.example".into();
+                        a.issuer = "https://impostor.example".into();
+                    }),
+                ),
+                Fault::Expired => (
+                    200,
+                    answer_tweaked(&body, entity_id, genuine, false, GOOD, |_, a| {
+                        a.not_before -= Duration::hours(2);
+                        a.not_on_or_after = a.not_before + Duration::minutes(5);
+                    }),
+                ),
+                Fault::BadPrivileges => (
+                    200,
+                    answer(&body, entity_id, genuine, false, "<<not OIOBPP"),
+                ),
+                Fault::Garbage => (200, "hello, this is not SOAP".to_string()),
+                Fault::Refused => (200, String::new()),
+            }
+        },
+    )
+    .await
 }
 
 /// Logs Sara in through chsim with the misbehaving service; returns chsim's error page.
 async fn login_with(fault: Fault) -> Outcome {
     let metadata_url = misbehaving_service(fault).await;
-    let mut config = demo_config();
-    config.chsim.attribute_service.timeout_seconds = 1;
-    config.municipalities.municipality[2].attribute_service = Some(metadata_url);
-    // Served over plain http on loopback: chsim trusts it only because it is signed (issue #8 §6).
-    config.municipalities.municipality[2].attribute_service_metadata_signing_cert =
-        Some("../keys/test-attribute-service-soeby.cert.pem".into());
-    let chsim = start(config).await;
+    let chsim = start(config_with(&metadata_url)).await;
     let browser = Browser::new();
     let out = login_as(&chsim, &browser, "oiosaml3", "soeby", "sara").await;
     assert_eq!(out.status, 502, "{fault:?}: {}", out.body);

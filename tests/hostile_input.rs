@@ -305,27 +305,6 @@ async fn a_normal_login_completes_while_twenty_hostile_messages_are_checked() {
 const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
 const XPATH: &str = "http://www.w3.org/TR/1999/REC-xpath-19991116";
 
-/// A loopback listener that records whether anyone connected.
-struct Listener(std::net::TcpListener);
-
-impl Listener {
-    fn new() -> Self {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.set_nonblocking(true).unwrap();
-        Listener(l)
-    }
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.0.local_addr().unwrap().port())
-    }
-    fn assert_never_contacted(&self) {
-        std::thread::sleep(Duration::from_millis(100));
-        match self.0.accept() {
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            other => panic!("chsim connected to the listener: {other:?}"),
-        }
-    }
-}
-
 /// A named pipe: opening it to read blocks until a writer comes, so a reader is visible.
 struct Fifo {
     _dir: tempfile::TempDir,

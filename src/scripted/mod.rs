@@ -178,6 +178,10 @@ pub async fn run(login: &ScriptedLogin) -> Result<ScriptedOutcome, ScriptError> 
             q.append_pair("force", "1");
         }
     }
+    // No options: no bare `?` in the URL requested and named in errors.
+    if start.query() == Some("") {
+        start.set_query(None);
+    }
     let mut outcome = ScriptedOutcome {
         admitted: false,
         user_system: login.user_system.clone(),

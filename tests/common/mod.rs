@@ -2,7 +2,8 @@
 //! and a minimal browser that follows redirects and auto-submitting SAML forms, recording every
 //! SAML message it carries so tests can check them independently. Also the demo keys, a user
 //! system's AuthnRequest to forge, ([`idp`]) a test IdP's answer to forge and ([`on_disk`]) a
-//! demo configuration on disk with the chsim binary run on it.
+//! demo configuration on disk with the chsim binary run on it, and ([`attribute_service`]) a local
+//! attribute service that answers as a test says.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use chsim::clock::{Clock, FixedClock, SystemClock};
@@ -11,6 +12,7 @@ use regex::Regex;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub mod attribute_service;
 pub mod idp;
 pub mod on_disk;
 
@@ -389,4 +391,25 @@ pub fn redirect_request(url: &str) -> chsim::saml::binding::RedirectMessage {
         1_000_000,
     )
     .unwrap()
+}
+
+/// A loopback listener that records whether anyone connected.
+pub struct Listener(std::net::TcpListener);
+
+impl Listener {
+    pub fn new() -> Self {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        Listener(l)
+    }
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.0.local_addr().unwrap().port())
+    }
+    pub fn assert_never_contacted(&self) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        match self.0.accept() {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            other => panic!("chsim connected to the listener: {other:?}"),
+        }
+    }
 }
