@@ -113,3 +113,25 @@ fn validating_assertion_signed_responses_does_not_grow_memory() {
         grown * 1024 / 3_000
     );
 }
+
+#[test]
+fn signing_assertions_does_not_grow_memory() {
+    let idp = Credential::from_pem(
+        include_bytes!("../keys/test-idp-bakkeby.key.pem"),
+        include_bytes!("../keys/test-idp-bakkeby.cert.pem"),
+    )
+    .unwrap();
+    for _ in 0..300 {
+        assertion_signed_response(&idp);
+    }
+    let before = resident_kib();
+    for _ in 0..3_000 {
+        assertion_signed_response(&idp);
+    }
+    let grown = resident_kib().saturating_sub(before);
+    assert!(
+        grown < 2 * 1024,
+        "the resident set grew by {grown} KiB over 3,000 signatures (a leak of about {} bytes each)",
+        grown * 1024 / 3_000
+    );
+}

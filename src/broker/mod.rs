@@ -218,9 +218,10 @@ impl Broker {
                 })
                 .time_to_live(ttl)
                 .build(),
+            // Only tells "answered before" from "never asked" in an error message: small.
             answered: Cache::builder()
-                .max_capacity(16 * MIB)
-                .weigher(|k: &String, _: &()| weight(k.len() + 64))
+                .max_capacity(4 * MIB)
+                .weigher(|k: &String, _: &()| weight(k.len() + 128))
                 .time_to_live(ttl * 2)
                 .build(),
             replay: Cache::builder()
@@ -235,9 +236,11 @@ impl Broker {
                 .time_to_live(skew * 2 + std::time::Duration::from_secs(1))
                 .build(),
             attribute_services,
+            // A debugging aid for the demo pages, not state a login needs: the most recent few
+            // thousand (the weight counts heap overhead twice over the payload).
             reports: Cache::builder()
-                .max_capacity(64 * MIB)
-                .weigher(|k: &String, v: &LoginReport| weight(k.len() + v.weight()))
+                .max_capacity(8 * MIB)
+                .weigher(|k: &String, v: &LoginReport| weight(k.len() + 2 * v.weight()))
                 .time_to_live(std::time::Duration::from_secs(3600))
                 .build(),
             settings,
@@ -267,7 +270,7 @@ impl Broker {
             })
     }
 
-    /// The report of the login that got chsim's SessionIndex `session_index` (kept an hour).
+    /// The report of the login that got chsim's SessionIndex `session_index` (kept an hour; the most recent few thousand).
     pub fn report(&self, session_index: &str) -> Option<LoginReport> {
         self.reports.get(session_index)
     }

@@ -169,7 +169,7 @@ pub async fn login_report(
 ) -> Result<Response, AppError> {
     let r = s.broker.report(&session_index).ok_or_else(|| {
         AppError::NotFound(format!(
-            "chsim has no report for SessionIndex `{session_index}` (reports are kept for an hour)"
+            "chsim has no report for SessionIndex `{session_index}` (reports are kept for an hour, the most recent few thousand)"
         ))
     })?;
     let mut body = pages::table(
