@@ -1,7 +1,7 @@
 //! CPU-heavy work on untrusted input, off the async workers (issue #8 §1).
 //!
 //! Signature verification and decryption of a stranger's message run on tokio's blocking pool,
-//! at most [`MAX_CONCURRENT`] at a time, and a caller waits at most [`TIME_LIMIT`] for a slot and
+//! at most twice the cores (at least four) at a time, and a caller waits at most [`TIME_LIMIT`] for a slot and
 //! the result. A slow or hostile message therefore never stalls the workers that serve other
 //! logins; when the limit passes, the caller gets [`CpuError::TimedOut`] while the work finishes
 //! in the background still holding its slot, so a flood of slow messages exhausts only the slots,
@@ -14,19 +14,12 @@ use tokio::sync::Semaphore;
 /// How long a caller waits for a slot and the work together.
 pub const TIME_LIMIT: Duration = Duration::from_secs(10);
 
-/// Slots: twice the cores, at least four (a verification takes about a millisecond).
-pub static MAX_CONCURRENT: OnceLock<usize> = OnceLock::new();
-
+/// The slots: twice the cores, at least four (a verification takes about a millisecond).
 fn slots() -> &'static Semaphore {
     static SLOTS: OnceLock<Semaphore> = OnceLock::new();
     SLOTS.get_or_init(|| {
-        let n = *MAX_CONCURRENT.get_or_init(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get() * 2)
-                .unwrap_or(4)
-                .max(4)
-        });
-        Semaphore::new(n)
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Semaphore::new((cores * 2).max(4))
     })
 }
 

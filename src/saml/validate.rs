@@ -328,7 +328,7 @@ pub fn validate_response(
             signing::verify_and_reduce(&candidate, expect.trusted_certs, expect.algorithms)
                 .map_err(signature_error)
         };
-        let verified = match verify_assertion() {
+        match verify_assertion() {
             Ok(v) => v,
             // Issue #8 §3: until the decrypted content's signature verifies, anything about it —
             // not XML, too deep, not signed, a bad signature — would tell a CBC-padding or
@@ -338,31 +338,7 @@ pub fn validate_response(
                 return Err(ValidationError::Decryption);
             }
             Err(e) => return Err(e),
-        };
-        // The verified assertion must answer this very request before anything else it or its
-        // unsigned envelope says may end the login: otherwise anyone holding a genuine
-        // assertion of their own could wrap it to end someone else's pending login.
-        let answers_this_request = {
-            let vdoc = xml::parse(&verified)?;
-            let found = vdoc
-                .descendants()
-                .filter(|n| xml::is(n, NS_SAML, "SubjectConfirmationData"))
-                .filter_map(|n| n.attribute("InResponseTo"))
-                .collect::<Vec<_>>();
-            expect.queried_subject.is_some() || found.contains(&expect.in_response_to)
-        };
-        if !answers_this_request {
-            return Err(ValidationError::SignedContentMismatch {
-                reason: format!(
-                    "the signed assertion does not answer the request `{}` its envelope names",
-                    expect.in_response_to
-                ),
-            });
         }
-        // Unsigned envelope: its Destination/InResponseTo still have to match — checked only
-        // after the assertion's signature, so a stranger's envelope cannot end a login.
-        check_envelope(&root, expect)?;
-        verified
     };
 
     let adoc = xml::parse(&signed_assertion_xml)?;
@@ -381,6 +357,26 @@ pub fn validate_response(
                 adoc.root_element().tag_name().name()
             ),
         });
+    }
+    if !response_signed {
+        // The verified assertion must answer this very request before anything else it or its
+        // unsigned envelope says may end the login: otherwise anyone holding a genuine
+        // assertion of their own could wrap it to end someone else's pending login.
+        let answers_this_request = expect.queried_subject.is_some()
+            || a.descendants()
+                .filter(|n| xml::is(n, NS_SAML, "SubjectConfirmationData"))
+                .any(|n| n.attribute("InResponseTo") == Some(expect.in_response_to));
+        if !answers_this_request {
+            return Err(ValidationError::SignedContentMismatch {
+                reason: format!(
+                    "the signed assertion does not answer the request `{}` its envelope names",
+                    expect.in_response_to
+                ),
+            });
+        }
+        // The unsigned envelope's Destination/InResponseTo still have to match — checked only
+        // now, so a stranger's envelope cannot end a login.
+        check_envelope(&root, expect)?;
     }
     read_assertion(&a, &signed_assertion_xml, encrypted, expect)
 }

@@ -552,17 +552,9 @@ fn too_short(body: &[u8]) -> EncryptionError {
 }
 
 fn parse(xml: &str) -> Result<roxmltree::Document<'_>, EncryptionError> {
-    // Bounded first (issue #8 §1); roxmltree's default options refuse any DTD.
-    crate::xml_limits::check(xml, &crate::xml_limits::XmlLimits::MESSAGE).map_err(|e| {
-        EncryptionError::NotXml {
-            reason: e.to_string(),
-        }
-    })?;
-    roxmltree::Document::parse(xml).map_err(|e| EncryptionError::NotXml {
-        reason: match e {
-            roxmltree::Error::DtdDetected => "a DTD is not allowed (entity expansion risk)".into(),
-            other => other.to_string(),
-        },
+    // The same bounded, DTD-refusing parse as every SAML message (issue #8 §1).
+    super::xml::parse(xml).map_err(|e| EncryptionError::NotXml {
+        reason: e.to_string(),
     })
 }
 
