@@ -108,7 +108,7 @@ async fn parties(base: &str) -> Parties {
         idp.encrypt = false;
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let state = chsim::http::state::build(&config, clock).await.unwrap();
+    let state = chsim::app::build(&config, clock).await.unwrap();
     Parties {
         sp: state.demo_sps[SP].clone(),
         idp: state.test_idps[IDP].clone(),

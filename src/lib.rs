@@ -19,12 +19,14 @@
 //! - [`fetch`]: bounded reads of outgoing HTTP answers.
 //! - [`scripted`]: scripted logins through chsim's real HTTP flow (RPA and CI).
 //! - [`xml_limits`]: bounds on XML from outside, checked before any parser sees it.
+//! - [`app`]: assembly — config → trust → broker → built-in parties (the state `http` routes to).
 //! - [`http`]: the only module that knows axum.
 
 // Errors carry their evidence (STYLE.md habit 2), so some are a few hundred bytes; they are the
 // cold path of a login, and boxing them would only obscure the matches in tests.
 #![allow(clippy::result_large_err)]
 
+pub mod app;
 pub mod assurance;
 pub mod attribute_service;
 pub mod audit;

@@ -5,7 +5,7 @@
 
 use chsim::clock::SystemClock;
 use chsim::config::{self, ConfigReport, ConfigSource};
-use chsim::http;
+use chsim::{app, http};
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -95,8 +95,8 @@ fn source(dir: Option<PathBuf>) -> ConfigSource {
 async fn load_and_build(
     dir: Option<PathBuf>,
     insecure_demo_keys: bool,
-) -> Result<(config::Config, http::AppState), ConfigReport> {
-    http::state::load_and_build(source(dir), Arc::new(SystemClock), insecure_demo_keys).await
+) -> Result<(config::Config, app::AppState), ConfigReport> {
+    app::load_and_build(source(dir), Arc::new(SystemClock), insecure_demo_keys).await
 }
 
 #[tokio::main]

@@ -356,7 +356,7 @@ async fn metadata_over_plain_http_without_a_signing_certificate_is_a_configurati
     config.municipalities.municipality[2].attribute_service =
         Some("http://127.0.0.1:9/metadata".into());
     config.chsim.server.public_url = "http://localhost:8080".into();
-    let report = chsim::http::state::build(&config, std::sync::Arc::new(chsim::clock::SystemClock))
+    let report = chsim::app::build(&config, std::sync::Arc::new(chsim::clock::SystemClock))
         .await
         .unwrap_err();
     let text = report.to_string();
@@ -406,7 +406,7 @@ async fn metadata_over_http_is_trusted_only_with_a_valid_signature_by_the_config
         config
     };
     // Signed by the configured certificate: trusted.
-    let state = chsim::http::state::build(
+    let state = chsim::app::build(
         &with_cert("../keys/test-attribute-service-soeby.cert.pem"),
         clock.clone(),
     )
@@ -419,7 +419,7 @@ async fn metadata_over_http_is_trusted_only_with_a_valid_signature_by_the_config
         "https://as.example.dk"
     );
     // Signed, but by another key than the configured one: refused.
-    let report = chsim::http::state::build(
+    let report = chsim::app::build(
         &with_cert("../keys/demo-sp-oiosaml2.cert.pem"),
         clock.clone(),
     )
@@ -436,7 +436,7 @@ async fn metadata_over_http_is_trusted_only_with_a_valid_signature_by_the_config
             .await;
     let mut config = with_cert("../keys/test-attribute-service-soeby.cert.pem");
     config.municipalities.municipality[2].attribute_service = Some(tampered.clone());
-    let report = chsim::http::state::build(&config, clock)
+    let report = chsim::app::build(&config, clock)
         .await
         .unwrap_err()
         .to_string();

@@ -7,9 +7,9 @@
 mod common;
 
 use base64::Engine as _;
+use chsim::saml::oiosaml::{oiosaml2, oiosaml3, FORMAT_BASIC, FORMAT_URI};
 use chsim::saml::response::{self, NewAssertion, NewAttribute, NewResponse, SignedElement, Status};
 use chsim::saml::{binding, signing, status, xml};
-use chsim::token::attributes::{oiosaml2, oiosaml3, FORMAT_BASIC, FORMAT_URI};
 use common::idp::*;
 use common::*;
 

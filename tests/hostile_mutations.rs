@@ -13,9 +13,9 @@ mod common;
 
 use base64::Engine as _;
 use chsim::broker::{BrokerError, Consumed};
+use chsim::saml::oiosaml::oiosaml2;
 use chsim::saml::response::{self, SignedElement};
 use chsim::saml::{signing, xml};
-use chsim::token::attributes::oiosaml2;
 use common::idp::*;
 use common::*;
 use proptest::prelude::*;

@@ -11,9 +11,9 @@ use crate::audit;
 use crate::config::Profile;
 use crate::ids::new_saml_id;
 use crate::saml::binding;
+use crate::saml::oiosaml::{oiosaml2, oiosaml3};
 use crate::saml::validate::{self, Expectations};
 use crate::saml::xml;
-use crate::token::attributes::{oiosaml2, oiosaml3};
 use crate::token::Recipient;
 
 impl Broker {

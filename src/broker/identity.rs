@@ -9,9 +9,9 @@
 use super::BrokerError;
 use crate::assurance::{read_asserted, Asserted};
 use crate::ids::Cvr;
+use crate::saml::oiosaml::{oiosaml2, oiosaml3};
 use crate::saml::validate::ValidatedAssertion;
 use crate::saml::{SubjectName, NAMEID_X509};
-use crate::token::attributes::{oiosaml2, oiosaml3};
 use crate::token::LoginFacts;
 use crate::trust::TrustedIdp;
 

@@ -12,9 +12,9 @@ use crate::assurance::{
 };
 use crate::audit;
 use crate::ids::EntityId;
+use crate::saml::oiosaml::{oiosaml2, oiosaml3};
 use crate::saml::validate::ValidatedAssertion;
 use crate::saml::SubjectName;
-use crate::token::attributes::{oiosaml2, oiosaml3};
 use crate::token::LoginFacts;
 use crate::trust::{TrustedIdp, TrustedNemlogin, TrustedUserSystem};
 use std::sync::Arc;

@@ -11,11 +11,11 @@ use crate::ids::new_saml_id;
 use crate::saml::authn_request::{NewAuthnRequest, RequestedAuthnContext};
 use crate::saml::binding::{self, MessageKind};
 use crate::saml::metadata::{self, Endpoint, RoleSpec};
+use crate::saml::oiosaml::{oiosaml2, oiosaml3};
 use crate::saml::response::Status;
 use crate::saml::signing::AlgorithmPolicy;
 use crate::saml::validate::{self, Expectations, ValidatedAssertion, ValidationError};
 use crate::saml::{bindings, xml, Credential, SamlError, NAMEID_X509};
-use crate::token::attributes::{oiosaml2, oiosaml3};
 use base64::Engine as _;
 use chrono::Duration;
 use moka::sync::Cache;
@@ -350,7 +350,7 @@ impl ReceivedLogin {
     /// What the demo user system received, as JSON (its ACS answers this to `Accept:
     /// application/json`, which the scripted login uses).
     pub fn to_json(&self, user_system: &str) -> serde_json::Value {
-        use crate::token::attributes::{oiosaml2, oiosaml3};
+        use crate::saml::oiosaml::{oiosaml2, oiosaml3};
         use serde_json::json;
         let a = &self.assertion;
         let first = |name: &str| a.attribute(name).and_then(|v| v.first().cloned());

@@ -1,7 +1,7 @@
 //! The start page: what chsim serves and where to begin.
 
 use super::pages;
-use super::state::AppState;
+use crate::app::AppState;
 use axum::extract::State;
 use axum::response::Html;
 

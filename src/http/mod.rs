@@ -7,10 +7,9 @@ mod home;
 mod pages;
 mod parties;
 mod runtime;
-pub mod state;
 
+pub use crate::app::AppState;
 pub use error::AppError;
-pub use state::AppState;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue};

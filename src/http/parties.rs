@@ -4,7 +4,7 @@
 use super::error::AppError;
 use super::form::PostedForm;
 use super::pages;
-use super::state::AppState;
+use crate::app::AppState;
 use crate::demo_sp::{DemoSp, Outgoing};
 use crate::test_idp::TestIdp;
 use axum::extract::{Path, Query, RawQuery, State};

@@ -4,7 +4,7 @@
 use super::error::AppError;
 use super::form::PostedForm;
 use super::pages;
-use super::state::AppState;
+use crate::app::AppState;
 use crate::broker::{Delivery, IncomingRequest, Next};
 use crate::ids::LoginId;
 use axum::extract::{ConnectInfo, Query, RawQuery, State};

@@ -18,6 +18,7 @@ pub mod encryption;
 pub mod keys;
 pub mod metadata;
 pub mod name_id;
+pub mod oiosaml;
 pub mod response;
 pub mod signing;
 pub mod validate;

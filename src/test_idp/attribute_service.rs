@@ -9,10 +9,10 @@ use crate::config::{TestAttributeServiceConfig, TestUserConfig};
 use crate::ids::new_saml_id;
 use crate::saml::attribute_query::{parse_query, read_soap, soap_envelope, soap_fault, SoapBody};
 use crate::saml::metadata::{self, Endpoint, RoleSpec};
+use crate::saml::oiosaml::{oiosaml2, FORMAT_BASIC};
 use crate::saml::response::{self, NewAssertion, NewAttribute, NewResponse, SignedElement, Status};
 use crate::saml::signing::{self, AlgorithmPolicy};
 use crate::saml::{bindings, status, Credential, SamlError, SubjectName, NAMEID_X509};
-use crate::token::attributes::{oiosaml2, FORMAT_BASIC};
 use chrono::Duration;
 use std::sync::Arc;
 

@@ -16,12 +16,12 @@ use crate::ids::new_saml_id;
 use crate::saml::binding::{self, MessageKind};
 use crate::saml::encryption::EncryptionSuite;
 use crate::saml::metadata::{self, Endpoint, RoleSpec};
+use crate::saml::oiosaml::{oiosaml2, oiosaml3, FORMAT_BASIC, FORMAT_URI};
 use crate::saml::response::{
     self, EncryptFor, NewAssertion, NewAttribute, NewResponse, SignedElement, Status,
 };
 use crate::saml::signing::AlgorithmPolicy;
 use crate::saml::{authn_request, bindings, status, Credential, SamlError, NAMEID_X509};
-use crate::token::attributes::{oiosaml2, oiosaml3, FORMAT_BASIC, FORMAT_URI};
 use chrono::Duration;
 use moka::sync::Cache;
 use openssl::x509::X509;

@@ -1,18 +1,16 @@
 //! What chsim issues to user systems: a signed (and, when the user system has an encryption key,
 //! encrypted) SAML Response per the user system's attribute profile (reference §3.2, §4.3, §4.4).
 
-pub mod attributes;
-
 use crate::assurance::{NistLevel, NsisLevel};
 use crate::config::Profile;
 use crate::ids::{new_saml_id, Cvr, EntityId};
 use crate::saml::encryption::EncryptionSuite;
+use crate::saml::oiosaml::{oiosaml2, oiosaml3, FORMAT_BASIC, FORMAT_URI};
 use crate::saml::response::{
     self, EncryptFor, NewAssertion, NewAttribute, NewResponse, SignedElement, Status,
 };
 use crate::saml::{Credential, SamlError, NAMEID_X509};
 use crate::trust::TrustedUserSystem;
-use attributes::{oiosaml2, oiosaml3, FORMAT_BASIC, FORMAT_URI};
 use chrono::{DateTime, Duration, Utc};
 
 /// Everything chsim knows about the person after validation (and, later, role mapping).

@@ -19,7 +19,7 @@ pub mod on_disk;
 /// A running chsim.
 pub struct Chsim {
     pub base: String,
-    pub state: chsim::http::AppState,
+    pub state: chsim::app::AppState,
     pub config: Config,
 }
 
@@ -40,7 +40,7 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Chsi
     let base = format!("http://127.0.0.1:{}", addr.port());
     config.chsim.server.public_url = base.clone();
     config.chsim.broker.entity_id = None;
-    let state = chsim::http::state::build(&config, clock)
+    let state = chsim::app::build(&config, clock)
         .await
         .expect("state builds");
     let app = chsim::http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

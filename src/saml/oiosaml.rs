@@ -1,4 +1,6 @@
-//! Attribute names and fixed values of the two attribute profiles (reference §4).
+//! The OIOSAML vocabulary: attribute names and fixed values of the two attribute profiles (reference §4),
+//! read by every message reader (IdP answers, attribute-service answers, the built-in parties) and
+//! written by the token issuer.
 
 /// `urn:oasis:names:tc:SAML:2.0:attrname-format:uri` (OIOSAML3).
 pub const FORMAT_URI: &str = "urn:oasis:names:tc:SAML:2.0:attrname-format:uri";

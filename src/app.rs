@@ -1,4 +1,5 @@
-//! Building the application state from the configuration: keys, chsim's own metadata, the
+//! Assembling the application (config → trust → broker → built-in parties), so that `http` only
+//! routes. Building the application state from the configuration: keys, chsim's own metadata, the
 //! built-in parties (which learn about chsim only from that metadata), and the trust in every
 //! configured IdP and user system. Every problem is collected into one report.
 
