@@ -8,13 +8,13 @@ use super::{identity, Broker, BrokerError, Consumed, Delivery, Failure, LoginRep
 use crate::assurance::AssertedLevel;
 use crate::attribute_service::Provenance;
 use crate::audit;
-use crate::config::Profile;
 use crate::ids::new_saml_id;
 use crate::saml::binding;
 use crate::saml::oiosaml::{oiosaml2, oiosaml3};
 use crate::saml::validate::{self, Expectations};
 use crate::saml::xml;
 use crate::token::Recipient;
+use crate::trust::Profile;
 
 impl Broker {
     /// Consumes an IdP's HTTP-POST Response and returns the token to deliver to the user system.
@@ -98,7 +98,7 @@ impl Broker {
                 entity_id: sent.idp.to_string(),
             }));
         };
-        let facts = identity::facts_from(&assertion, idp).map_err(fail)?;
+        let facts = identity::identity_from(&assertion, idp).map_err(fail)?;
         // Issue #3 §3: the level must meet the login's requirement; too low, chsim asks the IdP
         // once more with ForceAuthn (step-up) or sends the person on to NemLog-in.
         let asserted = AssertedLevel {
@@ -234,7 +234,7 @@ impl Broker {
         login: &super::PendingLogin,
         user_system: &crate::trust::TrustedUserSystem,
         idp: &crate::trust::TrustedIdp,
-        mut facts: crate::token::LoginFacts,
+        mut facts: crate::token::Identity,
         mut attributes: Vec<(String, Vec<String>)>,
     ) -> Result<Consumed, Failure> {
         let fail = |e: BrokerError| self.fail_to_user_system(login, user_system, e);

@@ -12,7 +12,7 @@ use crate::ids::Cvr;
 use crate::saml::oiosaml::{oiosaml2, oiosaml3};
 use crate::saml::validate::ValidatedAssertion;
 use crate::saml::{SubjectName, NAMEID_X509};
-use crate::token::LoginFacts;
+use crate::token::Identity;
 use crate::trust::TrustedIdp;
 
 /// The one value of the attribute `name`, or None when it is absent. Several Attribute elements
@@ -100,11 +100,11 @@ fn person_cvr(
     Ok(first.clone())
 }
 
-/// Builds the login facts, checking that the person belongs to the IdP's municipality.
-pub fn facts_from(
+/// Builds the person's [`Identity`](crate::token::Identity), checking that the person belongs to the IdP's municipality.
+pub fn identity_from(
     assertion: &ValidatedAssertion,
     idp: &TrustedIdp,
-) -> Result<LoginFacts, BrokerError> {
+) -> Result<Identity, BrokerError> {
     let idp_id = idp.entity_id.to_string();
     // The Context Handler's SP metadata names one NameID format (reference §2.2); chsim passes
     // the NameID on to user systems as X509SubjectName, so anything else would be relabelled.
@@ -155,7 +155,7 @@ pub fn facts_from(
                 .unwrap_or_default())
         })
         .transpose()?;
-    Ok(LoginFacts {
+    Ok(Identity {
         name_id: assertion.name_id.clone(),
         idp: idp.entity_id.clone(),
         org_name: single_nonempty(assertion, oiosaml3::ORG_NAME, &idp_id)?

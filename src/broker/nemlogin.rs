@@ -15,7 +15,7 @@ use crate::ids::EntityId;
 use crate::saml::oiosaml::{oiosaml2, oiosaml3};
 use crate::saml::validate::ValidatedAssertion;
 use crate::saml::SubjectName;
-use crate::token::LoginFacts;
+use crate::token::Identity;
 use crate::trust::{TrustedIdp, TrustedNemlogin, TrustedUserSystem};
 use std::sync::Arc;
 use url::Url;
@@ -26,7 +26,7 @@ pub struct FirstLeg {
     /// The municipality's IdP.
     pub idp: EntityId,
     /// Who the person is, their roles (raw) and the too-low level.
-    pub facts: LoginFacts,
+    pub facts: Identity,
     /// The first assertion's attributes (parametric values may be among them).
     pub attributes: Vec<(String, Vec<String>)>,
 }
@@ -166,7 +166,7 @@ impl Broker {
         }
         // Who and which roles from the municipality; the level, and so the authenticating
         // authority, from NemLog-in.
-        let facts = LoginFacts {
+        let facts = Identity {
             idp: nemlogin.entity_id.clone(),
             nist_level: level.nist,
             nsis_level: level.nsis,

@@ -4,10 +4,10 @@
 //! the namespace of the user system's profile; an empty result omits the attribute (OIOBPP).
 
 use super::BrokerError;
-use crate::config::Profile;
 use crate::ids::Cvr;
 use crate::privileges::{self, Namespace, PrivilegeList};
 use crate::roles::{self, Dropped, JobRoleCatalogue, MappingContext};
+use crate::trust::Profile;
 use crate::trust::{TrustedIdp, TrustedUserSystem};
 
 /// What the privilege step decided.

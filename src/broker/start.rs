@@ -190,7 +190,7 @@ impl Broker {
             .as_ref()
             .and_then(|r| requested_minimum(&r.comparison, &r.class_refs))
             .map(|r| match (r, user_system.profile) {
-                (Requirement::Nsis(l), crate::config::Profile::Oiosaml2) => {
+                (Requirement::Nsis(l), crate::trust::Profile::Oiosaml2) => {
                     Requirement::Nist(s.equivalence.nist_for(l))
                 }
                 (r, _) => r,

@@ -302,26 +302,7 @@ pub struct UserSystemsFile {
     pub user_system: Vec<UserSystemConfig>,
 }
 
-/// The attribute profile of a user system (reference §3.3 `OIOSAMLProfile`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum Profile {
-    /// Context Handler 1 style (reference §4.4).
-    #[serde(rename = "OIOSAML2")]
-    Oiosaml2,
-    /// Context Handler 2 style, KOMBIT attribute profile (reference §4.3).
-    #[serde(rename = "OIOSAML3")]
-    Oiosaml3,
-}
-
-impl Profile {
-    /// The configuration spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Profile::Oiosaml2 => "OIOSAML2",
-            Profile::Oiosaml3 => "OIOSAML3",
-        }
-    }
-}
+pub use crate::trust::Profile;
 
 /// One user system (brugervendt system).
 #[derive(Debug, Clone, Deserialize)]

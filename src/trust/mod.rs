@@ -8,7 +8,7 @@
 
 use crate::assurance::{AssertedLevel, Equivalence, IdpProfile, NistLevel, NsisLevel, Requirement};
 use crate::attribute_service::AttributeService;
-use crate::config::{Config, ConfigProblem, Profile};
+use crate::config::{Config, ConfigProblem};
 use crate::ids::{Cvr, EntityId};
 use crate::roles::{JobRoleCatalogue, SystemRoles};
 use crate::saml::bindings;
@@ -17,7 +17,10 @@ use openssl::x509::X509;
 use source::{fetch_metadata, MetadataRef};
 use std::collections::HashMap;
 
+mod profile;
 mod source;
+
+pub use profile::Profile;
 
 /// A municipality as chsim knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
