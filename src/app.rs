@@ -4,6 +4,7 @@
 //! configured IdP and user system. Every problem is collected into one report.
 
 use crate::attribute_service::{AttributeServiceClient, ClientSettings};
+use crate::broker::store::{memory::MemoryStore, Store};
 use crate::broker::{Broker, BrokerSettings};
 use crate::clock::Clock;
 use crate::config::{self, Config, ConfigProblem, ConfigReport};
@@ -432,8 +433,9 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             e,
         )])
     })?;
+    let store = Store::new(Arc::new(MemoryStore::new()), Broker::lifetimes(&settings));
     Ok(AppState {
-        broker: Arc::new(Broker::new(settings, trust, attribute_client, clock)),
+        broker: Arc::new(Broker::new(settings, trust, attribute_client, store, clock)),
         idp_metadata: Arc::new(idp_metadata),
         sp_metadata: Arc::new(sp_metadata),
         test_idps: Arc::new(test_idps),

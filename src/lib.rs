@@ -10,7 +10,7 @@
 //! - [`roles`]: job-function → user-system roles with data constraints (pure).
 //! - [`assurance`]: NIST and NSIS levels, their forms, equivalence and IdP profiles (pure).
 //! - [`token`]: the assertions chsim issues, per attribute profile.
-//! - [`broker`]: one login as a state machine, with pending-request and replay caches.
+//! - [`broker`]: one login as a state machine; what it remembers lives behind `broker::store`.
 //! - [`test_idp`], [`demo_sp`]: built-in separate SAML parties for demos and tests.
 //! - [`attribute_service`]: the attribute-service fallback (SOAP AttributeQuery, cache).
 //! - [`audit`]: audit events.

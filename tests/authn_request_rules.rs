@@ -31,18 +31,21 @@ fn redirect_query(req: &NewAuthnRequest, key: Option<&Credential>) -> String {
     url.query().unwrap().to_string()
 }
 
-fn start(chsim: &Chsim, raw_query: String) -> Result<Next, Failure> {
+async fn start(chsim: &Chsim, raw_query: String) -> Result<Next, Failure> {
     chsim
         .state
         .broker
         .start(IncomingRequest::Redirect { raw_query }, None, None)
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accepts_a_signed_redirect_request_and_shows_the_chooser() {
     let chsim = start_chsim().await;
     let req = request(&chsim, &format!("{}/demo-sp/oiosaml3", chsim.base));
-    let next = start(&chsim, redirect_query(&req, Some(&key("demo-sp-oiosaml3")))).unwrap();
+    let next = start(&chsim, redirect_query(&req, Some(&key("demo-sp-oiosaml3"))))
+        .await
+        .unwrap();
     let Next::Choose { choices, .. } = next else {
         panic!("expected the chooser")
     };
@@ -72,7 +75,7 @@ async fn accepts_a_signed_post_request() {
         relay_state: None,
     };
     assert!(matches!(
-        chsim.state.broker.start(incoming, None, None),
+        chsim.state.broker.start(incoming, None, None).await,
         Ok(Next::Choose { .. })
     ));
 }
@@ -81,7 +84,7 @@ async fn accepts_a_signed_post_request() {
 async fn refuses_a_request_from_an_unknown_user_system() {
     let chsim = start_chsim().await;
     let req = request(&chsim, "https://unknown.example");
-    let result = start(&chsim, redirect_query(&req, Some(&key("demo-sp-oiosaml3"))));
+    let result = start(&chsim, redirect_query(&req, Some(&key("demo-sp-oiosaml3")))).await;
     assert!(
         matches!(result, Err(Failure { error: BrokerError::UnknownUserSystem { ref issuer }, to_user_system: None }) if issuer == "https://unknown.example"),
         "{result:?}"
@@ -92,7 +95,7 @@ async fn refuses_a_request_from_an_unknown_user_system() {
 async fn refuses_an_unsigned_request_when_signing_is_required() {
     let chsim = start_chsim().await;
     let req = request(&chsim, &format!("{}/demo-sp/oiosaml3", chsim.base));
-    let result = start(&chsim, redirect_query(&req, None));
+    let result = start(&chsim, redirect_query(&req, None)).await;
     assert!(
         matches!(
             result,
@@ -109,7 +112,7 @@ async fn refuses_an_unsigned_request_when_signing_is_required() {
 async fn refuses_a_request_signed_with_another_systems_key() {
     let chsim = start_chsim().await;
     let req = request(&chsim, &format!("{}/demo-sp/oiosaml3", chsim.base));
-    let result = start(&chsim, redirect_query(&req, Some(&key("demo-sp-oiosaml2"))));
+    let result = start(&chsim, redirect_query(&req, Some(&key("demo-sp-oiosaml2")))).await;
     assert!(
         matches!(
             result,
@@ -131,7 +134,7 @@ async fn refuses_a_redirect_request_whose_relay_state_was_changed() {
     let req = request(&chsim, &format!("{}/demo-sp/oiosaml3", chsim.base));
     let query = redirect_query(&req, Some(&key("demo-sp-oiosaml3")))
         .replace("RelayState=rs", "RelayState=evil");
-    let result = start(&chsim, query);
+    let result = start(&chsim, query).await;
     assert!(
         matches!(
             result,
@@ -157,7 +160,7 @@ async fn refuses_a_post_request_whose_signed_content_was_changed() {
         saml_request: binding::encode_post(&xml),
         relay_state: None,
     };
-    let result = chsim.state.broker.start(incoming, None, None);
+    let result = chsim.state.broker.start(incoming, None, None).await;
     assert!(
         matches!(
             result,
@@ -176,7 +179,7 @@ async fn refuses_a_wrong_destination_and_tells_the_user_system() {
     let mut req = request(&chsim, &format!("{}/demo-sp/oiosaml3", chsim.base));
     req.destination =
         "https://n2adgangsstyring.stoettesystemerne.dk/runtime/saml2/issue.idp".into();
-    let result = start(&chsim, redirect_query(&req, Some(&key("demo-sp-oiosaml3"))));
+    let result = start(&chsim, redirect_query(&req, Some(&key("demo-sp-oiosaml3")))).await;
     let Err(Failure {
         error: BrokerError::WrongDestination { found, .. },
         to_user_system: Some(d),
@@ -193,7 +196,7 @@ async fn refuses_an_acs_the_metadata_does_not_list() {
     let chsim = start_chsim().await;
     let mut req = request(&chsim, &format!("{}/demo-sp/oiosaml3", chsim.base));
     req.acs_url = Some("https://attacker.example/acs".into());
-    let result = start(&chsim, redirect_query(&req, Some(&key("demo-sp-oiosaml3"))));
+    let result = start(&chsim, redirect_query(&req, Some(&key("demo-sp-oiosaml3")))).await;
     assert!(
         matches!(result, Err(Failure { error: BrokerError::UnknownAcs { ref requested, .. }, to_user_system: None }) if requested == "https://attacker.example/acs"),
         "{result:?}"
@@ -278,6 +281,7 @@ async fn idp_parameter_skips_the_chooser_and_unknown_idps_are_refused() {
             Some(&bakkeby),
             None,
         )
+        .await
         .unwrap();
     let Next::Redirect(url) = next else {
         panic!("expected a redirect to the IdP")
@@ -289,13 +293,17 @@ async fn idp_parameter_skips_the_chooser_and_unknown_idps_are_refused() {
         url.query().unwrap().contains("&Signature="),
         "chsim signs its AuthnRequest"
     );
-    let result = chsim.state.broker.start(
-        IncomingRequest::Redirect {
-            raw_query: redirect_query(&request(&chsim, &issuer), Some(&key)),
-        },
-        Some("https://no-such-idp.example"),
-        None,
-    );
+    let result = chsim
+        .state
+        .broker
+        .start(
+            IncomingRequest::Redirect {
+                raw_query: redirect_query(&request(&chsim, &issuer), Some(&key)),
+            },
+            Some("https://no-such-idp.example"),
+            None,
+        )
+        .await;
     assert!(
         matches!(
             result,
@@ -323,6 +331,7 @@ async fn an_ip_range_preselects_the_only_idp_that_lists_the_address() {
             None,
             Some("127.0.0.1".parse().unwrap()),
         )
+        .await
         .unwrap();
     let Next::Redirect(url) = next else {
         panic!("expected pre-selection")

@@ -58,3 +58,23 @@ pub fn read_asserted(a: Asserted<'_>) -> Result<AssertedLevel, AssuranceError> {
     }
     Ok(AssertedLevel { nsis, nist })
 }
+
+impl AssertedLevel {
+    /// The level in words, for messages (`NSIS Substantial and NIST level 3`).
+    pub fn describe(&self) -> String {
+        match (self.nsis, self.nist) {
+            (Some(s), Some(n)) => format!("NSIS {s} and NIST level {n}"),
+            (Some(s), None) => format!("NSIS {s}"),
+            (None, Some(n)) => format!("NIST level {n} and no NSIS level"),
+            (None, None) => "no level".to_string(),
+        }
+    }
+
+    /// What an IdP offers at best, in words (`NIST level 3 and NSIS Substantial`).
+    pub fn describe_offer(nist: super::NistLevel, nsis: Option<super::NsisLevel>) -> String {
+        match nsis {
+            Some(l) => format!("NIST level {nist} and NSIS {l}"),
+            None => format!("NIST level {nist} and no NSIS level"),
+        }
+    }
+}

@@ -2,12 +2,12 @@
 //! certificate) and NSIS Low < Substantial < High, with every textual form they take.
 
 use super::{ADFS_MULTIPLEAUTHN, NIST_CLASS_PREFIX, NSIS_CLASS_PREFIX};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A NIST assurance level, 1–4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(try_from = "u8")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
 pub struct NistLevel(u8);
 
 impl TryFrom<u8> for NistLevel {
@@ -18,8 +18,8 @@ impl TryFrom<u8> for NistLevel {
 }
 
 /// An NSIS level of assurance. The order is the scale's: Low < Substantial < High.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum NsisLevel {
     /// `Low` (Lav).
     Low,
@@ -102,6 +102,18 @@ impl NistLevel {
 impl fmt::Display for NistLevel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
+    }
+}
+
+impl From<NistLevel> for u8 {
+    fn from(level: NistLevel) -> u8 {
+        level.0
+    }
+}
+
+impl From<NsisLevel> for String {
+    fn from(level: NsisLevel) -> String {
+        level.word().to_string()
     }
 }
 

@@ -6,7 +6,7 @@ use super::{AssertedLevel, NistLevel, NsisLevel};
 use std::fmt;
 
 /// A user system's minimum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Requirement {
     /// At least this NIST level (an NSIS login counts through the [`Equivalence`]).
     Nist(NistLevel),

@@ -27,7 +27,7 @@ pub struct AttributeService {
 }
 
 /// Where a login's privileges came from (shown on the demo pages and in the audit log).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Provenance {
     /// The IdP's assertion.
     Idp,

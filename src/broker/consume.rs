@@ -3,18 +3,13 @@
 //! checked for replay (rule 8), and turned into the user system's token.
 
 use super::nemlogin::FirstLeg;
-use super::privileges::{self, PrivilegeInputs};
-use super::{identity, Broker, BrokerError, Consumed, Delivery, Failure, LoginReport};
+use super::{identity, Broker, BrokerError, Consumed, Failure};
 use crate::assurance::AssertedLevel;
-use crate::attribute_service::Provenance;
 use crate::audit;
-use crate::ids::new_saml_id;
 use crate::saml::binding;
 use crate::saml::oiosaml::{oiosaml2, oiosaml3};
 use crate::saml::validate::{self, Expectations};
 use crate::saml::xml;
-use crate::token::Recipient;
-use crate::trust::Profile;
 
 impl Broker {
     /// Consumes an IdP's HTTP-POST Response and returns the token to deliver to the user system.
@@ -34,8 +29,8 @@ impl Broker {
         // Rule 5: a pending request we created and have not used. It is only looked at here and
         // taken once the answer is shown to come from the IdP (issue #8 §5): a stranger who
         // learned an InResponseTo cannot end someone's login with a forged Response.
-        let unanswered = |in_response_to: String| {
-            let error = if self.answered.contains_key(&in_response_to) {
+        let unanswered = |in_response_to: String, answered: bool| {
+            let error = if answered {
                 BrokerError::AlreadyAnswered { in_response_to }
             } else {
                 BrokerError::Unsolicited { in_response_to }
@@ -43,12 +38,24 @@ impl Broker {
             audit::refused("idp_response", &error.to_string());
             Failure::from(error)
         };
-        let Some(sent) = self.idp_requests.get(&in_response_to) else {
-            return Err(unanswered(in_response_to));
+        let Some(sent) = self
+            .store
+            .idp_request(&in_response_to)
+            .await
+            .map_err(BrokerError::from)?
+        else {
+            let answered = self
+                .store
+                .was_answered(&in_response_to)
+                .await
+                .map_err(BrokerError::from)?;
+            return Err(unanswered(in_response_to, answered));
         };
         let login = self
-            .logins
-            .get(&sent.login)
+            .store
+            .login(&sent.login)
+            .await
+            .map_err(BrokerError::from)?
             .ok_or(BrokerError::UnknownLogin {
                 timeout_seconds: s.login_timeout.num_seconds(),
             })?;
@@ -81,11 +88,19 @@ impl Broker {
             other => other,
         };
         // From here the answer is the IdP's: take the pending request, once.
-        if self.idp_requests.remove(&in_response_to).is_none() {
-            return Err(unanswered(in_response_to));
+        if self
+            .store
+            .take_idp_request(&in_response_to)
+            .await
+            .map_err(BrokerError::from)?
+            .is_none()
+        {
+            return Err(unanswered(in_response_to, true));
         }
-        self.answered.insert(in_response_to.clone(), ());
-        self.logins.invalidate(&sent.login);
+        self.store
+            .remove_login(&sent.login)
+            .await
+            .map_err(BrokerError::from)?;
         let assertion = checked.map_err(fail)?;
         // The second leg of a NemLog-in fallback (issue #3 §3).
         if let Some(nemlogin) = nemlogin {
@@ -140,13 +155,17 @@ impl Broker {
                 };
                 let url = self
                     .send_to_idp(&again, idp.target(), user_system, true)
+                    .await
                     .map_err(fail)?;
                 audit::step_up(
                     login.id.as_str(),
                     idp.entity_id.as_str(),
                     &login.requirement.to_string(),
                 );
-                self.logins.insert(again.id.clone(), again);
+                self.store
+                    .put_login(&again)
+                    .await
+                    .map_err(|e| fail(e.into()))?;
                 return Ok(Consumed::StepUp(url));
             }
             // Then NemLog-in, for a municipality that falls back to it; the roles stay those of
@@ -163,6 +182,7 @@ impl Broker {
                 };
                 let url = self
                     .send_to_nemlogin(&login, nemlogin, first_leg)
+                    .await
                     .map_err(fail)?;
                 return Ok(Consumed::StepUp(url));
             }
@@ -170,7 +190,7 @@ impl Broker {
                 user_system: user_system.name.clone(),
                 requirement: login.requirement.to_string(),
                 idp: idp.entity_id.to_string(),
-                received: describe(&asserted),
+                received: asserted.describe(),
                 stepped_up: login.stepped_up,
                 no_nsis_identity: matches!(
                     login.requirement,
@@ -218,139 +238,16 @@ impl Broker {
             .to_std()
             .unwrap_or(std::time::Duration::from_secs(1))
             .max(std::time::Duration::from_secs(1));
-        let entry = self.replay.entry(assertion.id.clone()).or_insert(remaining);
-        if !entry.is_fresh() {
+        if !self
+            .store
+            .first_use_of_assertion(&assertion.id, remaining)
+            .await?
+        {
             return Err(BrokerError::Replay {
                 assertion_id: assertion.id.clone(),
             });
         }
         Ok(assertion)
-    }
-
-    /// The rest of a login whose level is met: the privileges (from the IdP or the attribute
-    /// service), the mapping, and the token.
-    pub(super) async fn finish(
-        &self,
-        login: &super::PendingLogin,
-        user_system: &crate::trust::TrustedUserSystem,
-        idp: &crate::trust::TrustedIdp,
-        mut facts: crate::token::Identity,
-        mut attributes: Vec<(String, Vec<String>)>,
-    ) -> Result<Consumed, Failure> {
-        let fail = |e: BrokerError| self.fail_to_user_system(login, user_system, e);
-        let now = self.clock.now();
-        // The issued assertion states the level achieved in the user system's profile: OIOSAML2
-        // carries only the NIST attribute, so an NSIS login is stated by its equivalent.
-        if user_system.profile == Profile::Oiosaml2 {
-            let asserted = AssertedLevel {
-                nist: facts.nist_level,
-                nsis: facts.nsis_level,
-            };
-            facts.nist_level =
-                crate::assurance::Requirement::stated_nist(&asserted, &self.settings.equivalence);
-        }
-        // Issue #4 §4: an IdP that knows no roles, or sent none, is backed by the municipality's
-        // attribute service. Its faults end the login; they never become "no roles".
-        let mut provenance = Provenance::Idp;
-        let mut source = format!("the identity provider `{}`", idp.entity_id);
-        let asked_service = !idp.knows_roles || facts.privileges.is_none();
-        if !idp.knows_roles {
-            // Issue #8 §5: nor its parametric values — they come from the attribute service only.
-            attributes.clear();
-        }
-        if let (true, Some(service)) =
-            (asked_service, self.trust.attribute_services.get(&facts.cvr))
-        {
-            let (answer, from) = self
-                .attribute_services
-                .fetch(service, &facts.cvr, &facts.name_id)
-                .await
-                .map_err(|error| {
-                    fail(BrokerError::AttributeService {
-                        municipality: idp.municipality.name.clone(),
-                        error,
-                    })
-                })?;
-            facts.privileges = answer.privileges;
-            attributes.extend(answer.attributes);
-            source = format!(
-                "{}'s attribute service `{}`",
-                idp.municipality.name, service.entity_id
-            );
-            provenance = from;
-        } else if !idp.knows_roles {
-            // The IdP's own privilege attribute is not trusted for roles (KenderRoller = false).
-            facts.privileges = None;
-        }
-        // Issue #4 §3: job-function roles → this user system's roles, with constraints.
-        let decision = privileges::decide(PrivilegeInputs {
-            received: facts.privileges.as_deref(),
-            source: &source,
-            person_cvr: &facts.cvr,
-            job_roles: &self.trust.job_roles,
-            idp,
-            user_system,
-            attributes: &attributes,
-        })
-        .map_err(fail)?;
-        for d in &decision.dropped {
-            audit::privilege_dropped(
-                login.id.as_str(),
-                user_system.entity_id.as_str(),
-                &d.scope,
-                &d.privilege,
-                &d.reason.to_string(),
-            );
-        }
-        facts.privileges = decision.attribute.clone();
-        let to = Recipient {
-            user_system,
-            acs_url: &login.acs_url,
-            in_response_to: &login.request_id,
-        };
-        let session_index = new_saml_id();
-        let xml = self
-            .tokens
-            .issue(&facts, to, now, &session_index)
-            .map_err(|e| fail(BrokerError::Token(e.to_string())))?;
-        audit::token_issued(
-            login.id.as_str(),
-            user_system.entity_id.as_str(),
-            idp.entity_id.as_str(),
-            &facts.name_id,
-            facts.privileges.is_some(),
-            provenance.describe(),
-        );
-        self.reports.insert(
-            session_index.clone(),
-            LoginReport {
-                issued_at: now,
-                user_system: user_system.entity_id.to_string(),
-                idp: idp.entity_id.to_string(),
-                name_id: facts.name_id.clone(),
-                provenance,
-                received: decision.received,
-                issued: decision.issued,
-                dropped: decision.dropped,
-            },
-        );
-        Ok(Consumed::Deliver(Delivery {
-            acs_url: login.acs_url.clone(),
-            saml_response: binding::encode_post(&xml),
-            relay_state: login.relay_state.clone(),
-            user_system_name: user_system.name.clone(),
-            passive: login.is_passive,
-        }))
-    }
-}
-
-/// An asserted level, for messages.
-pub(super) fn describe(level: &AssertedLevel) -> String {
-    match (level.nsis, level.nist) {
-        (Some(s), Some(n)) => format!("NSIS {s} and NIST level {n}"),
-        (Some(s), None) => format!("NSIS {s}"),
-        (None, Some(n)) => format!("NIST level {n} and no NSIS level"),
-        (None, None) => "no level".to_string(),
     }
 }
 

@@ -166,6 +166,9 @@ pub enum BrokerError {
     /// Checking a signature or decrypting took too long, or failed inside chsim (issue #8 §1).
     #[error("{0}")]
     Cpu(crate::cpu::CpuError),
+    /// chsim's state store (memory or Redis) failed.
+    #[error("{0}")]
+    Store(#[from] super::store::StoreError),
     /// The assertion was accepted before (rule 8).
     #[error("the assertion `{assertion_id}` was already used once (replay)")]
     Replay {
@@ -320,6 +323,7 @@ impl BrokerError {
             | BrokerError::Invalid { .. }
             | BrokerError::Replay { .. }
             | BrokerError::Cpu(_)
+            | BrokerError::Store(_)
             | BrokerError::NameIdFormat { .. }
             | BrokerError::NemloginMismatch { .. }
             | BrokerError::Assurance { .. }
@@ -392,6 +396,7 @@ impl BrokerError {
             }
             BrokerError::Token(_) => "chsim's own signing or encryption key failed; check the keys named in chsim.toml.",
             BrokerError::Cpu(_) => "Try again in a moment. If it keeps happening, the message may be built to be slow, or chsim is overloaded.",
+            BrokerError::Store(_) => "chsim could not reach the state it shares with other chsim instances. Whoever runs chsim should check that the store in `[store]` of chsim.toml (redis_url) is running and reachable; then log in again.",
         }
     }
 }

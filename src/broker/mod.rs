@@ -2,19 +2,23 @@
 //! user system's AuthnRequest → (IdP chooser) → chsim's AuthnRequest to the IdP → the IdP's
 //! Response, validated → privileges for the user system → assurance (issue #3) → token issued.
 //!
-//! State lives in moka caches: logins waiting for an IdP, requests sent to IdPs (keyed by their
-//! ID, which the IdP's InResponseTo must name), requests already answered, and assertion IDs
-//! already accepted (replay). No axum here: the HTTP layer hands in decoded inputs and renders
-//! the outcomes.
+//! The login path reads straight down: `start` (the user system's request) → `outbound` (to the
+//! IdP, or a failure back to the user system) → `consume` (the IdP's answer) → `identity` →
+//! `nemlogin` (a second leg, when needed) → `issue` (privileges, mapping, token). What the broker
+//! remembers between requests lives behind `store`. No axum here: the HTTP layer hands in decoded
+//! inputs and renders the outcomes.
 
 mod consume;
 mod error;
 mod identity;
 mod idp_status;
+mod issue;
 mod nemlogin;
+mod outbound;
 mod privileges;
 mod report;
 mod start;
+pub mod store;
 
 pub use error::{BrokerError, Failure};
 pub use report::LoginReport;
@@ -30,8 +34,8 @@ use crate::saml::Credential;
 use crate::token::TokenIssuer;
 use crate::trust::Trust;
 use chrono::Duration;
-use moka::sync::Cache;
 use std::sync::Arc;
+use store::Store;
 
 /// The broker's settings (from `[broker]` and the public URL).
 #[derive(Debug, Clone)]
@@ -63,7 +67,7 @@ pub struct BrokerSettings {
 }
 
 /// A user system's login waiting for an IdP.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PendingLogin {
     /// chsim's handle.
     pub id: LoginId,
@@ -99,10 +103,12 @@ pub enum Consumed {
 }
 
 /// A request chsim sent to an IdP.
-#[derive(Debug, Clone)]
-struct IdpRequest {
-    login: LoginId,
-    idp: EntityId,
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct IdpRequest {
+    /// The login it was sent for.
+    pub login: LoginId,
+    /// The IdP (or NemLog-in) it was sent to: only its certificates may verify the answer.
+    pub idp: EntityId,
 }
 
 /// A token ready to be POSTed to a user system's ACS.
@@ -121,46 +127,6 @@ pub struct Delivery {
     pub passive: bool,
 }
 
-/// A cache weight in bytes, saturating.
-fn weight(bytes: usize) -> u32 {
-    u32::try_from(bytes).unwrap_or(u32::MAX)
-}
-
-impl PendingLogin {
-    /// About how many bytes this login holds (for the cache's weight bound).
-    fn weight(&self) -> usize {
-        let first_leg = self.first_leg.as_ref().map_or(0, |f| {
-            f.attributes
-                .iter()
-                .map(|(n, v)| n.len() + v.iter().map(String::len).sum::<usize>() + 32)
-                .sum::<usize>()
-                + 1024
-        });
-        256 + self.user_system.as_str().len()
-            + self.request_id.len()
-            + self.acs_url.len()
-            + self.relay_state.as_ref().map_or(0, String::len)
-            + self.requested_authn_context.as_ref().map_or(0, |r| {
-                r.class_refs.iter().map(String::len).sum::<usize>() + 32
-            })
-            + first_leg
-    }
-}
-
-/// Expiry per replay-cache entry: until the assertion itself expires (plus skew).
-struct UntilExpiry;
-
-impl moka::Expiry<String, std::time::Duration> for UntilExpiry {
-    fn expire_after_create(
-        &self,
-        _key: &String,
-        value: &std::time::Duration,
-        _created_at: std::time::Instant,
-    ) -> Option<std::time::Duration> {
-        Some(*value)
-    }
-}
-
 /// The broker.
 #[derive(Debug)]
 pub struct Broker {
@@ -168,82 +134,45 @@ pub struct Broker {
     trust: Trust,
     tokens: TokenIssuer,
     clock: Arc<dyn Clock>,
-    logins: Cache<LoginId, PendingLogin>,
-    idp_requests: Cache<String, IdpRequest>,
-    answered: Cache<String, ()>,
-    replay: Cache<String, std::time::Duration>,
-    /// `issuer \n ID` of AuthnRequests accepted (issue #8 §6: each once).
-    seen_requests: Cache<String, ()>,
     attribute_services: AttributeServiceClient,
-    reports: Cache<String, LoginReport>,
+    store: Store,
 }
 
 impl Broker {
-    /// A broker with empty state.
+    /// A broker remembering what it needs in `store`.
     pub fn new(
         settings: BrokerSettings,
         trust: Trust,
         attribute_services: AttributeServiceClient,
+        store: Store,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let ttl = settings
-            .login_timeout
-            .to_std()
-            .unwrap_or(std::time::Duration::from_secs(900));
         let tokens = TokenIssuer {
             entity_id: settings.entity_id.clone(),
             credential: settings.credential.clone(),
             lifetime: settings.assertion_lifetime,
         };
-        // Issue #8 §6: every cache is bounded by an estimate of the bytes it holds, not only by
-        // entry count, so a flood of large requests cannot grow memory beyond these bounds.
-        const MIB: u64 = 1024 * 1024;
-        let skew = settings
-            .clock_skew
-            .to_std()
-            .unwrap_or(std::time::Duration::from_secs(60));
         Self {
             tokens,
             trust,
             clock,
-            logins: Cache::builder()
-                .max_capacity(64 * MIB)
-                .weigher(|k: &LoginId, v: &PendingLogin| weight(k.as_str().len() + v.weight()))
-                .time_to_live(ttl)
-                .build(),
-            idp_requests: Cache::builder()
-                .max_capacity(16 * MIB)
-                .weigher(|k: &String, v: &IdpRequest| {
-                    weight(k.len() + v.login.as_str().len() + v.idp.as_str().len() + 64)
-                })
-                .time_to_live(ttl)
-                .build(),
-            // Only tells "answered before" from "never asked" in an error message: small.
-            answered: Cache::builder()
-                .max_capacity(4 * MIB)
-                .weigher(|k: &String, _: &()| weight(k.len() + 128))
-                .time_to_live(ttl * 2)
-                .build(),
-            replay: Cache::builder()
-                .max_capacity(64 * MIB)
-                .weigher(|k: &String, _: &std::time::Duration| weight(k.len() + 64))
-                .expire_after(UntilExpiry)
-                .build(),
-            // A request older than the skew is refused anyway, so its ID need not be kept longer.
-            seen_requests: Cache::builder()
-                .max_capacity(32 * MIB)
-                .weigher(|k: &String, _: &()| weight(k.len() + 64))
-                .time_to_live(skew * 2 + std::time::Duration::from_secs(1))
-                .build(),
             attribute_services,
-            // A debugging aid for the demo pages, not state a login needs: the most recent few
-            // thousand (the weight counts heap overhead twice over the payload).
-            reports: Cache::builder()
-                .max_capacity(8 * MIB)
-                .weigher(|k: &String, v: &LoginReport| weight(k.len() + 2 * v.weight()))
-                .time_to_live(std::time::Duration::from_secs(3600))
-                .build(),
+            store,
             settings,
+        }
+    }
+
+    /// How long the in-memory store keeps each kind of item, from the settings.
+    pub fn lifetimes(settings: &BrokerSettings) -> store::Lifetimes {
+        let seconds = |d: Duration, fallback: u64| {
+            d.to_std()
+                .unwrap_or(std::time::Duration::from_secs(fallback))
+        };
+        store::Lifetimes {
+            login: seconds(settings.login_timeout, 900),
+            // A request older than the skew is refused anyway, so its ID need not be kept longer.
+            authn_request: seconds(settings.clock_skew, 60) * 2 + std::time::Duration::from_secs(1),
+            report: std::time::Duration::from_secs(3600),
         }
     }
 
@@ -271,7 +200,7 @@ impl Broker {
     }
 
     /// The report of the login that got chsim's SessionIndex `session_index` (kept an hour; the most recent few thousand).
-    pub fn report(&self, session_index: &str) -> Option<LoginReport> {
-        self.reports.get(session_index)
+    pub async fn report(&self, session_index: &str) -> Result<Option<LoginReport>, BrokerError> {
+        Ok(self.store.report(session_index).await?)
     }
 }

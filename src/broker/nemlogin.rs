@@ -7,21 +7,19 @@
 //! carries NemLog-in's level with the municipality's roles.
 
 use super::{Broker, BrokerError, Consumed, Failure, PendingLogin};
-use crate::assurance::{
-    read_asserted, Asserted, AssertedLevel, Equivalence, IdpProfile, Requirement,
-};
+use crate::assurance::{read_asserted, Asserted, IdpProfile};
 use crate::audit;
 use crate::ids::EntityId;
 use crate::saml::oiosaml::{oiosaml2, oiosaml3};
 use crate::saml::validate::ValidatedAssertion;
 use crate::saml::SubjectName;
 use crate::token::Identity;
-use crate::trust::{TrustedIdp, TrustedNemlogin, TrustedUserSystem};
+use crate::trust::{TrustedNemlogin, TrustedUserSystem};
 use std::sync::Arc;
 use url::Url;
 
 /// What the municipality's IdP said, kept while the person continues at NemLog-in.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FirstLeg {
     /// The municipality's IdP.
     pub idp: EntityId,
@@ -29,34 +27,6 @@ pub struct FirstLeg {
     pub facts: Identity,
     /// The first assertion's attributes (parametric values may be among them).
     pub attributes: Vec<(String, Vec<String>)>,
-}
-
-impl TrustedNemlogin {
-    /// Whether a login may fall back to NemLog-in for `requirement`: only for an NSIS level
-    /// ("if the municipality's own IdP does not support NSIS"), and only one NemLog-in reaches.
-    pub fn can_meet(&self, requirement: Requirement, eq: &Equivalence) -> bool {
-        matches!(requirement, Requirement::Nsis(_))
-            && requirement.is_met_by(
-                &AssertedLevel {
-                    nist: None,
-                    nsis: Some(self.nsis_level),
-                },
-                eq,
-            )
-    }
-}
-
-/// Whether `idp` is worth offering for `requirement`: it can reach it, or its municipality falls
-/// back to a NemLog-in that can.
-pub fn offerable(
-    idp: &TrustedIdp,
-    nemlogin: Option<&TrustedNemlogin>,
-    requirement: Requirement,
-    eq: &Equivalence,
-) -> bool {
-    idp.can_meet(requirement, eq)
-        || (idp.municipality.nemlogin_fallback
-            && nemlogin.is_some_and(|n| n.can_meet(requirement, eq)))
 }
 
 /// The one value of an attribute of NemLog-in's answer (several are refused, issue #8 §5).
@@ -73,7 +43,7 @@ fn first_value(
 
 impl Broker {
     /// Sends the person to NemLog-in for the level, keeping the first leg.
-    pub(super) fn send_to_nemlogin(
+    pub(super) async fn send_to_nemlogin(
         &self,
         login: &PendingLogin,
         nemlogin: &TrustedNemlogin,
@@ -86,19 +56,21 @@ impl Broker {
             ..login.clone()
         };
         // NemLog-in is an OIOSAML3 IdP: it is asked for the NSIS level, naming the user system.
-        let target = super::start::IdpTarget {
+        let target = super::outbound::IdpTarget {
             entity_id: &nemlogin.entity_id,
             sso_redirect_url: &nemlogin.sso_redirect_url,
             profile: IdpProfile::Oiosaml3,
             supports_scoping: true,
         };
-        let url = self.send_to_idp(&continued, target, user_system, login.force_authn)?;
+        let url = self
+            .send_to_idp(&continued, target, user_system, login.force_authn)
+            .await?;
         audit::nemlogin_fallback(
             login.id.as_str(),
             idp.as_str(),
             &login.requirement.to_string(),
         );
-        self.logins.insert(continued.id.clone(), continued);
+        self.store.put_login(&continued).await?;
         Ok(url)
     }
 
@@ -159,7 +131,7 @@ impl Broker {
                 user_system: user_system.name.clone(),
                 requirement: login.requirement.to_string(),
                 idp: nemlogin.entity_id.to_string(),
-                received: super::consume::describe(&level),
+                received: level.describe(),
                 stepped_up: false,
                 no_nsis_identity: level.nsis.is_none(),
             }));

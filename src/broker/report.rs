@@ -8,7 +8,7 @@ use crate::roles::Dropped;
 use chrono::{DateTime, Utc};
 
 /// The report of one successful login.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LoginReport {
     /// When the token was issued.
     pub issued_at: DateTime<Utc>,
@@ -26,31 +26,4 @@ pub struct LoginReport {
     pub issued: PrivilegeList,
     /// Privileges that did not make it, with the reason.
     pub dropped: Vec<Dropped>,
-}
-
-impl LoginReport {
-    /// About how many bytes this report holds (for the cache's weight bound).
-    pub(super) fn weight(&self) -> usize {
-        let list = |l: &PrivilegeList| {
-            l.groups
-                .iter()
-                .map(|g| {
-                    64 + g.scope.len()
-                        + g.privileges.iter().map(|p| p.len() + 16).sum::<usize>()
-                        + g.constraints
-                            .iter()
-                            .map(|c| {
-                                c.name.len() + c.values.iter().map(|v| v.len() + 16).sum::<usize>()
-                            })
-                            .sum::<usize>()
-                })
-                .sum::<usize>()
-        };
-        512 + self.user_system.len()
-            + self.idp.len()
-            + self.name_id.len()
-            + self.received.as_ref().map_or(0, list)
-            + list(&self.issued)
-            + self.dropped.len() * 256
-    }
 }

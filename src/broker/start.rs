@@ -1,15 +1,15 @@
 //! Step 1 and 2 of a login: accept the user system's AuthnRequest (reference §3.1), pick the IdP
 //! (chooser, `?idp=`, or IP range) and send chsim's signed AuthnRequest to it (§2.1).
 
-use super::{Broker, BrokerError, Delivery, Failure, IdpRequest, PendingLogin};
+use super::{Broker, BrokerError, Failure, PendingLogin};
 use crate::assurance::{requested_minimum, Requirement};
 use crate::audit;
 use crate::ids::{new_saml_id, EntityId, LoginId};
-use crate::saml::authn_request::{self, NewAuthnRequest, RequestedAuthnContext};
+use crate::saml::authn_request;
 use crate::saml::binding::{self, MessageKind};
-use crate::saml::{signing, NAMEID_X509};
-use crate::token::Recipient;
+use crate::saml::signing::{self, AlgorithmPolicy};
 use crate::trust::{TrustedIdp, TrustedUserSystem};
+use openssl::x509::X509;
 use std::net::IpAddr;
 use url::Url;
 
@@ -62,35 +62,21 @@ pub enum Next {
 impl Broker {
     /// Accepts a user system's AuthnRequest. `idp_hint` is the `?idp=` parameter;
     /// `client_ip` enables IP-range pre-selection.
-    pub fn start(
+    pub async fn start(
         &self,
         incoming: IncomingRequest,
         idp_hint: Option<&str>,
         client_ip: Option<IpAddr>,
     ) -> Result<Next, Failure> {
         let s = &self.settings;
-        let (xml, relay_state, redirect) = match incoming {
-            IncomingRequest::Redirect { raw_query } => {
-                let msg =
-                    binding::decode_redirect(&raw_query, MessageKind::Request, s.max_message_bytes)
-                        .map_err(BrokerError::BadAuthnRequest)?;
-                (msg.xml.clone(), msg.relay_state.clone(), Some(msg))
-            }
-            IncomingRequest::Post {
-                saml_request,
-                relay_state,
-            } => (
-                binding::decode_post(&saml_request, s.max_message_bytes)
-                    .map_err(BrokerError::BadAuthnRequest)?,
-                relay_state,
-                None,
-            ),
-        };
-        // saml-bindings §3.4.3/§3.5.3: at most 80 bytes, refused before anything else is read.
-        if let Some(length) = relay_state.as_ref().map(String::len).filter(|l| *l > 80) {
-            return Err(BrokerError::RelayStateTooLong { length }.into());
-        }
-        let request = authn_request::parse(&xml).map_err(BrokerError::BadAuthnRequest)?;
+        // Decoding, parsing and the signature check are CPU work on a stranger's input: on the
+        // blocking pool, bounded in number and time (issue #8 §1).
+        let max = s.max_message_bytes;
+        let decoded = crate::cpu::run(move || Decoded::from(incoming, max))
+            .await
+            .map_err(BrokerError::Cpu)??;
+        let request = decoded.request.clone();
+        let relay_state = decoded.relay_state.clone();
         let user_system = self
             .trust
             .user_systems
@@ -98,52 +84,12 @@ impl Broker {
             .ok_or_else(|| BrokerError::UnknownUserSystem {
                 issuer: request.issuer.clone(),
             })?;
-        // Signature: over the query string (Redirect) or enveloped (POST), with the user
-        // system's metadata certificates only.
-        let signed = match &redirect {
-            Some(msg) => msg.is_signed(),
-            None => request.has_xml_signature,
-        };
-        if signed {
-            let mut last_error = None;
-            let verified = user_system.signing_certs.iter().any(|cert| {
-                let result = match &redirect {
-                    Some(msg) => msg.verify(cert, s.algorithms),
-                    None => cert
-                        .to_der()
-                        .map_err(|e| crate::saml::SamlError::BadSignature {
-                            reason: e.to_string(),
-                        })
-                        .and_then(|der| signing::verify_and_reduce(&xml, &[der], s.algorithms))
-                        .and_then(|reduced| {
-                            // Read only what the signature covers.
-                            let signed_request = authn_request::parse(&reduced)?;
-                            if signed_request.id == request.id {
-                                Ok(())
-                            } else {
-                                Err(crate::saml::SamlError::BadSignature {
-                                    reason:
-                                        "the signature covers another element than the AuthnRequest"
-                                            .into(),
-                                })
-                            }
-                        }),
-                };
-                match result {
-                    Ok(()) => true,
-                    Err(e) => {
-                        last_error = Some(e);
-                        false
-                    }
-                }
-            });
-            if !verified {
-                return Err(BrokerError::BadAuthnRequestSignature {
-                    issuer: request.issuer.clone(),
-                    reason: last_error.unwrap_or(crate::saml::SamlError::NoTrustedCertificate),
-                }
-                .into());
-            }
+        if decoded.is_signed() {
+            let certs = user_system.signing_certs.clone();
+            let algorithms = s.algorithms;
+            crate::cpu::run(move || decoded.verify(&certs, algorithms))
+                .await
+                .map_err(BrokerError::Cpu)??;
         } else if s.require_signed_authn_requests {
             return Err(BrokerError::UnsignedAuthnRequest {
                 issuer: request.issuer.clone(),
@@ -160,11 +106,12 @@ impl Broker {
             }
             .into());
         }
-        let seen = self
-            .seen_requests
-            .entry(format!("{}\n{}", request.issuer, request.id))
-            .or_insert(());
-        if !seen.is_fresh() {
+        if !self
+            .store
+            .first_use_of_authn_request(&request.issuer, &request.id)
+            .await
+            .map_err(BrokerError::from)?
+        {
             return Err(BrokerError::AuthnRequestReplay {
                 issuer: request.issuer.clone(),
                 id: request.id.clone(),
@@ -244,10 +191,41 @@ impl Broker {
             user_system.entity_id.as_str(),
             &login.request_id,
         );
-        self.logins.insert(login.id.clone(), login.clone());
+        self.store
+            .put_login(&login)
+            .await
+            .map_err(BrokerError::from)?;
+        let next = self
+            .next_step(&login, user_system, idp_hint, client_ip)
+            .await;
+        self.forget_failed(&login.id, next).await
+    }
 
+    /// Forgets a stored login whose start or choice failed: the user system has its answer.
+    async fn forget_failed(
+        &self,
+        login: &LoginId,
+        next: Result<Next, Failure>,
+    ) -> Result<Next, Failure> {
+        if next.is_err() {
+            if let Err(e) = self.store.remove_login(login).await {
+                tracing::warn!(error = %e, "a failed login could not be forgotten; it expires with the login timeout");
+            }
+        }
+        next
+    }
+
+    /// After the request is accepted: the IdP (`?idp=`, IP range, the only one) or the chooser.
+    async fn next_step(
+        &self,
+        login: &PendingLogin,
+        user_system: &TrustedUserSystem,
+        idp_hint: Option<&str>,
+        client_ip: Option<IpAddr>,
+    ) -> Result<Next, Failure> {
+        let s = &self.settings;
         if let Some(hint) = idp_hint.filter(|h| !h.is_empty()) {
-            return self.choose(&login.id, hint);
+            return self.send_chosen(login, user_system, hint).await;
         }
         // Only IdPs that can reach the level are offered; with none, the person learns why
         // before being sent anywhere.
@@ -255,25 +233,18 @@ impl Broker {
             .trust
             .idps
             .iter()
-            .filter(|idp| {
-                super::nemlogin::offerable(
-                    idp,
-                    self.trust.nemlogin.as_ref(),
-                    login.requirement,
-                    &s.equivalence,
-                )
-            })
+            .filter(|idp| self.trust.offerable(idp, login.requirement, &s.equivalence))
             .collect();
         if candidates.is_empty() && !self.trust.idps.is_empty() {
             let offers = self
                 .trust
                 .idps
                 .iter()
-                .map(|idp| format!("{} offers {}", idp.presentation_name, offers(idp)))
+                .map(|idp| format!("{} offers {}", idp.presentation_name, idp.describe_offer()))
                 .collect::<Vec<_>>()
                 .join("; ");
             return Err(self.fail_to_user_system(
-                &login,
+                login,
                 user_system,
                 BrokerError::NoIdpMeetsLevel {
                     user_system: user_system.name.clone(),
@@ -288,15 +259,20 @@ impl Broker {
                 .filter(|idp| idp.ip_ranges.iter().any(|r| r.contains(&ip)))
                 .collect();
             if let [only] = matching.as_slice() {
-                return self.choose(&login.id, only.entity_id.as_str());
+                return self
+                    .send_chosen(login, user_system, only.entity_id.as_str())
+                    .await;
             }
         }
         match candidates.as_slice() {
-            [] => Err(self.fail_to_user_system(&login, user_system, BrokerError::NoIdpAvailable)),
-            [only] => self.choose(&login.id, only.entity_id.as_str()),
+            [] => Err(self.fail_to_user_system(login, user_system, BrokerError::NoIdpAvailable)),
+            [only] => {
+                self.send_chosen(login, user_system, only.entity_id.as_str())
+                    .await
+            }
             // The chooser needs the person (saml-core §3.4.1: IsPassive forbids that).
             _ if login.is_passive => Err(self.fail_to_user_system(
-                &login,
+                login,
                 user_system,
                 BrokerError::NoPassive {
                     reason: "chsim would have to ask the person to choose their identity provider",
@@ -318,163 +294,144 @@ impl Broker {
         }
     }
 
-    /// Sends the login `login` to the IdP `idp_entity_id`: a signed HTTP-Redirect AuthnRequest.
-    pub fn choose(&self, login: &LoginId, idp_entity_id: &str) -> Result<Next, Failure> {
-        let pending = self.logins.get(login).ok_or(BrokerError::UnknownLogin {
-            timeout_seconds: self.settings.login_timeout.num_seconds(),
-        })?;
+    /// Sends the login `login` to the IdP `idp_entity_id` (the chooser's link): a signed
+    /// HTTP-Redirect AuthnRequest.
+    pub async fn choose(&self, login: &LoginId, idp_entity_id: &str) -> Result<Next, Failure> {
+        let pending = self
+            .store
+            .login(login)
+            .await
+            .map_err(BrokerError::from)?
+            .ok_or(BrokerError::UnknownLogin {
+                timeout_seconds: self.settings.login_timeout.num_seconds(),
+            })?;
         let user_system = self.user_system_of(&pending)?;
+        let next = self.send_chosen(&pending, user_system, idp_entity_id).await;
+        self.forget_failed(login, next).await
+    }
+
+    async fn send_chosen(
+        &self,
+        pending: &PendingLogin,
+        user_system: &TrustedUserSystem,
+        idp_entity_id: &str,
+    ) -> Result<Next, Failure> {
         let Some(idp) = self.trust.idp(idp_entity_id) else {
             return Err(self.fail_to_user_system(
-                &pending,
+                pending,
                 user_system,
                 BrokerError::UnknownIdp {
                     entity_id: idp_entity_id.to_string(),
                 },
             ));
         };
-        if !super::nemlogin::offerable(
-            idp,
-            self.trust.nemlogin.as_ref(),
-            pending.requirement,
-            &self.settings.equivalence,
-        ) {
+        if !self
+            .trust
+            .offerable(idp, pending.requirement, &self.settings.equivalence)
+        {
             return Err(self.fail_to_user_system(
-                &pending,
+                pending,
                 user_system,
                 BrokerError::IdpCannotMeetLevel {
                     user_system: user_system.name.clone(),
                     requirement: pending.requirement.to_string(),
                     idp: idp.presentation_name.clone(),
-                    offers: offers(idp),
+                    offers: idp.describe_offer(),
                 },
             ));
         }
         let url = self
-            .send_to_idp(&pending, idp.target(), user_system, pending.force_authn)
-            .map_err(|e| self.fail_to_user_system(&pending, user_system, e))?;
+            .send_to_idp(pending, idp.target(), user_system, pending.force_authn)
+            .await
+            .map_err(|e| self.fail_to_user_system(pending, user_system, e))?;
         Ok(Next::Redirect(url))
     }
+}
 
-    /// Chsim's signed HTTP-Redirect AuthnRequest to `idp` for `login`: the requirement as the
-    /// IdP's profile wants it (issue #3 §2, reference §7.4), Scoping naming the user system when
-    /// the IdP supports it.
-    pub(super) fn send_to_idp(
-        &self,
-        login: &PendingLogin,
-        idp: IdpTarget<'_>,
-        user_system: &TrustedUserSystem,
-        force_authn: bool,
-    ) -> Result<Url, BrokerError> {
-        let asked = idp.profile.request(login.requirement);
-        let request = NewAuthnRequest {
-            id: new_saml_id(),
-            issue_instant: self.clock.now(),
-            destination: idp.sso_redirect_url.to_string(),
-            issuer: self.settings.entity_id.to_string(),
-            acs_url: Some(self.settings.acs_url.clone()),
-            force_authn,
-            is_passive: login.is_passive,
-            name_id_format: Some(NAMEID_X509.to_string()),
-            requested_authn_context: asked.class_ref.map(|c| RequestedAuthnContext {
-                comparison: "minimum".into(),
-                class_refs: vec![c],
-            }),
-            requester_ids: if idp.supports_scoping {
-                vec![user_system.entity_id.to_string()]
-            } else {
-                Vec::new()
-            },
+/// A user system's AuthnRequest, decoded and parsed but not yet verified.
+struct Decoded {
+    xml: String,
+    relay_state: Option<String>,
+    /// The HTTP-Redirect message, whose signature is over the query string.
+    redirect: Option<binding::RedirectMessage>,
+    request: authn_request::ReceivedAuthnRequest,
+}
+
+impl Decoded {
+    /// Decodes either binding and parses the request (bounded, issue #8 §1 and §6).
+    fn from(incoming: IncomingRequest, max_message_bytes: usize) -> Result<Self, BrokerError> {
+        let (xml, relay_state, redirect) = match incoming {
+            IncomingRequest::Redirect { raw_query } => {
+                let msg =
+                    binding::decode_redirect(&raw_query, MessageKind::Request, max_message_bytes)
+                        .map_err(BrokerError::BadAuthnRequest)?;
+                (msg.xml.clone(), msg.relay_state.clone(), Some(msg))
+            }
+            IncomingRequest::Post {
+                saml_request,
+                relay_state,
+            } => (
+                binding::decode_post(&saml_request, max_message_bytes)
+                    .map_err(BrokerError::BadAuthnRequest)?,
+                relay_state,
+                None,
+            ),
         };
-        // chsim matches the answer by InResponseTo; RelayState is free to carry the level for
-        // OIOSAML3_ADFS_RELAY_STATE (a URI, within SAML's 80-byte bound).
-        let relay_state = asked
-            .relay_state_level
-            .unwrap_or_else(|| login.id.as_str().to_string());
-        let url = request
-            .to_xml(None)
-            .and_then(|xml| {
-                binding::encode_redirect(
-                    idp.sso_redirect_url,
-                    MessageKind::Request,
-                    &xml,
-                    Some(&relay_state),
-                    Some(self.settings.credential.key()),
-                )
-            })
-            .map_err(|e| BrokerError::Token(e.to_string()))?;
-        self.idp_requests.insert(
-            request.id.clone(),
-            IdpRequest {
-                login: login.id.clone(),
-                idp: idp.entity_id.clone(),
-            },
-        );
-        audit::sent_to_idp(login.id.as_str(), idp.entity_id.as_str(), &request.id);
-        Ok(url)
+        // saml-bindings §3.4.3/§3.5.3: at most 80 bytes, refused before anything else is read.
+        if let Some(length) = relay_state.as_ref().map(String::len).filter(|l| *l > 80) {
+            return Err(BrokerError::RelayStateTooLong { length });
+        }
+        let request = authn_request::parse(&xml).map_err(BrokerError::BadAuthnRequest)?;
+        Ok(Self {
+            xml,
+            relay_state,
+            redirect,
+            request,
+        })
     }
 
-    /// Ends `login` with `error`, preparing the signed non-success Response for the user system.
-    pub(super) fn fail_to_user_system(
-        &self,
-        login: &PendingLogin,
-        user_system: &TrustedUserSystem,
-        error: BrokerError,
-    ) -> Failure {
-        audit::refused("login", &error.to_string());
-        self.logins.invalidate(&login.id);
-        let to = Recipient {
-            user_system,
-            acs_url: &login.acs_url,
-            in_response_to: &login.request_id,
-        };
-        let delivery = self
-            .tokens
-            .issue_failure(to, self.clock.now(), error.saml_status())
-            .ok()
-            .map(|xml| Delivery {
-                acs_url: login.acs_url.clone(),
-                saml_response: binding::encode_post(&xml),
-                relay_state: login.relay_state.clone(),
-                user_system_name: user_system.name.clone(),
-                passive: login.is_passive,
-            });
-        Failure {
-            error,
-            to_user_system: delivery,
+    fn is_signed(&self) -> bool {
+        match &self.redirect {
+            Some(msg) => msg.is_signed(),
+            None => self.request.has_xml_signature,
         }
     }
-}
 
-/// The levels an IdP offers, for messages.
-fn offers(idp: &TrustedIdp) -> String {
-    match idp.nsis_level {
-        Some(l) => format!("NIST level {} and NSIS {l}", idp.nist_level),
-        None => format!("NIST level {} and no NSIS level", idp.nist_level),
-    }
-}
-
-/// Where and how chsim sends an AuthnRequest: a municipal IdP, or NemLog-in.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct IdpTarget<'a> {
-    /// entityID.
-    pub entity_id: &'a EntityId,
-    /// HTTP-Redirect SingleSignOnService.
-    pub sso_redirect_url: &'a str,
-    /// How it is told the level.
-    pub profile: crate::assurance::IdpProfile,
-    /// Whether it takes Scoping.
-    pub supports_scoping: bool,
-}
-
-impl TrustedIdp {
-    /// This IdP as a target of chsim's AuthnRequests.
-    pub(super) fn target(&self) -> IdpTarget<'_> {
-        IdpTarget {
-            entity_id: &self.entity_id,
-            sso_redirect_url: &self.sso_redirect_url,
-            profile: self.profile,
-            supports_scoping: self.supports_scoping,
+    /// The signature: over the query string (Redirect) or enveloped (POST), with the user
+    /// system's metadata certificates only.
+    fn verify(&self, certs: &[X509], algorithms: AlgorithmPolicy) -> Result<(), BrokerError> {
+        let mut last_error = None;
+        for cert in certs {
+            let result = match &self.redirect {
+                Some(msg) => msg.verify(cert, algorithms),
+                None => cert
+                    .to_der()
+                    .map_err(|e| crate::saml::SamlError::BadSignature {
+                        reason: e.to_string(),
+                    })
+                    .and_then(|der| signing::verify_and_reduce(&self.xml, &[der], algorithms))
+                    .and_then(|reduced| {
+                        // Read only what the signature covers.
+                        let signed_request = authn_request::parse(&reduced)?;
+                        if signed_request.id == self.request.id {
+                            Ok(())
+                        } else {
+                            Err(crate::saml::SamlError::BadSignature {
+                                reason:
+                                    "the signature covers another element than the AuthnRequest"
+                                        .into(),
+                            })
+                        }
+                    }),
+            };
+            match result {
+                Ok(()) => return Ok(()),
+                Err(e) => last_error = Some(e),
+            }
         }
+        Err(BrokerError::BadAuthnRequestSignature {
+            issuer: self.request.issuer.clone(),
+            reason: last_error.unwrap_or(crate::saml::SamlError::NoTrustedCertificate),
+        })
     }
 }

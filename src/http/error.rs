@@ -83,7 +83,7 @@ fn broker_http_status(e: &BrokerError) -> StatusCode {
             StatusCode::BAD_GATEWAY
         }
         BrokerError::Token(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        BrokerError::Cpu(_) => StatusCode::SERVICE_UNAVAILABLE,
+        BrokerError::Cpu(_) | BrokerError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 

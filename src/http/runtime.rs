@@ -111,11 +111,9 @@ async fn start_off_worker(
     idp_hint: Option<String>,
     client_ip: Option<std::net::IpAddr>,
 ) -> Result<Next, AppError> {
-    let broker = s.broker.clone();
-    let next = crate::cpu::run(move || broker.start(incoming, idp_hint.as_deref(), client_ip))
-        .await
-        .map_err(|e| crate::broker::Failure::from(crate::broker::BrokerError::Cpu(e)))??;
-    Ok(next)
+    Ok(s.broker
+        .start(incoming, idp_hint.as_deref(), client_ip)
+        .await?)
 }
 
 /// `GET /runtime/saml2/choose?login=…&idp=…` — the chooser's links.
@@ -129,7 +127,7 @@ pub async fn choose(
         ));
     };
     Ok(render_next(
-        s.broker.choose(&LoginId::new(login.clone()), idp)?,
+        s.broker.choose(&LoginId::new(login.clone()), idp).await?,
     ))
 }
 
@@ -167,7 +165,7 @@ pub async fn login_report(
     State(s): State<AppState>,
     axum::extract::Path(session_index): axum::extract::Path<String>,
 ) -> Result<Response, AppError> {
-    let r = s.broker.report(&session_index).ok_or_else(|| {
+    let r = s.broker.report(&session_index).await.map_err(crate::broker::Failure::from)?.ok_or_else(|| {
         AppError::NotFound(format!(
             "chsim has no report for SessionIndex `{session_index}` (reports are kept for an hour, the most recent few thousand)"
         ))

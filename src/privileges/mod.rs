@@ -60,7 +60,7 @@ impl Namespace {
 
 /// A data constraint (`<Constraint Name="…">`): a constraint type (or a parametric identifier on
 /// input) and its values, in order, without duplicates.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Constraint {
     /// The `Name` attribute: a constraint-type URI such as `http://sts.kombit.dk/constraints/KLE/1`,
     /// or a parametric identifier ending in `/1/parametric`.
@@ -71,7 +71,7 @@ pub struct Constraint {
 }
 
 /// A `PrivilegeGroup`: privileges under one scope, with the constraints that apply to them.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct PrivilegeGroup {
     /// The `Scope` attribute, kept exactly as sent (trimmed), e.g.
     /// `urn:dk:gov:saml:cvrNumberIdentifier:11111111`.
@@ -83,7 +83,7 @@ pub struct PrivilegeGroup {
 }
 
 /// A `PrivilegeList`: groups in the order they were sent (groups with the same scope stay apart).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct PrivilegeList {
     /// The groups.
     pub groups: Vec<PrivilegeGroup>,

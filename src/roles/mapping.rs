@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 /// Why a privilege did not reach the user system.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DropReason {
     /// Neither a configured job-function role nor one of the system's roles.
     UnknownRole,
@@ -63,7 +63,7 @@ impl fmt::Display for DropReason {
 }
 
 /// One dropped privilege.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Dropped {
     /// The group's scope.
     pub scope: String,

@@ -6,7 +6,7 @@ use super::{signing, Credential, SamlError};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// `RequestedAuthnContext` (saml-core §3.3.2.2.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RequestedAuthnContext {
     /// `exact`, `minimum`, `maximum` or `better`.
     pub comparison: String,

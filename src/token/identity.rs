@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 /// Who logged in, how strongly and with which roles — everything a token of any format says about
 /// the person. The broker builds it from the IdP's validated answer (and the attribute service);
 /// `token::saml` renders it as an OIOSAML assertion, and a JWT renderer can sit beside it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Identity {
     /// The IdP's NameID, passed through (X509SubjectName).
     pub name_id: String,

@@ -46,6 +46,22 @@ pub struct TrustedNemlogin {
     pub nsis_level: NsisLevel,
 }
 
+impl TrustedNemlogin {
+    /// Whether a login may fall back to NemLog-in for `requirement`: only for an NSIS level
+    /// ("if the municipality's own IdP does not support NSIS", reference §7.5), and only when
+    /// NemLog-in reaches it.
+    pub fn can_meet(&self, requirement: Requirement, eq: &Equivalence) -> bool {
+        matches!(requirement, Requirement::Nsis(_))
+            && requirement.is_met_by(
+                &AssertedLevel {
+                    nist: None,
+                    nsis: Some(self.nsis_level),
+                },
+                eq,
+            )
+    }
+}
+
 /// A municipal IdP with a federation agreement.
 #[derive(Debug, Clone)]
 pub struct TrustedIdp {
@@ -78,6 +94,11 @@ pub struct TrustedIdp {
 }
 
 impl TrustedIdp {
+    /// The best this IdP can assert, in words.
+    pub fn describe_offer(&self) -> String {
+        AssertedLevel::describe_offer(self.nist_level, self.nsis_level)
+    }
+
     /// Whether the best this IdP can assert meets `requirement` (so it is worth offering).
     pub fn can_meet(&self, requirement: Requirement, eq: &Equivalence) -> bool {
         requirement.is_met_by(
@@ -148,6 +169,17 @@ pub struct Trust {
 }
 
 impl Trust {
+    /// Whether `idp` is worth offering for `requirement`: it can reach it, or its municipality
+    /// falls back to a NemLog-in that can.
+    pub fn offerable(&self, idp: &TrustedIdp, requirement: Requirement, eq: &Equivalence) -> bool {
+        idp.can_meet(requirement, eq)
+            || (idp.municipality.nemlogin_fallback
+                && self
+                    .nemlogin
+                    .as_ref()
+                    .is_some_and(|n| n.can_meet(requirement, eq)))
+    }
+
     /// The IdP with this entityID.
     pub fn idp(&self, entity_id: &str) -> Option<&TrustedIdp> {
         self.idps.iter().find(|i| i.entity_id.as_str() == entity_id)
