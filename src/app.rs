@@ -410,6 +410,10 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             allow_rsa1_5: b.insecure_allow_rsa1_5,
         },
         equivalence: config.chsim.assurance.equivalence(),
+        session: crate::broker::session::SessionSettings {
+            lifetime: Duration::seconds(config.chsim.session.lifetime_seconds.into()),
+            idle_timeout: Duration::seconds(config.chsim.session.idle_timeout_seconds.into()),
+        },
     };
     let a = &config.chsim.attribute_service;
     let attribute_client = AttributeServiceClient::new(

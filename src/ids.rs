@@ -130,3 +130,42 @@ mod tests {
         assert_eq!(a.len(), 41);
     }
 }
+
+/// chsim's SSO session handle: the `chsim_session` cookie's value, 256 random bits. It is a
+/// bearer secret — whoever holds it is logged in —, so `Debug` does not print it.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SessionId(String);
+
+impl SessionId {
+    /// A fresh random handle (OpenSSL's CSPRNG, base64url).
+    pub fn generate() -> Result<Self, openssl::error::ErrorStack> {
+        use base64::Engine;
+        let mut bytes = [0u8; 32];
+        openssl::rand::rand_bytes(&mut bytes)?;
+        Ok(Self(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
+        ))
+    }
+
+    /// A handle as the browser sent it; None when it cannot be one of chsim's (so that a
+    /// stranger's cookie of any shape never reaches the store).
+    pub fn from_cookie(value: &str) -> Option<Self> {
+        (value.len() == 43
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| Self(value.to_string()))
+    }
+
+    /// The cookie value.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionId([redacted])")
+    }
+}

@@ -54,3 +54,19 @@ pub fn nemlogin_fallback(login: &str, idp: &str, requirement: &str) {
 pub fn refused(stage: &str, reason: &str) {
     warn!(target: "chsim::audit", event = "refused", stage, reason);
 }
+
+/// A login at an IdP started a chsim session (issue #9 §2). `session` is the session's public
+/// reference, never its cookie.
+pub fn session_started(session: &str, idp: &str, name_id: &str, user_system: &str) {
+    info!(target: "chsim::audit", event = "session_started", session, idp, name_id, user_system);
+}
+
+/// A user system was answered from an existing chsim session, without the IdP.
+pub fn session_joined(session: &str, user_system: &str, login: &str) {
+    info!(target: "chsim::audit", event = "session_joined", session, user_system, login);
+}
+
+/// A chsim session ended.
+pub fn session_ended(session: &str, reason: &str) {
+    info!(target: "chsim::audit", event = "session_ended", session, reason);
+}

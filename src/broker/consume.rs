@@ -3,6 +3,7 @@
 //! checked for replay (rule 8), and turned into the user system's token.
 
 use super::nemlogin::FirstLeg;
+use super::session::IdpLeg;
 use super::{identity, Broker, BrokerError, Consumed, Failure};
 use crate::assurance::AssertedLevel;
 use crate::audit;
@@ -179,6 +180,7 @@ impl Broker {
                     idp: idp.entity_id.clone(),
                     facts,
                     attributes,
+                    leg: IdpLeg::of(&idp.entity_id, &assertion),
                 };
                 let url = self
                     .send_to_nemlogin(&login, nemlogin, first_leg)
@@ -198,7 +200,8 @@ impl Broker {
                 ) && asserted.nsis.is_none(),
             }));
         }
-        self.finish(&login, user_system, idp, facts, attributes)
+        let legs = vec![IdpLeg::of(&idp.entity_id, &assertion)];
+        self.finish(&login, user_system, idp, facts, attributes, legs)
             .await
     }
 

@@ -1,82 +1,140 @@
 //! The last step of a login whose level is met (reference §1.1 steps 4–5): the person's
-//! privileges (from the IdP or the municipality's attribute service, issue #4 §4), mapped to this
-//! user system's roles (issue #4 §3), and the token issued, with a report of what happened.
+//! job-function roles (from the IdP or the municipality's attribute service, issue #4 §4) are
+//! kept in the SSO session, mapped to this user system's roles (issue #4 §3), and the token is
+//! issued, with a report of what happened. A login answered from an existing session (issue #9
+//! §2) takes only the second half: mapping and token.
 
 use super::privileges::{self, PrivilegeInputs};
-use super::{Broker, BrokerError, Consumed, Delivery, Failure, LoginReport};
-use crate::assurance::AssertedLevel;
+use super::session::{HeldRoles, IdpLeg, Session};
+use super::{Broker, BrokerError, Consumed, Delivery, Failure, LoginReport, PendingLogin};
 use crate::attribute_service::Provenance;
 use crate::audit;
 use crate::ids::new_saml_id;
 use crate::saml::binding;
-use crate::token::Recipient;
-use crate::trust::Profile;
+use crate::token::{Identity, Recipient};
+use crate::trust::{Profile, TrustedIdp, TrustedUserSystem};
 
 impl Broker {
-    /// The rest of a login whose level is met: the privileges (from the IdP or the attribute
-    /// service), the mapping, and the token.
+    /// The rest of a login at an IdP whose level is met: the roles, the session, the token.
     pub(super) async fn finish(
         &self,
-        login: &super::PendingLogin,
-        user_system: &crate::trust::TrustedUserSystem,
-        idp: &crate::trust::TrustedIdp,
-        mut facts: crate::token::Identity,
-        mut attributes: Vec<(String, Vec<String>)>,
+        login: &PendingLogin,
+        user_system: &TrustedUserSystem,
+        idp: &TrustedIdp,
+        identity: Identity,
+        attributes: Vec<(String, Vec<String>)>,
+        legs: Vec<IdpLeg>,
     ) -> Result<Consumed, Failure> {
         let fail = |e: BrokerError| self.fail_to_user_system(login, user_system, e);
-        let now = self.clock.now();
-        // The issued assertion states the level achieved in the user system's profile: OIOSAML2
-        // carries only the NIST attribute, so an NSIS login is stated by its equivalent.
-        if user_system.profile == Profile::Oiosaml2 {
-            let asserted = AssertedLevel {
-                nist: facts.nist_level,
-                nsis: facts.nsis_level,
-            };
-            facts.nist_level =
-                crate::assurance::Requirement::stated_nist(&asserted, &self.settings.equivalence);
+        let roles = self
+            .held_roles(idp, &identity, attributes)
+            .await
+            .map_err(fail)?;
+        let mut session = self
+            .session_after_login(
+                login.session.as_ref(),
+                &idp.entity_id,
+                &identity,
+                roles,
+                legs,
+            )
+            .await
+            .map_err(fail)?;
+        let started = session.participants.is_empty();
+        let delivery = self
+            .issue_from_session(login, user_system, &mut session)
+            .await?;
+        if started {
+            audit::session_started(
+                &session.reference,
+                idp.entity_id.as_str(),
+                &session.identity.name_id,
+                user_system.entity_id.as_str(),
+            );
         }
-        // Issue #4 §4: an IdP that knows no roles, or sent none, is backed by the municipality's
-        // attribute service. Its faults end the login; they never become "no roles".
-        let mut provenance = Provenance::Idp;
-        let mut source = format!("the identity provider `{}`", idp.entity_id);
-        let asked_service = !idp.knows_roles || facts.privileges.is_none();
+        Ok(Consumed::Deliver(delivery))
+    }
+
+    /// The job-function roles to keep: the IdP's, or — for an IdP that knows no roles, or sent
+    /// none — the municipality's attribute service's. Its faults end the login; they never
+    /// become "no roles".
+    async fn held_roles(
+        &self,
+        idp: &TrustedIdp,
+        identity: &Identity,
+        mut attributes: Vec<(String, Vec<String>)>,
+    ) -> Result<HeldRoles, BrokerError> {
+        let mut roles = HeldRoles {
+            privileges: identity.privileges.clone(),
+            attributes: Vec::new(),
+            source: format!("the identity provider `{}`", idp.entity_id),
+            provenance: Provenance::Idp,
+        };
+        let asked_service = !idp.knows_roles || identity.privileges.is_none();
         if !idp.knows_roles {
             // Issue #8 §5: nor its parametric values — they come from the attribute service only.
             attributes.clear();
+            // The IdP's own privilege attribute is not trusted for roles (KenderRoller = false).
+            roles.privileges = None;
         }
-        if let (true, Some(service)) =
-            (asked_service, self.trust.attribute_services.get(&facts.cvr))
-        {
+        if let (true, Some(service)) = (
+            asked_service,
+            self.trust.attribute_services.get(&identity.cvr),
+        ) {
             let (answer, from) = self
                 .attribute_services
-                .fetch(service, &facts.cvr, &facts.name_id)
+                .fetch(service, &identity.cvr, &identity.name_id)
                 .await
-                .map_err(|error| {
-                    fail(BrokerError::AttributeService {
-                        municipality: idp.municipality.name.clone(),
-                        error,
-                    })
+                .map_err(|error| BrokerError::AttributeService {
+                    municipality: idp.municipality.name.clone(),
+                    error,
                 })?;
-            facts.privileges = answer.privileges;
+            roles.privileges = answer.privileges;
             attributes.extend(answer.attributes);
-            source = format!(
+            roles.source = format!(
                 "{}'s attribute service `{}`",
                 idp.municipality.name, service.entity_id
             );
-            provenance = from;
-        } else if !idp.knows_roles {
-            // The IdP's own privilege attribute is not trusted for roles (KenderRoller = false).
-            facts.privileges = None;
+            roles.provenance = from;
+        }
+        roles.attributes = attributes;
+        Ok(roles)
+    }
+
+    /// Maps the session's roles for `user_system`, issues its token at the session's level and
+    /// original AuthnInstant, records the user system in the session and keeps the session.
+    pub(super) async fn issue_from_session(
+        &self,
+        login: &PendingLogin,
+        user_system: &TrustedUserSystem,
+        session: &mut Session,
+    ) -> Result<Delivery, Failure> {
+        let fail = |e: BrokerError| self.fail_to_user_system(login, user_system, e);
+        let now = self.clock.now();
+        let idp = self.trust.idp(session.idp.as_str()).ok_or_else(|| {
+            fail(BrokerError::UnknownIdp {
+                entity_id: session.idp.to_string(),
+            })
+        })?;
+        let mut identity = session.identity.clone();
+        // The issued assertion states the level achieved in the user system's profile: OIOSAML2
+        // carries only the NIST attribute, so an NSIS login is stated by its equivalent.
+        if user_system.profile == Profile::Oiosaml2 {
+            identity.nist_level = crate::assurance::Requirement::stated_nist(
+                &session.level(),
+                &self.settings.equivalence,
+            );
         }
         // Issue #4 §3: job-function roles → this user system's roles, with constraints.
+        let roles = session.roles.clone();
         let decision = privileges::decide(PrivilegeInputs {
-            received: facts.privileges.as_deref(),
-            source: &source,
-            person_cvr: &facts.cvr,
+            received: roles.privileges.as_deref(),
+            source: &roles.source,
+            person_cvr: &identity.cvr,
             job_roles: &self.trust.job_roles,
             idp,
             user_system,
-            attributes: &attributes,
+            attributes: &roles.attributes,
         })
         .map_err(fail)?;
         for d in &decision.dropped {
@@ -88,7 +146,7 @@ impl Broker {
                 &d.reason.to_string(),
             );
         }
-        facts.privileges = decision.attribute.clone();
+        identity.privileges = decision.attribute.clone();
         let to = Recipient {
             user_system,
             acs_url: &login.acs_url,
@@ -97,22 +155,29 @@ impl Broker {
         let session_index = new_saml_id();
         let xml = self
             .tokens
-            .issue(&facts, to, now, &session_index)
+            .issue(&identity, to, now, &session_index)
             .map_err(|e| fail(BrokerError::Token(e.to_string())))?;
+        session.join(
+            &user_system.entity_id,
+            &identity.name_id,
+            &session_index,
+            now,
+        );
+        self.save_session(session).await.map_err(fail)?;
         audit::token_issued(
             login.id.as_str(),
             user_system.entity_id.as_str(),
             idp.entity_id.as_str(),
-            &facts.name_id,
-            facts.privileges.is_some(),
-            provenance.describe(),
+            &identity.name_id,
+            identity.privileges.is_some(),
+            roles.provenance.describe(),
         );
         let report = LoginReport {
             issued_at: now,
             user_system: user_system.entity_id.to_string(),
             idp: idp.entity_id.to_string(),
-            name_id: facts.name_id.clone(),
-            provenance,
+            name_id: identity.name_id.clone(),
+            provenance: roles.provenance,
             received: decision.received,
             issued: decision.issued,
             dropped: decision.dropped,
@@ -121,12 +186,13 @@ impl Broker {
         if let Err(e) = self.store.put_report(&session_index, &report).await {
             tracing::warn!(error = %e, "the login report was not kept");
         }
-        Ok(Consumed::Deliver(Delivery {
+        Ok(Delivery {
             acs_url: login.acs_url.clone(),
             saml_response: binding::encode_post(&xml),
             relay_state: login.relay_state.clone(),
             user_system_name: user_system.name.clone(),
             passive: login.is_passive,
-        }))
+            session: Some(session.id.clone()),
+        })
     }
 }

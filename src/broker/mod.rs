@@ -17,6 +17,7 @@ mod nemlogin;
 mod outbound;
 mod privileges;
 mod report;
+pub mod session;
 mod start;
 pub mod store;
 
@@ -27,7 +28,7 @@ pub use start::{IdpChoice, IncomingRequest, Next};
 use crate::assurance::Requirement;
 use crate::attribute_service::AttributeServiceClient;
 use crate::clock::Clock;
-use crate::ids::{EntityId, LoginId};
+use crate::ids::{EntityId, LoginId, SessionId};
 use crate::saml::authn_request::RequestedAuthnContext;
 use crate::saml::signing::AlgorithmPolicy;
 use crate::saml::Credential;
@@ -64,6 +65,8 @@ pub struct BrokerSettings {
     pub algorithms: AlgorithmPolicy,
     /// What NIST level an NSIS login counts as.
     pub equivalence: crate::assurance::Equivalence,
+    /// How long SSO sessions last.
+    pub session: session::SessionSettings,
 }
 
 /// A user system's login waiting for an IdP.
@@ -91,6 +94,9 @@ pub struct PendingLogin {
     pub stepped_up: bool,
     /// The municipality's answer, kept while the person continues at NemLog-in.
     pub first_leg: Option<std::sync::Arc<nemlogin::FirstLeg>>,
+    /// The browser's live SSO session when the login started (upgraded by this login when it
+    /// is the same person).
+    pub session: Option<SessionId>,
 }
 
 /// What an IdP's answer leads to.
@@ -125,6 +131,8 @@ pub struct Delivery {
     /// The login was passive (IsPassive): a failure goes back at once, without asking the
     /// person to press anything (saml-core §3.4.1).
     pub passive: bool,
+    /// The SSO session the browser is in after this login (its cookie is set with the token).
+    pub session: Option<SessionId>,
 }
 
 /// The broker.

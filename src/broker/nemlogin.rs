@@ -6,6 +6,7 @@
 //! UUID equal to the first leg's NameID Serial, its CVR the municipality's —, and then the token
 //! carries NemLog-in's level with the municipality's roles.
 
+use super::session::IdpLeg;
 use super::{Broker, BrokerError, Consumed, Failure, PendingLogin};
 use crate::assurance::{read_asserted, Asserted, IdpProfile};
 use crate::audit;
@@ -27,6 +28,8 @@ pub struct FirstLeg {
     pub facts: Identity,
     /// The first assertion's attributes (parametric values may be among them).
     pub attributes: Vec<(String, Vec<String>)>,
+    /// What logout must name at the municipality's IdP.
+    pub leg: IdpLeg,
 }
 
 /// The one value of an attribute of NemLog-in's answer (several are refused, issue #8 §5).
@@ -145,7 +148,18 @@ impl Broker {
             authn_instant: assertion.authn_instant.unwrap_or(first.facts.authn_instant),
             ..first.facts.clone()
         };
-        self.finish(login, user_system, idp, facts, first.attributes.clone())
-            .await
+        let legs = vec![
+            first.leg.clone(),
+            IdpLeg::of(&nemlogin.entity_id, assertion),
+        ];
+        self.finish(
+            login,
+            user_system,
+            idp,
+            facts,
+            first.attributes.clone(),
+            legs,
+        )
+        .await
     }
 }

@@ -98,6 +98,7 @@ impl Broker {
                 relay_state: login.relay_state.clone(),
                 user_system_name: user_system.name.clone(),
                 passive: login.is_passive,
+                session: None,
             });
         Failure {
             error,

@@ -4,7 +4,7 @@
 use super::{Broker, BrokerError, Failure, PendingLogin};
 use crate::assurance::{requested_minimum, Requirement};
 use crate::audit;
-use crate::ids::{new_saml_id, EntityId, LoginId};
+use crate::ids::{new_saml_id, EntityId, LoginId, SessionId};
 use crate::saml::authn_request;
 use crate::saml::binding::{self, MessageKind};
 use crate::saml::signing::{self, AlgorithmPolicy};
@@ -57,16 +57,19 @@ pub enum Next {
     },
     /// Redirect the browser to the IdP.
     Redirect(Url),
+    /// Answered from the browser's SSO session: the token, to be POSTed to the user system.
+    Deliver(super::Delivery),
 }
 
 impl Broker {
     /// Accepts a user system's AuthnRequest. `idp_hint` is the `?idp=` parameter;
-    /// `client_ip` enables IP-range pre-selection.
+    /// `client_ip` enables IP-range pre-selection; `session` is the browser's session cookie.
     pub async fn start(
         &self,
         incoming: IncomingRequest,
         idp_hint: Option<&str>,
         client_ip: Option<IpAddr>,
+        session: Option<&SessionId>,
     ) -> Result<Next, Failure> {
         let s = &self.settings;
         // Decoding, parsing and the signature check are CPU work on a stranger's input: on the
@@ -158,6 +161,7 @@ impl Broker {
             },
             stepped_up: false,
             first_leg: None,
+            session: None,
         };
         // From here on the user system is verified: failures are also reported to it.
         if request.destination.as_deref() != Some(s.sso_url.as_str()) {
@@ -191,6 +195,56 @@ impl Broker {
             user_system.entity_id.as_str(),
             &login.request_id,
         );
+        // Issue #9 §2: the browser's SSO session answers without the chooser or the IdP when
+        // its level is enough, unless the user system asks for a fresh login (ForceAuthn).
+        let session = self.live_session(session).await?;
+        let login = PendingLogin {
+            session: session.as_ref().map(|s| s.id.clone()),
+            ..login
+        };
+        if let Some(mut session) = session.filter(|_| !login.force_authn) {
+            if login
+                .requirement
+                .is_met_by(&session.level(), &s.equivalence)
+            {
+                let delivery = self
+                    .issue_from_session(&login, user_system, &mut session)
+                    .await?;
+                audit::session_joined(
+                    &session.reference,
+                    user_system.entity_id.as_str(),
+                    login.id.as_str(),
+                );
+                return Ok(Next::Deliver(delivery));
+            }
+            if login.is_passive {
+                return Err(self.fail_to_user_system(
+                    &login,
+                    user_system,
+                    BrokerError::NoPassive {
+                        reason: "the session's level is too low for this user system, and raising it needs the person to log in again",
+                    },
+                ));
+            }
+            // Step-up: the same IdP, asked for the higher requirement; its answer upgrades the
+            // session. (An IdP that cannot reach the level leaves the person at the chooser.)
+            if let Some(idp) = self
+                .trust
+                .idp(session.idp.as_str())
+                .filter(|idp| self.trust.offerable(idp, login.requirement, &s.equivalence))
+            {
+                self.store
+                    .put_login(&login)
+                    .await
+                    .map_err(BrokerError::from)?;
+                let next = self
+                    .send_to_idp(&login, idp.target(), user_system, false)
+                    .await
+                    .map(Next::Redirect)
+                    .map_err(|e| self.fail_to_user_system(&login, user_system, e));
+                return self.forget_failed(&login.id, next).await;
+            }
+        }
         self.store
             .put_login(&login)
             .await

@@ -327,6 +327,14 @@ fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
             "assertion_lifetime_seconds and login_timeout_seconds must be positive",
         ));
     }
+    let session = &c.chsim.session;
+    if session.lifetime_seconds == 0 || session.idle_timeout_seconds == 0 {
+        problems.push(ConfigProblem::new(
+            CHSIM,
+            "session",
+            "lifetime_seconds and idle_timeout_seconds must be positive (a session that lasts no time is no session; to force a new IdP login, the user system sends ForceAuthn)",
+        ));
+    }
     if let Err(mut p) = load_broker_credentials(c) {
         problems.append(&mut p);
     }

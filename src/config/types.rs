@@ -23,6 +23,39 @@ pub struct ChsimFile {
     /// `[demo]`.
     #[serde(default)]
     pub demo: DemoConfig,
+    /// `[session]`.
+    #[serde(default)]
+    pub session: SessionConfig,
+}
+
+/// `[session]`: chsim's single sign-on session (issue #9 §2). The real Context Handler's
+/// lifetimes are not public; the defaults are a working day and an hour of inactivity.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    /// How long a session lasts from the IdP login, at most (default 8 hours).
+    #[serde(default = "default_session_lifetime")]
+    pub lifetime_seconds: u32,
+    /// How long a session lasts without a login through it (default 1 hour).
+    #[serde(default = "default_session_idle")]
+    pub idle_timeout_seconds: u32,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            lifetime_seconds: default_session_lifetime(),
+            idle_timeout_seconds: default_session_idle(),
+        }
+    }
+}
+
+fn default_session_lifetime() -> u32 {
+    8 * 3600
+}
+
+fn default_session_idle() -> u32 {
+    3600
 }
 
 /// `[demo]`: what chsim brings along for demos and tests.

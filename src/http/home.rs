@@ -4,15 +4,30 @@ use super::pages;
 use crate::app::AppState;
 use axum::extract::State;
 use axum::response::Html;
+use axum_extra::extract::cookie::CookieJar;
 
 /// `GET /`.
-pub async fn start_page(State(s): State<AppState>) -> Html<String> {
+pub async fn start_page(State(s): State<AppState>, jar: CookieJar) -> Html<String> {
     let base = s.public_url.as_str();
     let settings = s.broker.settings();
     let mut body = String::from(
         r#"<p>chsim simulates KOMBIT's Context Handler: user systems send their SAML AuthnRequest here, the person logs in at their municipality's identity provider, and chsim issues a signed token to the user system.</p>
-<h2>Try a login</h2><ul>"#,
+<h2>Your chsim session</h2>"#,
     );
+    // A store that cannot answer shows as "no session" here; logins report it properly.
+    match s
+        .broker
+        .live_session(super::session::session_id(&jar).as_ref())
+        .await
+    {
+        Ok(Some(session)) => body.push_str(&super::session::describe(&s, &session)),
+        Ok(None) => body.push_str(super::session::NO_SESSION),
+        Err(e) => body.push_str(&format!(
+            r#"<div class="error">chsim's session store did not answer: {}</div>"#,
+            pages::esc(&e.to_string())
+        )),
+    }
+    body.push_str("<h2>Try a login</h2><ul>");
     if !s.builtin_parties {
         body.push_str("<li>The built-in demo user systems and test IdPs are switched off here (<code>builtin_parties = false</code> under <code>[demo]</code> in chsim.toml): log in from a registered user system.</li>");
     }

@@ -7,6 +7,7 @@ mod home;
 mod pages;
 mod parties;
 mod runtime;
+mod session;
 
 pub use crate::app::AppState;
 pub use error::AppError;
@@ -33,7 +34,9 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/runtime/logins/{session_index}",
             get(runtime::login_report),
-        );
+        )
+        .route("/runtime/session", get(session::show))
+        .route("/runtime/session/logout", post(session::logout));
     let router = if state.builtin_parties {
         builtin_routes(router)
     } else {

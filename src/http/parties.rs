@@ -222,6 +222,7 @@ pub async fn demo_sp_page(
         ));
     }
     body.push_str("</ul>");
+    body.push_str(SESSION_FRAME);
     Ok(Html(pages::page(&cfg.name, &body)).into_response())
 }
 
@@ -375,6 +376,12 @@ pub async fn demo_sp_acs(
         "<h2>Assertion (verified XML)</h2><pre>{}</pre>",
         pages::esc(&a.xml)
     ));
+    body.push_str(SESSION_FRAME);
     body.push_str(r#"<p><a class="button" href="./">Log in again</a></p>"#);
     Ok(Html(pages::page("What the user system received", &body)).into_response())
 }
+
+/// chsim's session, as the browser sees it (fetched by the browser from chsim, not by the demo
+/// user system, which stays a separate party).
+const SESSION_FRAME: &str = r#"<h2>Your chsim session</h2>
+<iframe src="/runtime/session" title="Your chsim session" style="width:100%;height:22rem;border:1px solid #ccc"></iframe>"#;

@@ -11,6 +11,7 @@ use axum::extract::{ConnectInfo, Query, RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Extension;
+use axum_extra::extract::cookie::CookieJar;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
@@ -36,9 +37,10 @@ fn client_ip(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> Option<std:
     connect.map(|Extension(ConnectInfo(addr))| addr.ip())
 }
 
-fn render_next(next: Next) -> Response {
+fn render_next(s: &AppState, next: Next) -> Response {
     match next {
         Next::Redirect(url) => Redirect::to(url.as_str()).into_response(),
+        Next::Deliver(delivery) => deliver(s, &delivery),
         Next::Choose {
             login,
             user_system_name,
@@ -72,6 +74,7 @@ pub async fn issue_redirect(
     RawQuery(raw): RawQuery,
     Query(params): Query<HashMap<String, String>>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    jar: CookieJar,
 ) -> Result<Response, AppError> {
     let raw_query = raw.ok_or_else(|| {
         AppError::BadRequest(
@@ -79,9 +82,15 @@ pub async fn issue_redirect(
         )
     })?;
     let incoming = IncomingRequest::Redirect { raw_query };
-    let next =
-        start_off_worker(&s, incoming, params.get("idp").cloned(), client_ip(connect)).await?;
-    Ok(render_next(next))
+    let next = start(
+        &s,
+        incoming,
+        params.get("idp").cloned(),
+        client_ip(connect),
+        &jar,
+    )
+    .await?;
+    Ok(render_next(&s, next))
 }
 
 /// `POST /runtime/saml2/issue.idp` — HTTP-POST AuthnRequest.
@@ -89,6 +98,7 @@ pub async fn issue_post(
     State(s): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    jar: CookieJar,
     PostedForm(form): PostedForm,
 ) -> Result<Response, AppError> {
     let saml_request = form
@@ -100,19 +110,21 @@ pub async fn issue_post(
         saml_request,
         relay_state: form.get("RelayState").cloned(),
     };
-    let next = start_off_worker(&s, incoming, idp, client_ip(connect)).await?;
-    Ok(render_next(next))
+    let next = start(&s, incoming, idp, client_ip(connect), &jar).await?;
+    Ok(render_next(&s, next))
 }
 
-/// The broker's `start` — which verifies a stranger's signature — on the blocking pool.
-async fn start_off_worker(
+/// The broker's `start`, with the browser's SSO session.
+async fn start(
     s: &AppState,
     incoming: IncomingRequest,
     idp_hint: Option<String>,
     client_ip: Option<std::net::IpAddr>,
+    jar: &CookieJar,
 ) -> Result<Next, AppError> {
+    let session = super::session::session_id(jar);
     Ok(s.broker
-        .start(incoming, idp_hint.as_deref(), client_ip)
+        .start(incoming, idp_hint.as_deref(), client_ip, session.as_ref())
         .await?)
 }
 
@@ -126,21 +138,23 @@ pub async fn choose(
             "choose needs `login` and `idp` parameters".into(),
         ));
     };
-    Ok(render_next(
-        s.broker.choose(&LoginId::new(login.clone()), idp).await?,
-    ))
+    let next = s.broker.choose(&LoginId::new(login.clone()), idp).await?;
+    Ok(render_next(&s, next))
 }
 
-/// Renders the auto-POST of a token to the user system.
-pub fn deliver(d: &Delivery) -> Response {
-    Html(pages::auto_post(
+/// Renders the auto-POST of a token to the user system, keeping the browser's SSO session.
+pub fn deliver(s: &AppState, d: &Delivery) -> Response {
+    let page = Html(pages::auto_post(
         &d.acs_url,
         "SAMLResponse",
         &d.saml_response,
         d.relay_state.as_deref(),
         &format!("Returning you to {}…", d.user_system_name),
-    ))
-    .into_response()
+    ));
+    match &d.session {
+        Some(id) => (CookieJar::new().add(super::session::cookie(s, id)), page).into_response(),
+        None => page.into_response(),
+    }
 }
 
 /// `POST /runtime/saml2auth/consume.idp` — the IdP's Response.
@@ -153,7 +167,7 @@ pub async fn consume(
         .get("SAMLResponse")
         .ok_or_else(|| AppError::BadRequest("the form has no SAMLResponse field".into()))?;
     match s.broker.consume(saml_response).await? {
-        crate::broker::Consumed::Deliver(delivery) => Ok(deliver(&delivery)),
+        crate::broker::Consumed::Deliver(delivery) => Ok(deliver(&s, &delivery)),
         // Step-up: back to the same IdP, which is asked for the higher level with ForceAuthn.
         crate::broker::Consumed::StepUp(url) => Ok(Redirect::to(url.as_str()).into_response()),
     }

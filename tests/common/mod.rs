@@ -141,6 +141,18 @@ impl Browser {
         }
     }
 
+    /// A browser that keeps cookies (chsim's SSO session, the parties' own sessions).
+    pub fn with_cookies() -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+            stop_at: None,
+        }
+    }
+
     fn stops_at(&self, url: &str) -> bool {
         self.stop_at.as_deref().is_some_and(|p| url.starts_with(p))
     }

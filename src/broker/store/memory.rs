@@ -48,6 +48,8 @@ fn budget(kind: Kind) -> u64 {
         // A debugging aid for the demo pages, not state a login needs: the most recent few
         // thousand.
         Kind::Report => 8 * MIB,
+        // A session is a few KiB (identity, roles, participants): some ten thousand people.
+        Kind::Session => 64 * MIB,
     }
 }
 

@@ -16,8 +16,9 @@
 pub mod memory;
 
 use super::report::LoginReport;
+use super::session::Session;
 use super::{IdpRequest, PendingLogin};
-use crate::ids::LoginId;
+use crate::ids::{LoginId, SessionId};
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -39,17 +40,20 @@ pub enum Kind {
     AuthnRequest,
     /// A login report, by chsim's SessionIndex.
     Report,
+    /// An SSO session, by its cookie value.
+    Session,
 }
 
 impl Kind {
     /// Every kind, for backends that set up one space per kind.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Login,
         Kind::IdpRequest,
         Kind::Answered,
         Kind::Assertion,
         Kind::AuthnRequest,
         Kind::Report,
+        Kind::Session,
     ];
 
     /// The namespace's name (a Redis key prefix, a log field).
@@ -61,6 +65,7 @@ impl Kind {
             Kind::Assertion => "assertion",
             Kind::AuthnRequest => "authn-request",
             Kind::Report => "report",
+            Kind::Session => "session",
         }
     }
 }
@@ -260,16 +265,40 @@ impl Store {
             .await
     }
 
+    /// Keeps a session for `ttl` (until it expires unless used).
+    pub async fn put_session(&self, session: &Session, ttl: Duration) -> Result<(), StoreError> {
+        self.put(Kind::Session, session.id.as_str(), session, ttl)
+            .await
+    }
+
+    /// A session.
+    pub async fn session(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
+        self.get(Kind::Session, id.as_str()).await
+    }
+
+    /// Ends a session.
+    pub async fn remove_session(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.backend.remove(Kind::Session, id.as_str()).await
+    }
+
     /// The report of a login.
     pub async fn report(&self, session_index: &str) -> Result<Option<LoginReport>, StoreError> {
         self.get(Kind::Report, session_index).await
     }
 }
 
+/// The key as an error message may show it: a session's key is its cookie, a secret.
+fn shown(kind: Kind, key: &str) -> String {
+    match kind {
+        Kind::Session => "[a session]".to_string(),
+        _ => key.to_string(),
+    }
+}
+
 fn encode<T: Serialize>(kind: Kind, key: &str, value: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(value).map_err(|e| StoreError::Corrupt {
         kind: kind.name(),
-        key: key.to_string(),
+        key: shown(kind, key),
         reason: e.to_string(),
     })
 }
@@ -283,7 +312,7 @@ fn decode<T: DeserializeOwned>(
         .map(|b| {
             serde_json::from_slice(&b).map_err(|e| StoreError::Corrupt {
                 kind: kind.name(),
-                key: key.to_string(),
+                key: shown(kind, key),
                 reason: e.to_string(),
             })
         })
