@@ -346,3 +346,56 @@ async fn a_made_up_session_cookie_is_ignored() {
         assert_eq!(json["session"], serde_json::Value::Null);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_idp_keeps_its_own_session_and_offers_to_continue() {
+    let chsim = start(demo_config()).await;
+    let browser = Browser::with_cookies();
+    let first = login_as(&chsim, &browser, "oiosaml3", "korsbaek", "karen").await;
+    assert!(first.body.contains("Logged in."), "{}", first.body);
+    // End chsim's session only: the IdP's session remains.
+    browser
+        .post(&format!("{}/runtime/session/logout", chsim.base), &[])
+        .await;
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("idp", &format!("{}/test-idp/korsbaek", chsim.base));
+    let idp_page = browser
+        .get(&format!(
+            "{}/demo-sp/oiosaml3/login?{}",
+            chsim.base,
+            q.finish()
+        ))
+        .await;
+    assert!(
+        idp_page.url.contains("/test-idp/korsbaek/sso"),
+        "{}",
+        idp_page.url
+    );
+    assert!(
+        idp_page.body.contains("Continue as Karen"),
+        "{}",
+        idp_page.body
+    );
+    let again = pick_user(&browser, &idp_page, "karen").await;
+    assert!(again.body.contains("Logged in."), "{}", again.body);
+    // The IdP answered from its session: chsim's token carries the IdP's first AuthnInstant.
+    let before = issued_assertion(&chsim, &first, "oiosaml3").await;
+    let after = issued_assertion(&chsim, &again, "oiosaml3").await;
+    assert_eq!(authn_statement(&before).0, authn_statement(&after).0);
+
+    // IsPassive with chsim's session gone but the IdP's alive: answered through the IdP.
+    browser
+        .post(&format!("{}/runtime/session/logout", chsim.base), &[])
+        .await;
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("idp", &format!("{}/test-idp/korsbaek", chsim.base));
+    q.append_pair("passive", "1");
+    let passive = browser
+        .get(&format!(
+            "{}/demo-sp/oiosaml3/login?{}",
+            chsim.base,
+            q.finish()
+        ))
+        .await;
+    assert!(passive.body.contains("Logged in."), "{}", passive.body);
+}

@@ -10,6 +10,7 @@ use crate::test_idp::TestIdp;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -53,11 +54,22 @@ pub async fn test_idp_sso(
     State(s): State<AppState>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
+    jar: CookieJar,
 ) -> Result<Response, AppError> {
     let idp = test_idp(&s, &id)?;
     let (handle, pending) = idp.begin(raw.as_deref().unwrap_or(""))?;
+    let browser = jar.get(IDP_COOKIE).map(|c| c.value().to_string());
+    let session = idp.session(browser.as_deref());
     if pending.is_passive {
-        return Ok(auto_post_to_chsim(idp.no_passive(&handle)?));
+        // Answered from the IdP's own session, without showing anything; NoPassive without one.
+        return Ok(match session {
+            Some(session) if !pending.force_authn => {
+                let (post, browser) =
+                    idp.login_in_session(&handle, &session.user_id, browser.as_deref())?;
+                (idp_cookie(&id, browser), auto_post_to_chsim(post)).into_response()
+            }
+            _ => auto_post_to_chsim(idp.no_passive(&handle)?),
+        });
     }
     let cfg = idp.config();
     // A municipal IdP says whose it is (a script checks it picked the right municipality);
@@ -78,6 +90,23 @@ pub async fn test_idp_sso(
             format!(" and requests <code>{}</code>", pages::esc(&pending.requested.join(" ")))
         },
     );
+    // The IdP's own SSO session (issue #9 §2): the person need not pick again, unless chsim
+    // forces a new authentication.
+    if let Some(user) = session
+        .filter(|_| !pending.force_authn)
+        .and_then(|s| cfg.user.iter().find(|u| u.id == s.user_id).map(|u| (s, u)))
+    {
+        let (session, user) = user;
+        body.push_str(&format!(
+            r#"<div class="session"><p>You are logged in here as <strong>{name}</strong> since {since}.</p>
+<form method="post" action="login"><input type="hidden" name="handle" value="{handle}"><input type="hidden" name="user" value="{id}">
+<button type="submit">Continue as {name}</button></form></div><p>Or log in as someone else:</p>"#,
+            name = pages::esc(&user.name),
+            since = session.authn_instant.format("%H:%M:%S UTC"),
+            handle = pages::esc_attr(&handle),
+            id = pages::esc_attr(&user.id),
+        ));
+    }
     body.push_str("<table><tr><th>User</th><th>Job-function roles</th><th>NIST</th><th>NSIS</th><th></th></tr>");
     for u in &cfg.user {
         body.push_str(&format!(
@@ -112,21 +141,35 @@ pub async fn test_idp_sso(
 pub async fn test_idp_login(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    jar: CookieJar,
     PostedForm(form): PostedForm,
 ) -> Result<Response, AppError> {
     let idp = test_idp(&s, &id)?;
     let handle = form
         .get("handle")
         .ok_or_else(|| AppError::BadRequest("the form has no handle".into()))?;
-    let post = if form.contains_key("cancel") {
-        idp.cancel(handle)?
-    } else {
-        let user = form
-            .get("user")
-            .ok_or_else(|| AppError::BadRequest("the form has no user".into()))?;
-        idp.login(handle, user)?
-    };
-    Ok(auto_post_to_chsim(post))
+    if form.contains_key("cancel") {
+        return Ok(auto_post_to_chsim(idp.cancel(handle)?));
+    }
+    let user = form
+        .get("user")
+        .ok_or_else(|| AppError::BadRequest("the form has no user".into()))?;
+    let browser = jar.get(IDP_COOKIE).map(|c| c.value().to_string());
+    let (post, browser) = idp.login_in_session(handle, user, browser.as_deref())?;
+    Ok((idp_cookie(&id, browser), auto_post_to_chsim(post)).into_response())
+}
+
+const IDP_COOKIE: &str = crate::test_idp::session::COOKIE;
+
+/// The test IdP's own session cookie, scoped to its path (each test IdP is a separate party).
+fn idp_cookie(id: &str, browser: String) -> CookieJar {
+    CookieJar::new().add(
+        Cookie::build((IDP_COOKIE, browser))
+            .path(format!("/test-idp/{id}/"))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .build(),
+    )
 }
 
 fn auto_post_to_chsim(post: crate::test_idp::PostForm) -> Response {

@@ -7,8 +7,10 @@
 //! carrying the user's NameID, attributes and job-function roles as OIOBPP.
 
 pub mod attribute_service;
+pub mod session;
 
 pub use attribute_service::TestAttributeService;
+pub use session::IdpSession;
 
 use crate::clock::Clock;
 use crate::config::{Profile, SignWhat, TestIdpConfig, TestUserConfig};
@@ -103,7 +105,7 @@ pub struct PendingRequest {
     pub requested: Vec<String>,
     /// ForceAuthn.
     pub force_authn: bool,
-    /// IsPassive: the test IdP keeps no session, so it can only answer NoPassive.
+    /// IsPassive: answered from the IdP's session, or NoPassive without one.
     pub is_passive: bool,
 }
 
@@ -128,6 +130,8 @@ pub struct TestIdp {
     chsim: ChsimAsSp,
     clock: Arc<dyn Clock>,
     pending: Cache<String, PendingRequest>,
+    /// Its own SSO sessions, by the browser's handle.
+    sessions: Cache<String, IdpSession>,
 }
 
 impl TestIdp {
@@ -150,6 +154,10 @@ impl TestIdp {
             pending: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(900))
+                .build(),
+            sessions: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(std::time::Duration::from_secs(8 * 3600))
                 .build(),
         }
     }
@@ -218,6 +226,38 @@ impl TestIdp {
 
     /// The person picked `user_id` for the request `handle`: a signed Response to chsim.
     pub fn login(&self, handle: &str, user_id: &str) -> Result<PostForm, TestIdpError> {
+        self.login_in_session(handle, user_id, None)
+            .map(|(form, _)| form)
+    }
+
+    /// The live session the browser's handle names, if any.
+    pub fn session(&self, browser: Option<&str>) -> Option<IdpSession> {
+        browser.and_then(|b| self.sessions.get(b))
+    }
+
+    /// Ends a session (single logout at this IdP).
+    pub fn end_session(&self, browser: &str) {
+        self.sessions.invalidate(browser);
+    }
+
+    /// The browser handle of the session that sent `session_index`, if it is live.
+    pub fn session_with_index(&self, session_index: &str) -> Option<String> {
+        self.sessions
+            .iter()
+            .find(|(_, s)| s.session_index == session_index)
+            .map(|(k, _)| (*k).clone())
+    }
+
+    /// [`Self::login`] within the browser's IdP session `browser` (if any): continuing as the
+    /// session's user keeps its AuthnInstant, SessionIndex and strength unless chsim forces a
+    /// new authentication; anyone else starts a new session. Returns the answer and the
+    /// session's browser handle (the cookie to set).
+    pub fn login_in_session(
+        &self,
+        handle: &str,
+        user_id: &str,
+        browser: Option<&str>,
+    ) -> Result<(PostForm, String), TestIdpError> {
         let pending = self
             .pending
             .remove(handle)
@@ -228,14 +268,31 @@ impl TestIdp {
             .iter()
             .find(|u| u.id == user_id)
             .ok_or_else(|| TestIdpError::UnknownUser(user_id.to_string()))?;
+        let now = self.clock.now();
+        let (browser, session) = match browser.and_then(|b| self.sessions.get(b).map(|s| (b, s))) {
+            Some((b, s)) if s.user_id == user_id && !pending.force_authn => (b.to_string(), s),
+            _ => (
+                new_saml_id(),
+                IdpSession {
+                    user_id: user_id.to_string(),
+                    session_index: new_saml_id(),
+                    authn_instant: now,
+                    strong: pending.force_authn,
+                },
+            ),
+        };
+        self.sessions.insert(browser.clone(), session.clone());
         let xml = self
-            .response_for(user, &pending)
+            .response_for(user, &pending, &session)
             .map_err(TestIdpError::Build)?;
-        Ok(PostForm {
-            action: self.chsim.acs_url.clone(),
-            saml_response: binding::encode_post(&xml),
-            relay_state: pending.relay_state,
-        })
+        Ok((
+            PostForm {
+                action: self.chsim.acs_url.clone(),
+                saml_response: binding::encode_post(&xml),
+                relay_state: pending.relay_state,
+            },
+            browser,
+        ))
     }
 
     /// The person cancelled: a signed `Responder`/`AuthnFailed` Response to chsim.
@@ -476,8 +533,11 @@ impl TestIdp {
         &self,
         user: &TestUserConfig,
         pending: &PendingRequest,
+        session: &IdpSession,
     ) -> Result<String, SamlError> {
-        let assertion = self.assertion_with(user, &pending.request_id, pending.force_authn);
+        let mut assertion = self.assertion_with(user, &pending.request_id, session.strong);
+        assertion.authn_instant = session.authn_instant;
+        assertion.session_index = Some(session.session_index.clone());
         let signed = match self.config.sign {
             SignWhat::Assertion => SignedElement::Assertion,
             SignWhat::Response => SignedElement::Response,
