@@ -5,6 +5,7 @@
 //! - [`signing`]: XML-DSig via samael/xmlsec; verification returns only the signed content.
 //! - [`binding`]: HTTP-Redirect (with query-string signatures) and HTTP-POST.
 //! - [`encryption`]: EncryptedAssertion (AES-GCM/CBC with RSA-OAEP), which samael lacks.
+//! - [`soap`]: SOAP 1.1 envelopes (attribute queries, back-channel logout).
 //! - [`attribute_query`]: SOAP AttributeQuery to attribute services (reference §8.1).
 //! - [`authn_request`]: AuthnRequests chsim sends and receives.
 //! - [`response`]: Responses and Assertions chsim (and its built-in parties) issue.
@@ -21,6 +22,7 @@ pub mod name_id;
 pub mod oiosaml;
 pub mod response;
 pub mod signing;
+pub mod soap;
 pub mod validate;
 pub mod xml;
 
