@@ -178,12 +178,18 @@ impl DemoSp {
         format!("{}/acs", self.base_url)
     }
 
+    /// Its SingleLogoutService (HTTP-Redirect, for LogoutRequests and LogoutResponses alike).
+    pub fn slo_url(&self) -> String {
+        format!("{}/slo", self.base_url)
+    }
+
     /// Its signed metadata.
     pub fn metadata_xml(&self) -> Result<String, SamlError> {
         metadata::build_signed(
             &self.entity_id,
             &RoleSpec::Sp {
                 acs: vec![Endpoint::new(bindings::POST, self.acs_url())],
+                slo: vec![Endpoint::new(bindings::REDIRECT, self.slo_url())],
                 authn_requests_signed: true,
                 want_assertions_signed: true,
             },

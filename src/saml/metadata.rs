@@ -6,13 +6,15 @@ use super::{bindings, signing, Credential, SamlError, NAMEID_X509};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
-/// An endpoint: binding and location.
+/// An endpoint: binding and location (saml-metadata §2.2.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     /// Binding URI.
     pub binding: String,
     /// URL.
     pub location: String,
+    /// `ResponseLocation`: where responses go when not to `location` (SingleLogoutService).
+    pub response_location: Option<String>,
 }
 
 impl Endpoint {
@@ -21,7 +23,21 @@ impl Endpoint {
         Self {
             binding: binding.to_string(),
             location: location.into(),
+            response_location: None,
         }
+    }
+
+    /// The endpoint with a `ResponseLocation`.
+    pub fn with_response_location(mut self, url: impl Into<String>) -> Self {
+        self.response_location = Some(url.into());
+        self
+    }
+
+    fn element(&self, name: &str) -> Element {
+        Element::new(name)
+            .attr("Binding", &self.binding)
+            .attr("Location", &self.location)
+            .attr_opt("ResponseLocation", self.response_location.clone())
     }
 }
 
@@ -32,6 +48,8 @@ pub enum RoleSpec {
     Idp {
         /// SingleSignOnService endpoints.
         sso: Vec<Endpoint>,
+        /// SingleLogoutService endpoints (reference §2.4: CH2 requires an HTTP-Redirect one).
+        slo: Vec<Endpoint>,
         /// `WantAuthnRequestsSigned`.
         want_authn_requests_signed: bool,
     },
@@ -44,6 +62,8 @@ pub enum RoleSpec {
     Sp {
         /// AssertionConsumerService endpoints (index = position).
         acs: Vec<Endpoint>,
+        /// SingleLogoutService endpoints (reference §2.4: CH2 requires an HTTP-Redirect one).
+        slo: Vec<Endpoint>,
         /// `AuthnRequestsSigned`.
         authn_requests_signed: bool,
         /// `WantAssertionsSigned`.
@@ -76,6 +96,7 @@ pub fn build_signed(
     let descriptor = match role {
         RoleSpec::Idp {
             sso,
+            slo,
             want_authn_requests_signed,
         } => Element::new("md:IDPSSODescriptor")
             .attr("protocolSupportEnumeration", protocol)
@@ -84,25 +105,19 @@ pub fn build_signed(
                 want_authn_requests_signed.to_string(),
             )
             .children(keys)
+            .children(slo.iter().map(|e| e.element("md:SingleLogoutService")))
             .child(Element::new("md:NameIDFormat").text(NAMEID_X509))
-            .children(sso.iter().map(|e| {
-                Element::new("md:SingleSignOnService")
-                    .attr("Binding", &e.binding)
-                    .attr("Location", &e.location)
-            })),
+            .children(sso.iter().map(|e| e.element("md:SingleSignOnService"))),
         RoleSpec::AttributeAuthority { services } => {
             Element::new("md:AttributeAuthorityDescriptor")
                 .attr("protocolSupportEnumeration", protocol)
                 .children(keys)
-                .children(services.iter().map(|e| {
-                    Element::new("md:AttributeService")
-                        .attr("Binding", &e.binding)
-                        .attr("Location", &e.location)
-                }))
+                .children(services.iter().map(|e| e.element("md:AttributeService")))
                 .child(Element::new("md:NameIDFormat").text(NAMEID_X509))
         }
         RoleSpec::Sp {
             acs,
+            slo,
             authn_requests_signed,
             want_assertions_signed,
         } => Element::new("md:SPSSODescriptor")
@@ -110,11 +125,10 @@ pub fn build_signed(
             .attr("AuthnRequestsSigned", authn_requests_signed.to_string())
             .attr("WantAssertionsSigned", want_assertions_signed.to_string())
             .children(keys)
+            .children(slo.iter().map(|e| e.element("md:SingleLogoutService")))
             .child(Element::new("md:NameIDFormat").text(NAMEID_X509))
             .children(acs.iter().enumerate().map(|(i, e)| {
-                Element::new("md:AssertionConsumerService")
-                    .attr("Binding", &e.binding)
-                    .attr("Location", &e.location)
+                e.element("md:AssertionConsumerService")
                     .attr("index", i.to_string())
                     .attr("isDefault", if i == 0 { "true" } else { "false" })
             })),
@@ -135,6 +149,8 @@ pub fn build_signed(
 pub struct IdpDescriptor {
     /// SingleSignOnService endpoints.
     pub sso: Vec<Endpoint>,
+    /// SingleLogoutService endpoints, with their ResponseLocation.
+    pub slo: Vec<Endpoint>,
     /// Certificates (DER) with use="signing" or no use.
     pub signing_certs: Vec<Vec<u8>>,
     /// `WantAuthnRequestsSigned`.
@@ -146,6 +162,8 @@ pub struct IdpDescriptor {
 pub struct SpDescriptor {
     /// AssertionConsumerService endpoints with their index; the default first.
     pub acs: Vec<(u32, Endpoint)>,
+    /// SingleLogoutService endpoints, with their ResponseLocation.
+    pub slo: Vec<Endpoint>,
     /// Certificates (DER) with use="signing" or no use.
     pub signing_certs: Vec<Vec<u8>>,
     /// Certificates (DER) with use="encryption" or no use.
@@ -281,14 +299,22 @@ pub fn parse_entity(text: &str, wanted: Option<&str>) -> Result<EntityMetadata, 
             role.children()
                 .filter(|c| xml::is(c, NS_MD, name))
                 .filter_map(|c| {
+                    let mut e = Endpoint::new(c.attribute("Binding")?, c.attribute("Location")?);
+                    e.response_location = c.attribute("ResponseLocation").map(str::to_string);
                     Some((
                         c.attribute("index").and_then(|i| i.parse().ok()),
                         c.attribute("isDefault") == Some("true"),
-                        Endpoint::new(c.attribute("Binding")?, c.attribute("Location")?),
+                        e,
                     ))
                 })
                 .collect()
         };
+    let slo = |role: &roxmltree::Node<'_, '_>| -> Vec<Endpoint> {
+        endpoints(role, "SingleLogoutService")
+            .into_iter()
+            .map(|(_, _, e)| e)
+            .collect()
+    };
     let idp = match entity
         .children()
         .find(|c| xml::is(c, NS_MD, "IDPSSODescriptor"))
@@ -299,6 +325,7 @@ pub fn parse_entity(text: &str, wanted: Option<&str>) -> Result<EntityMetadata, 
                 .into_iter()
                 .map(|(_, _, e)| e)
                 .collect(),
+            slo: slo(&role),
             signing_certs: certs(&role, "signing")?,
             want_authn_requests_signed: role.attribute("WantAuthnRequestsSigned") == Some("true"),
         }),
@@ -318,6 +345,7 @@ pub fn parse_entity(text: &str, wanted: Option<&str>) -> Result<EntityMetadata, 
             acs.sort_by_key(|(index, default, _)| (!default, *index));
             Some(SpDescriptor {
                 acs: acs.into_iter().map(|(i, _, e)| (i, e)).collect(),
+                slo: slo(&role),
                 signing_certs: certs(&role, "signing")?,
                 encryption_certs: certs(&role, "encryption")?,
                 authn_requests_signed: role.attribute("AuthnRequestsSigned") == Some("true"),
@@ -369,6 +397,8 @@ mod tests {
             "https://sp",
             &RoleSpec::Sp {
                 acs: vec![Endpoint::new(bindings::POST, "https://sp/acs")],
+                slo: vec![Endpoint::new(bindings::REDIRECT, "https://sp/slo")
+                    .with_response_location("https://sp/slo-done")],
                 authn_requests_signed: true,
                 want_assertions_signed: true,
             },
@@ -383,7 +413,44 @@ mod tests {
         assert_eq!(sp.acs[0].1.location, "https://sp/acs");
         assert_eq!(sp.signing_certs, vec![c.cert_der().to_vec()]);
         assert_eq!(sp.encryption_certs.len(), 1);
+        assert_eq!(
+            sp.slo,
+            vec![Endpoint::new(bindings::REDIRECT, "https://sp/slo")
+                .with_response_location("https://sp/slo-done")]
+        );
         assert!(md.idp.is_none());
+    }
+
+    #[test]
+    fn idp_metadata_publishes_single_logout_per_binding_in_schema_order() {
+        let c = cred();
+        let slo = vec![
+            Endpoint::new(bindings::REDIRECT, "https://i/slo")
+                .with_response_location("https://i/done"),
+            Endpoint::new(bindings::POST, "https://i/slo").with_response_location("https://i/done"),
+            Endpoint::new(bindings::SOAP, "https://i/soap"),
+        ];
+        let xml = build_signed(
+            "https://i",
+            &RoleSpec::Idp {
+                sso: vec![Endpoint::new(bindings::REDIRECT, "https://i/sso")],
+                slo: slo.clone(),
+                want_authn_requests_signed: true,
+            },
+            &c,
+            None,
+        )
+        .unwrap();
+        // saml-metadata §2.4.2/§2.4.3: KeyDescriptor, SingleLogoutService, NameIDFormat,
+        // SingleSignOnService.
+        let at = |s: &str| xml.find(s).unwrap();
+        assert!(at("<md:KeyDescriptor") < at("<md:SingleLogoutService"));
+        assert!(at("<md:SingleLogoutService") < at("<md:NameIDFormat"));
+        assert!(at("<md:NameIDFormat") < at("<md:SingleSignOnService"));
+        assert!(xml.contains(r#"ResponseLocation="https://i/done""#));
+        let idp = parse(&xml).unwrap().idp.unwrap();
+        assert_eq!(idp.slo, slo);
+        assert_eq!(idp.sso[0].response_location, None);
     }
 
     #[test]

@@ -169,12 +169,18 @@ impl TestIdp {
         format!("{}/sso", self.base_url)
     }
 
+    /// Its SingleLogoutService (HTTP-Redirect, for LogoutRequests and LogoutResponses alike).
+    pub fn slo_url(&self) -> String {
+        format!("{}/slo", self.base_url)
+    }
+
     /// Its signed metadata.
     pub fn metadata_xml(&self) -> Result<String, SamlError> {
         metadata::build_signed(
             &self.entity_id,
             &RoleSpec::Idp {
                 sso: vec![Endpoint::new(bindings::REDIRECT, self.sso_url())],
+                slo: vec![Endpoint::new(bindings::REDIRECT, self.slo_url())],
                 want_authn_requests_signed: true,
             },
             &self.credential,
