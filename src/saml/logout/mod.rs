@@ -22,6 +22,7 @@
 //! `NotOnOrAfter` and `Reason`; so these messages are built with [`crate::saml::xml::Element`]
 //! like the AuthnRequests.
 
+mod endpoints;
 mod error;
 mod receive;
 mod request;
@@ -29,6 +30,7 @@ mod response;
 #[cfg(test)]
 mod tests;
 
+pub use endpoints::{SloEndpoint, SloEndpoints};
 pub use error::LogoutError;
 pub use receive::{
     receive_request, receive_response, Expectations, LogoutMessage, Unverified,
