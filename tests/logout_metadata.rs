@@ -39,6 +39,13 @@ async fn chsim_publishes_single_logout_on_its_idp_face_for_redirect_post_and_soa
             ),
         ]
     );
+    // The demo user systems learn it from the metadata, as an outside user system would.
+    let seen = chsim::demo_sp::ChsimAsIdp::from_metadata(&state.idp_metadata)
+        .unwrap()
+        .slo;
+    assert_eq!(seen.get(Binding::Post).unwrap().request_url(), issue);
+    assert_eq!(seen.get(Binding::Redirect).unwrap().response_url(), signoff);
+    assert!(seen.soap.is_some());
     let s = state.broker.settings();
     assert_eq!(
         (s.slo_response_url.as_str(), s.slo_soap_url.as_str()),
@@ -62,6 +69,15 @@ async fn chsim_publishes_single_logout_on_its_sp_face_for_redirect() {
     let s = state.broker.settings();
     assert_eq!(s.sp_slo_request_url, request);
     assert_eq!(s.sp_slo_response_url, response);
+    // The test IdPs learn it from the metadata, as an outside IdP would.
+    let seen = chsim::test_idp::ChsimAsSp::from_metadata(&state.sp_metadata)
+        .unwrap()
+        .slo;
+    let redirect = seen.get(Binding::Redirect).unwrap();
+    assert_eq!(
+        (redirect.request_url(), redirect.response_url()),
+        (request.as_str(), response.as_str())
+    );
 }
 
 #[tokio::test]

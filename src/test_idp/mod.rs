@@ -15,6 +15,7 @@ use crate::config::{Profile, SignWhat, TestIdpConfig, TestUserConfig};
 use crate::ids::new_saml_id;
 use crate::saml::binding::{self, MessageKind};
 use crate::saml::encryption::EncryptionSuite;
+use crate::saml::logout::SloEndpoints;
 use crate::saml::metadata::{self, Endpoint, RoleSpec};
 use crate::saml::oiosaml::{oiosaml2, oiosaml3, FORMAT_BASIC, FORMAT_URI};
 use crate::saml::response::{
@@ -38,6 +39,8 @@ pub struct ChsimAsSp {
     pub signing_certs: Vec<X509>,
     /// chsim's encryption certificate.
     pub encryption_cert: Option<X509>,
+    /// chsim's SingleLogoutService (SP face).
+    pub slo: SloEndpoints,
 }
 
 impl ChsimAsSp {
@@ -63,6 +66,7 @@ impl ChsimAsSp {
             acs_url,
             signing_certs: sp.signing_certs.iter().filter_map(x509).collect(),
             encryption_cert: sp.encryption_certs.first().and_then(x509),
+            slo: SloEndpoints::from_metadata(&sp.slo),
         })
     }
 }
