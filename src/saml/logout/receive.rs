@@ -138,10 +138,16 @@ pub struct Unverified<M> {
     message: M,
     binding: Binding,
     relay_state: Option<String>,
-    /// The XML as decoded (POST, SOAP: what is verified and reduced).
-    xml: String,
-    /// The query string's signature material (Redirect).
-    redirect: Option<RedirectMessage>,
+    evidence: Evidence,
+}
+
+/// What the signature check works on.
+#[derive(Debug, Clone)]
+enum Evidence {
+    /// HTTP-Redirect: the query string's signature over the raw octets.
+    Query(RedirectMessage),
+    /// HTTP-POST and SOAP: the decoded XML, and whether its root element carries a ds:Signature.
+    Enveloped { xml: String, root_signed: bool },
 }
 
 /// A logout message that passed every check of [`Unverified::verify`], read only from what the
@@ -235,9 +241,9 @@ fn receive<M: LogoutMessage>(
 ) -> Result<Unverified<M>, LogoutError> {
     let (binding, xml, relay_state, redirect) = match incoming {
         Incoming::Redirect { raw_query } => {
-            let msg = binding::decode_redirect(&raw_query, M::KIND, max_xml_bytes)?;
-            let (xml, relay_state) = (msg.xml.clone(), msg.relay_state.clone());
-            (Binding::Redirect, xml, relay_state, Some(msg))
+            let mut msg = binding::decode_redirect(&raw_query, M::KIND, max_xml_bytes)?;
+            let xml = std::mem::take(&mut msg.xml);
+            (Binding::Redirect, xml, msg.relay_state.clone(), Some(msg))
         }
         Incoming::Post {
             message,
@@ -267,16 +273,21 @@ fn receive<M: LogoutMessage>(
     if let Some(length) = relay_state.as_ref().map(String::len).filter(|l| *l > 80) {
         return Err(LogoutError::RelayStateTooLong { length });
     }
-    let message = {
+    let (message, root_signed) = {
         let doc = xml::parse(&xml)?;
-        <M as sealed::Sealed>::read(&doc.root_element())?
+        let root = doc.root_element();
+        let message = <M as sealed::Sealed>::read(&root)?;
+        (message, xml::child(&root, NS_DS, "Signature").is_some())
+    };
+    let evidence = match redirect {
+        Some(msg) => Evidence::Query(msg),
+        None => Evidence::Enveloped { xml, root_signed },
     };
     Ok(Unverified {
         message,
         binding,
         relay_state,
-        xml,
-        redirect,
+        evidence,
     })
 }
 
@@ -315,8 +326,8 @@ impl<M: LogoutMessage> Unverified<M> {
             issuer: issuer.clone(),
             reason,
         };
-        let message = match (&self.redirect, self.binding) {
-            (Some(msg), Binding::Redirect) => {
+        let message = match &self.evidence {
+            Evidence::Query(msg) => {
                 // 1. Signed: `Signature` and `SigAlg` in the query string (saml-bindings
                 //    §3.4.4.1); an XML signature inside does not count for this binding.
                 if !msg.is_signed() || msg.sig_alg.is_none() {
@@ -341,10 +352,9 @@ impl<M: LogoutMessage> Unverified<M> {
                 //    was signed.
                 self.message.clone()
             }
-            _ => {
+            Evidence::Enveloped { xml, root_signed } => {
                 // 1. Signed: an enveloped ds:Signature on the message element itself.
-                let doc = xml::parse(&self.xml)?;
-                if xml::child(&doc.root_element(), NS_DS, "Signature").is_none() {
+                if !root_signed {
                     return Err(unsigned());
                 }
                 // 2. Every signature has the one shape chsim verifies (check_shape, before
@@ -360,8 +370,8 @@ impl<M: LogoutMessage> Unverified<M> {
                     })
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(refused)?;
-                let reduced = signing::verify_and_reduce(&self.xml, &ders, expect.algorithms)
-                    .map_err(refused)?;
+                let reduced =
+                    signing::verify_and_reduce(xml, &ders, expect.algorithms).map_err(refused)?;
                 // 3. Only the reduced text is read from here on, and it must be this message.
                 let mismatch =
                     |reason: String| LogoutError::SignedContentMismatch { element, reason };
