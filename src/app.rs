@@ -42,19 +42,31 @@ pub struct AppState {
     pub builtin_parties: bool,
 }
 
-/// The broker's endpoint URLs.
+/// The broker's endpoint URLs (reference §1.2, §3.4).
 pub struct Urls {
-    /// IdP face SSO.
+    /// IdP face SSO, and SingleLogoutService Location (Redirect, POST).
     pub sso: String,
+    /// IdP face SingleLogoutService ResponseLocation (Redirect, POST).
+    pub slo_response: String,
+    /// IdP face SingleLogoutService, SOAP.
+    pub slo_soap: String,
     /// SP face ACS.
     pub acs: String,
+    /// SP face SingleLogoutService Location (Redirect).
+    pub sp_slo_request: String,
+    /// SP face SingleLogoutService ResponseLocation (Redirect).
+    pub sp_slo_response: String,
 }
 
 impl Urls {
     fn new(public_url: &str) -> Self {
         Self {
             sso: format!("{public_url}/runtime/saml2/issue.idp"),
+            slo_response: format!("{public_url}/runtime/saml2/signoff.idp"),
+            slo_soap: format!("{public_url}/runtime/services/signoff/saml2/soap"),
             acs: format!("{public_url}/runtime/saml2auth/consume.idp"),
+            sp_slo_request: format!("{public_url}/runtime/saml2auth/signoffrequest.idp"),
+            sp_slo_response: format!("{public_url}/runtime/saml2auth/signoffresponse.idp"),
         }
     }
 }
@@ -194,6 +206,13 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
                 Endpoint::new(bindings::REDIRECT, urls.sso.clone()),
                 Endpoint::new(bindings::POST, urls.sso.clone()),
             ],
+            slo: vec![
+                Endpoint::new(bindings::REDIRECT, urls.sso.clone())
+                    .with_response_location(urls.slo_response.clone()),
+                Endpoint::new(bindings::POST, urls.sso.clone())
+                    .with_response_location(urls.slo_response.clone()),
+                Endpoint::new(bindings::SOAP, urls.slo_soap.clone()),
+            ],
             want_authn_requests_signed: b.require_signed_authn_requests,
         },
         &credential,
@@ -204,6 +223,10 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         &entity_id,
         &RoleSpec::Sp {
             acs: vec![Endpoint::new(bindings::POST, urls.acs.clone())],
+            slo: vec![
+                Endpoint::new(bindings::REDIRECT, urls.sp_slo_request.clone())
+                    .with_response_location(urls.sp_slo_response.clone()),
+            ],
             authn_requests_signed: true,
             want_assertions_signed: true,
         },
@@ -398,6 +421,10 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         entity_id: crate::ids::EntityId::new(entity_id),
         sso_url: urls.sso,
         acs_url: urls.acs,
+        slo_response_url: urls.slo_response,
+        slo_soap_url: urls.slo_soap,
+        sp_slo_request_url: urls.sp_slo_request,
+        sp_slo_response_url: urls.sp_slo_response,
         credential,
         decryption,
         clock_skew: Duration::seconds(b.clock_skew_seconds.into()),

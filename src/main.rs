@@ -92,6 +92,13 @@ fn source(dir: Option<PathBuf>) -> ConfigSource {
     dir.map(ConfigSource::Dir).unwrap_or(ConfigSource::Embedded)
 }
 
+/// The configuration's warnings and those about the trusted parties' metadata.
+fn all_warnings(c: &config::Config, state: &http::AppState) -> Vec<config::ConfigProblem> {
+    let mut warnings = config::warnings(c);
+    warnings.extend(state.broker.trust().warnings.iter().cloned());
+    warnings
+}
+
 async fn load_and_build(
     dir: Option<PathBuf>,
     insecure_demo_keys: bool,
@@ -174,8 +181,8 @@ async fn main() -> ExitCode {
             config,
             insecure_demo_keys,
         } => match load_and_build(config, insecure_demo_keys).await {
-            Ok((c, _)) => {
-                let warnings = config::warnings(&c);
+            Ok((c, state)) => {
+                let warnings = all_warnings(&c, &state);
                 if warnings.is_empty() {
                     println!("{} is valid", c.source.describe());
                 } else {
@@ -207,7 +214,7 @@ async fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            for w in config::warnings(&c) {
+            for w in all_warnings(&c, &state) {
                 tracing::warn!("{w}");
             }
             let listen = c.chsim.server.listen.clone();

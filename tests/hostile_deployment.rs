@@ -306,6 +306,10 @@ fn outside_sp_metadata(dir: &Path, file: &str, entity_id: &str) {
         entity_id,
         &RoleSpec::Sp {
             acs: vec![Endpoint::new(bindings::POST, format!("{entity_id}/acs"))],
+            slo: vec![Endpoint::new(
+                bindings::REDIRECT,
+                format!("{entity_id}/slo"),
+            )],
             authn_requests_signed: true,
             want_assertions_signed: true,
         },
@@ -454,6 +458,10 @@ fn idp_entity(entity_id: &str, signer: &Credential) -> String {
             sso: vec![Endpoint::new(
                 bindings::REDIRECT,
                 format!("{entity_id}/sso"),
+            )],
+            slo: vec![Endpoint::new(
+                bindings::REDIRECT,
+                format!("{entity_id}/slo"),
             )],
             want_authn_requests_signed: true,
         },

@@ -190,6 +190,10 @@ fn signed_metadata(entity_id: &str, role: RoleSpec, signer: &str) -> String {
 fn sp_role(entity_id: &str) -> RoleSpec {
     RoleSpec::Sp {
         acs: vec![Endpoint::new(bindings::POST, format!("{entity_id}/acs"))],
+        slo: vec![Endpoint::new(
+            bindings::REDIRECT,
+            format!("{entity_id}/slo"),
+        )],
         authn_requests_signed: true,
         want_assertions_signed: true,
     }
@@ -200,6 +204,10 @@ fn idp_role(entity_id: &str) -> RoleSpec {
         sso: vec![Endpoint::new(
             bindings::REDIRECT,
             format!("{entity_id}/sso"),
+        )],
+        slo: vec![Endpoint::new(
+            bindings::REDIRECT,
+            format!("{entity_id}/slo"),
         )],
         want_authn_requests_signed: true,
     }

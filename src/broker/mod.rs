@@ -47,6 +47,15 @@ pub struct BrokerSettings {
     pub sso_url: String,
     /// `…/runtime/saml2auth/consume.idp`.
     pub acs_url: String,
+    /// `…/runtime/saml2/signoff.idp`: user systems' LogoutResponses (their LogoutRequests come
+    /// to `sso_url`, as the IdP-face metadata says).
+    pub slo_response_url: String,
+    /// `…/runtime/services/signoff/saml2/soap`: back-channel LogoutRequests.
+    pub slo_soap_url: String,
+    /// `…/runtime/saml2auth/signoffrequest.idp`: IdPs' LogoutRequests.
+    pub sp_slo_request_url: String,
+    /// `…/runtime/saml2auth/signoffresponse.idp`: IdPs' LogoutResponses.
+    pub sp_slo_response_url: String,
     /// Signing key (metadata, AuthnRequests, tokens).
     pub credential: Credential,
     /// Decryption key: the `use="encryption"` certificate of chsim's SP metadata.

@@ -10,6 +10,7 @@ use crate::config::{BindingChoice, DemoSpConfig, Profile};
 use crate::ids::new_saml_id;
 use crate::saml::authn_request::{NewAuthnRequest, RequestedAuthnContext};
 use crate::saml::binding::{self, MessageKind};
+use crate::saml::logout::SloEndpoints;
 use crate::saml::metadata::{self, Endpoint, RoleSpec};
 use crate::saml::oiosaml::{oiosaml2, oiosaml3};
 use crate::saml::response::Status;
@@ -33,6 +34,8 @@ pub struct ChsimAsIdp {
     pub sso_post: String,
     /// Signing certificates (DER).
     pub signing_certs: Vec<Vec<u8>>,
+    /// chsim's SingleLogoutService (IdP face).
+    pub slo: SloEndpoints,
 }
 
 impl ChsimAsIdp {
@@ -57,6 +60,7 @@ impl ChsimAsIdp {
             entity_id: md.entity_id,
             sso_redirect: find(bindings::REDIRECT)?,
             sso_post: find(bindings::POST)?,
+            slo: SloEndpoints::from_metadata(&idp.slo),
             signing_certs: idp.signing_certs,
         })
     }
@@ -178,12 +182,18 @@ impl DemoSp {
         format!("{}/acs", self.base_url)
     }
 
+    /// Its SingleLogoutService (HTTP-Redirect, for LogoutRequests and LogoutResponses alike).
+    pub fn slo_url(&self) -> String {
+        format!("{}/slo", self.base_url)
+    }
+
     /// Its signed metadata.
     pub fn metadata_xml(&self) -> Result<String, SamlError> {
         metadata::build_signed(
             &self.entity_id,
             &RoleSpec::Sp {
                 acs: vec![Endpoint::new(bindings::POST, self.acs_url())],
+                slo: vec![Endpoint::new(bindings::REDIRECT, self.slo_url())],
                 authn_requests_signed: true,
                 want_assertions_signed: true,
             },

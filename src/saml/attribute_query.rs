@@ -1,13 +1,13 @@
 //! SAML 2.0 AttributeQuery over SOAP 1.1 (saml-core §3.3.2.3, saml-bindings §3.2; reference §8.1):
-//! the signed query chsim sends a municipality's attribute service, the SOAP envelope around it,
-//! and reading what comes back — a `samlp:Response` or a SOAP fault.
+//! the signed query chsim sends a municipality's attribute service, in a SOAP envelope, and the
+//! query as the built-in attribute service receives it. The envelope itself is [`super::soap`]'s.
 
 use super::xml::{self, Element, NS_SAML, NS_SAMLP};
 use super::{signing, Credential, SamlError, NAMEID_X509};
 use chrono::{DateTime, SecondsFormat, Utc};
 
-/// SOAP 1.1 envelope namespace.
-pub const NS_SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+/// The SOAP helpers, where the attribute-service code has always found them.
+pub use super::soap::{read_soap, soap_envelope, soap_fault, SoapBody, NS_SOAP11};
 
 /// An AttributeQuery to send.
 #[derive(Debug, Clone)]
@@ -50,77 +50,6 @@ impl NewAttributeQuery {
         let signed = signing::sign(&query.to_xml(), signer.key_der())?;
         Ok(soap_envelope(super::response::strip_declaration(&signed)))
     }
-}
-
-/// Wraps an XML element (text) in a SOAP 1.1 envelope.
-pub fn soap_envelope(body_xml: &str) -> String {
-    format!(
-        r#"<s:Envelope xmlns:s="{NS_SOAP11}"><s:Header/><s:Body>{body_xml}</s:Body></s:Envelope>"#
-    )
-}
-
-/// A SOAP 1.1 fault envelope.
-pub fn soap_fault(code: &str, message: &str) -> String {
-    soap_envelope(
-        &Element::new("s:Fault")
-            .child(Element::new("faultcode").text(code))
-            .child(Element::new("faultstring").text(message))
-            .to_xml(),
-    )
-}
-
-/// What a SOAP body held.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SoapBody {
-    /// The body's single element, as a standalone XML document.
-    Message(String),
-    /// A SOAP fault.
-    Fault {
-        /// `faultcode`.
-        code: String,
-        /// `faultstring`.
-        message: String,
-    },
-}
-
-/// Reads a SOAP 1.1 envelope.
-pub fn read_soap(text: &str) -> Result<SoapBody, SamlError> {
-    let doc = xml::parse(text)?;
-    let malformed = |reason: &str| SamlError::Malformed {
-        expected: "SOAP 1.1 envelope",
-        reason: reason.to_string(),
-    };
-    let root = doc.root_element();
-    if !xml::is(&root, NS_SOAP11, "Envelope") {
-        return Err(malformed(&format!(
-            "the root element is `{}`",
-            root.tag_name().name()
-        )));
-    }
-    let body = xml::child(&root, NS_SOAP11, "Body").ok_or_else(|| malformed("it has no Body"))?;
-    let mut elements = body.children().filter(|c| c.is_element());
-    let first = elements
-        .next()
-        .ok_or_else(|| malformed("its Body is empty"))?;
-    if elements.next().is_some() {
-        return Err(malformed("its Body holds more than one element"));
-    }
-    if xml::is(&first, NS_SOAP11, "Fault") {
-        let field = |name: &str| {
-            first
-                .children()
-                .find(|c| c.is_element() && c.tag_name().name() == name)
-                .map(|c| xml::text_of(&c))
-                .unwrap_or_default()
-        };
-        return Ok(SoapBody::Fault {
-            code: field("faultcode"),
-            message: field("faultstring"),
-        });
-    }
-    xml::standalone_subtree(&first, text)
-        .map(SoapBody::Message)
-        .ok_or_else(|| malformed("cannot extract the Body's element"))
 }
 
 /// An AttributeQuery as received (by the built-in test attribute service).
@@ -196,32 +125,5 @@ mod tests {
         let parsed = parse_query(&reduced).unwrap();
         assert_eq!(parsed.id, "_q1");
         assert_eq!(parsed.name_id, "C=DK,O=33333333,CN=Åse & Co,Serial=1");
-    }
-
-    #[test]
-    fn a_soap_fault_is_read_with_its_code_and_message() {
-        let body = read_soap(&soap_fault("s:Server", "database down")).unwrap();
-        assert_eq!(
-            body,
-            SoapBody::Fault {
-                code: "s:Server".into(),
-                message: "database down".into()
-            }
-        );
-    }
-
-    #[test]
-    fn refuses_what_is_not_a_soap_envelope() {
-        assert!(matches!(
-            read_soap("<x/>"),
-            Err(SamlError::Malformed {
-                expected: "SOAP 1.1 envelope",
-                ..
-            })
-        ));
-        assert!(matches!(
-            read_soap("not xml"),
-            Err(SamlError::NotXml { .. })
-        ));
     }
 }

@@ -6,13 +6,15 @@ use super::{bindings, signing, Credential, SamlError, NAMEID_X509};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
-/// An endpoint: binding and location.
+/// An endpoint: binding and location (saml-metadata §2.2.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     /// Binding URI.
     pub binding: String,
     /// URL.
     pub location: String,
+    /// `ResponseLocation`: where responses go when not to `location` (SingleLogoutService).
+    pub response_location: Option<String>,
 }
 
 impl Endpoint {
@@ -21,7 +23,21 @@ impl Endpoint {
         Self {
             binding: binding.to_string(),
             location: location.into(),
+            response_location: None,
         }
+    }
+
+    /// The endpoint with a `ResponseLocation`.
+    pub fn with_response_location(mut self, url: impl Into<String>) -> Self {
+        self.response_location = Some(url.into());
+        self
+    }
+
+    fn element(&self, name: &str) -> Element {
+        Element::new(name)
+            .attr("Binding", &self.binding)
+            .attr("Location", &self.location)
+            .attr_opt("ResponseLocation", self.response_location.clone())
     }
 }
 
@@ -32,6 +48,8 @@ pub enum RoleSpec {
     Idp {
         /// SingleSignOnService endpoints.
         sso: Vec<Endpoint>,
+        /// SingleLogoutService endpoints (reference §2.4: CH2 requires an HTTP-Redirect one).
+        slo: Vec<Endpoint>,
         /// `WantAuthnRequestsSigned`.
         want_authn_requests_signed: bool,
     },
@@ -44,6 +62,8 @@ pub enum RoleSpec {
     Sp {
         /// AssertionConsumerService endpoints (index = position).
         acs: Vec<Endpoint>,
+        /// SingleLogoutService endpoints (reference §2.4: CH2 requires an HTTP-Redirect one).
+        slo: Vec<Endpoint>,
         /// `AuthnRequestsSigned`.
         authn_requests_signed: bool,
         /// `WantAssertionsSigned`.
@@ -76,6 +96,7 @@ pub fn build_signed(
     let descriptor = match role {
         RoleSpec::Idp {
             sso,
+            slo,
             want_authn_requests_signed,
         } => Element::new("md:IDPSSODescriptor")
             .attr("protocolSupportEnumeration", protocol)
@@ -84,25 +105,19 @@ pub fn build_signed(
                 want_authn_requests_signed.to_string(),
             )
             .children(keys)
+            .children(slo.iter().map(|e| e.element("md:SingleLogoutService")))
             .child(Element::new("md:NameIDFormat").text(NAMEID_X509))
-            .children(sso.iter().map(|e| {
-                Element::new("md:SingleSignOnService")
-                    .attr("Binding", &e.binding)
-                    .attr("Location", &e.location)
-            })),
+            .children(sso.iter().map(|e| e.element("md:SingleSignOnService"))),
         RoleSpec::AttributeAuthority { services } => {
             Element::new("md:AttributeAuthorityDescriptor")
                 .attr("protocolSupportEnumeration", protocol)
                 .children(keys)
-                .children(services.iter().map(|e| {
-                    Element::new("md:AttributeService")
-                        .attr("Binding", &e.binding)
-                        .attr("Location", &e.location)
-                }))
+                .children(services.iter().map(|e| e.element("md:AttributeService")))
                 .child(Element::new("md:NameIDFormat").text(NAMEID_X509))
         }
         RoleSpec::Sp {
             acs,
+            slo,
             authn_requests_signed,
             want_assertions_signed,
         } => Element::new("md:SPSSODescriptor")
@@ -110,11 +125,10 @@ pub fn build_signed(
             .attr("AuthnRequestsSigned", authn_requests_signed.to_string())
             .attr("WantAssertionsSigned", want_assertions_signed.to_string())
             .children(keys)
+            .children(slo.iter().map(|e| e.element("md:SingleLogoutService")))
             .child(Element::new("md:NameIDFormat").text(NAMEID_X509))
             .children(acs.iter().enumerate().map(|(i, e)| {
-                Element::new("md:AssertionConsumerService")
-                    .attr("Binding", &e.binding)
-                    .attr("Location", &e.location)
+                e.element("md:AssertionConsumerService")
                     .attr("index", i.to_string())
                     .attr("isDefault", if i == 0 { "true" } else { "false" })
             })),
@@ -135,6 +149,8 @@ pub fn build_signed(
 pub struct IdpDescriptor {
     /// SingleSignOnService endpoints.
     pub sso: Vec<Endpoint>,
+    /// SingleLogoutService endpoints, with their ResponseLocation.
+    pub slo: Vec<Endpoint>,
     /// Certificates (DER) with use="signing" or no use.
     pub signing_certs: Vec<Vec<u8>>,
     /// `WantAuthnRequestsSigned`.
@@ -146,6 +162,8 @@ pub struct IdpDescriptor {
 pub struct SpDescriptor {
     /// AssertionConsumerService endpoints with their index; the default first.
     pub acs: Vec<(u32, Endpoint)>,
+    /// SingleLogoutService endpoints, with their ResponseLocation.
+    pub slo: Vec<Endpoint>,
     /// Certificates (DER) with use="signing" or no use.
     pub signing_certs: Vec<Vec<u8>>,
     /// Certificates (DER) with use="encryption" or no use.
@@ -281,14 +299,22 @@ pub fn parse_entity(text: &str, wanted: Option<&str>) -> Result<EntityMetadata, 
             role.children()
                 .filter(|c| xml::is(c, NS_MD, name))
                 .filter_map(|c| {
+                    let mut e = Endpoint::new(c.attribute("Binding")?, c.attribute("Location")?);
+                    e.response_location = c.attribute("ResponseLocation").map(str::to_string);
                     Some((
                         c.attribute("index").and_then(|i| i.parse().ok()),
                         c.attribute("isDefault") == Some("true"),
-                        Endpoint::new(c.attribute("Binding")?, c.attribute("Location")?),
+                        e,
                     ))
                 })
                 .collect()
         };
+    let slo = |role: &roxmltree::Node<'_, '_>| -> Vec<Endpoint> {
+        endpoints(role, "SingleLogoutService")
+            .into_iter()
+            .map(|(_, _, e)| e)
+            .collect()
+    };
     let idp = match entity
         .children()
         .find(|c| xml::is(c, NS_MD, "IDPSSODescriptor"))
@@ -299,6 +325,7 @@ pub fn parse_entity(text: &str, wanted: Option<&str>) -> Result<EntityMetadata, 
                 .into_iter()
                 .map(|(_, _, e)| e)
                 .collect(),
+            slo: slo(&role),
             signing_certs: certs(&role, "signing")?,
             want_authn_requests_signed: role.attribute("WantAuthnRequestsSigned") == Some("true"),
         }),
@@ -318,6 +345,7 @@ pub fn parse_entity(text: &str, wanted: Option<&str>) -> Result<EntityMetadata, 
             acs.sort_by_key(|(index, default, _)| (!default, *index));
             Some(SpDescriptor {
                 acs: acs.into_iter().map(|(i, _, e)| (i, e)).collect(),
+                slo: slo(&role),
                 signing_certs: certs(&role, "signing")?,
                 encryption_certs: certs(&role, "encryption")?,
                 authn_requests_signed: role.attribute("AuthnRequestsSigned") == Some("true"),
@@ -351,123 +379,4 @@ pub fn is_redirect(e: &Endpoint) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cred() -> Credential {
-        Credential::from_pem(
-            include_bytes!("../../keys/broker.key.pem"),
-            include_bytes!("../../keys/broker.cert.pem"),
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn published_sp_metadata_is_signed_and_parses_back() {
-        let c = cred();
-        let xml = build_signed(
-            "https://sp",
-            &RoleSpec::Sp {
-                acs: vec![Endpoint::new(bindings::POST, "https://sp/acs")],
-                authn_requests_signed: true,
-                want_assertions_signed: true,
-            },
-            &c,
-            Some(&c),
-        )
-        .unwrap();
-        signing::verify_and_reduce(&xml, &[c.cert_der().to_vec()], Default::default()).unwrap();
-        let md = parse(&xml).unwrap();
-        assert_eq!(md.entity_id, "https://sp");
-        let sp = md.sp.unwrap();
-        assert_eq!(sp.acs[0].1.location, "https://sp/acs");
-        assert_eq!(sp.signing_certs, vec![c.cert_der().to_vec()]);
-        assert_eq!(sp.encryption_certs.len(), 1);
-        assert!(md.idp.is_none());
-    }
-
-    #[test]
-    fn idp_metadata_without_certificate_has_no_signing_certs() {
-        let xml = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x">
-          <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
-          <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://i/sso"/>
-          </md:IDPSSODescriptor></md:EntityDescriptor>"#;
-        let md = parse(xml).unwrap();
-        assert!(md.idp.unwrap().signing_certs.is_empty());
-    }
-
-    fn idp_entity(id: &str) -> String {
-        format!(
-            r#"<md:EntityDescriptor entityID="{id}"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{id}/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>"#
-        )
-    }
-
-    fn aggregate(ids: &[&str]) -> String {
-        format!(
-            r#"<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">{}</md:EntitiesDescriptor>"#,
-            ids.iter().map(|i| idp_entity(i)).collect::<String>()
-        )
-    }
-
-    #[test]
-    fn an_aggregate_is_searched_for_the_named_entity_not_read_as_its_first() {
-        let xml = aggregate(&["https://a", "https://b", "https://c"]);
-        let md = parse_entity(&xml, Some("https://b")).unwrap();
-        assert_eq!(md.entity_id, "https://b");
-        assert_eq!(md.idp.unwrap().sso[0].location, "https://b/sso");
-    }
-
-    #[test]
-    fn an_aggregate_of_several_entities_without_an_entity_id_is_refused() {
-        let xml = aggregate(&["https://a", "https://b"]);
-        let err = parse(&xml).unwrap_err();
-        assert!(
-            matches!(err, SamlError::Malformed { expected, ref reason }
-                if expected == AGGREGATE_NEEDS_ENTITY_ID && reason.contains("https://a, https://b")),
-            "{err}"
-        );
-        assert_eq!(
-            parse(&aggregate(&["https://a"])).unwrap().entity_id,
-            "https://a"
-        );
-    }
-
-    #[test]
-    fn a_named_entity_missing_from_the_metadata_is_refused_with_what_is_there() {
-        let err = parse_entity(&aggregate(&["https://a"]), Some("https://z")).unwrap_err();
-        assert!(err.to_string().contains("no entity `https://z`"), "{err}");
-        let single = aggregate(&["https://a"])
-            .replace(
-                r#"<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">"#,
-                "",
-            )
-            .replace("</md:EntitiesDescriptor>", "")
-            .replacen(
-                "<md:EntityDescriptor ",
-                r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" "#,
-                1,
-            );
-        let err = parse_entity(&single, Some("https://z")).unwrap_err();
-        assert!(err.to_string().contains("no entity `https://z`"), "{err}");
-    }
-
-    #[test]
-    fn attribute_service_metadata_round_trips() {
-        let c = cred();
-        let xml = build_signed(
-            "https://as",
-            &RoleSpec::AttributeAuthority {
-                services: vec![Endpoint::new(bindings::SOAP, "https://as/soap")],
-            },
-            &c,
-            None,
-        )
-        .unwrap();
-        let aa = parse(&xml).unwrap().attribute_authority.unwrap();
-        assert_eq!(
-            aa.services,
-            vec![Endpoint::new(bindings::SOAP, "https://as/soap")]
-        );
-        assert_eq!(aa.signing_certs, vec![c.cert_der().to_vec()]);
-    }
-}
+mod tests;

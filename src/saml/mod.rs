@@ -5,10 +5,12 @@
 //! - [`signing`]: XML-DSig via samael/xmlsec; verification returns only the signed content.
 //! - [`binding`]: HTTP-Redirect (with query-string signatures) and HTTP-POST.
 //! - [`encryption`]: EncryptedAssertion (AES-GCM/CBC with RSA-OAEP), which samael lacks.
+//! - [`soap`]: SOAP 1.1 envelopes (attribute queries, back-channel logout).
 //! - [`attribute_query`]: SOAP AttributeQuery to attribute services (reference §8.1).
 //! - [`authn_request`]: AuthnRequests chsim sends and receives.
 //! - [`response`]: Responses and Assertions chsim (and its built-in parties) issue.
 //! - [`validate`]: the numbered checks on an IdP's Response (issue #2 §4).
+//! - [`logout`]: LogoutRequest/LogoutResponse over HTTP-Redirect, HTTP-POST and SOAP.
 //! - [`metadata`]: SAML metadata, published (signed) and read.
 
 pub mod attribute_query;
@@ -16,11 +18,13 @@ pub mod authn_request;
 pub mod binding;
 pub mod encryption;
 pub mod keys;
+pub mod logout;
 pub mod metadata;
 pub mod name_id;
 pub mod oiosaml;
 pub mod response;
 pub mod signing;
+pub mod soap;
 pub mod validate;
 pub mod xml;
 
@@ -47,6 +51,10 @@ pub mod status {
     pub const NO_PASSIVE: &str = "urn:oasis:names:tc:SAML:2.0:status:NoPassive";
     /// The SAML responder cannot answer for the principal (chsim: no usable IdP).
     pub const NO_AVAILABLE_IDP: &str = "urn:oasis:names:tc:SAML:2.0:status:NoAvailableIDP";
+    /// Second-level: a logout reached only some of the session's participants (saml-core §3.7.3.2).
+    pub const PARTIAL_LOGOUT: &str = "urn:oasis:names:tc:SAML:2.0:status:PartialLogout";
+    /// Second-level: the responder does not know the principal (e.g. no such session).
+    pub const UNKNOWN_PRINCIPAL: &str = "urn:oasis:names:tc:SAML:2.0:status:UnknownPrincipal";
 }
 
 /// Binding URIs.

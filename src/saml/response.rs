@@ -85,6 +85,19 @@ impl Status {
     pub fn is_success(&self) -> bool {
         self.code == status::SUCCESS
     }
+
+    /// The `samlp:Status` element (saml-core §3.2.2.1), for any protocol response.
+    pub(crate) fn element(&self) -> Element {
+        let mut code = Element::new("samlp:StatusCode").attr("Value", &self.code);
+        if let Some(sub) = &self.sub_code {
+            code = code.child(Element::new("samlp:StatusCode").attr("Value", sub));
+        }
+        let mut status = Element::new("samlp:Status").child(code);
+        if let Some(msg) = &self.message {
+            status = status.child(Element::new("samlp:StatusMessage").text(msg));
+        }
+        status
+    }
 }
 
 /// The envelope of a Response to issue.
@@ -225,15 +238,7 @@ fn envelope(response: &NewResponse, signer: Option<&Credential>) -> Element {
     if let Some(signer) = signer {
         r = r.child(signing::template(&response.id, &signer.cert_base64()));
     }
-    let mut status_code = Element::new("samlp:StatusCode").attr("Value", &response.status.code);
-    if let Some(sub) = &response.status.sub_code {
-        status_code = status_code.child(Element::new("samlp:StatusCode").attr("Value", sub));
-    }
-    let mut status_el = Element::new("samlp:Status").child(status_code);
-    if let Some(msg) = &response.status.message {
-        status_el = status_el.child(Element::new("samlp:StatusMessage").text(msg));
-    }
-    r.child(status_el)
+    r.child(response.status.element())
 }
 
 /// Builds and signs a complete Response. `assertion` is `None` for a non-success status.

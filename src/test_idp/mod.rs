@@ -17,6 +17,7 @@ use crate::config::{Profile, SignWhat, TestIdpConfig, TestUserConfig};
 use crate::ids::new_saml_id;
 use crate::saml::binding::{self, MessageKind};
 use crate::saml::encryption::EncryptionSuite;
+use crate::saml::logout::SloEndpoints;
 use crate::saml::metadata::{self, Endpoint, RoleSpec};
 use crate::saml::oiosaml::{oiosaml2, oiosaml3, FORMAT_BASIC, FORMAT_URI};
 use crate::saml::response::{
@@ -40,6 +41,8 @@ pub struct ChsimAsSp {
     pub signing_certs: Vec<X509>,
     /// chsim's encryption certificate.
     pub encryption_cert: Option<X509>,
+    /// chsim's SingleLogoutService (SP face).
+    pub slo: SloEndpoints,
 }
 
 impl ChsimAsSp {
@@ -65,6 +68,7 @@ impl ChsimAsSp {
             acs_url,
             signing_certs: sp.signing_certs.iter().filter_map(x509).collect(),
             encryption_cert: sp.encryption_certs.first().and_then(x509),
+            slo: SloEndpoints::from_metadata(&sp.slo),
         })
     }
 }
@@ -177,12 +181,18 @@ impl TestIdp {
         format!("{}/sso", self.base_url)
     }
 
+    /// Its SingleLogoutService (HTTP-Redirect, for LogoutRequests and LogoutResponses alike).
+    pub fn slo_url(&self) -> String {
+        format!("{}/slo", self.base_url)
+    }
+
     /// Its signed metadata.
     pub fn metadata_xml(&self) -> Result<String, SamlError> {
         metadata::build_signed(
             &self.entity_id,
             &RoleSpec::Idp {
                 sso: vec![Endpoint::new(bindings::REDIRECT, self.sso_url())],
+                slo: vec![Endpoint::new(bindings::REDIRECT, self.slo_url())],
                 want_authn_requests_signed: true,
             },
             &self.credential,

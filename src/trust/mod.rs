@@ -5,6 +5,8 @@
 //! (without one there would be nothing to verify with — samael would silently skip verification)
 //! and an HTTP-Redirect SingleSignOnService; a user system needs an HTTP-POST
 //! AssertionConsumerService and, when signed requests are required, a signing certificate.
+//! Both need an HTTP-Redirect SingleLogoutService on the real Context Handler; chsim accepts
+//! metadata without one and says so in [`Trust::warnings`] (`chsim check-config` prints them).
 
 use crate::assurance::{AssertedLevel, Equivalence, IdpProfile, NistLevel, NsisLevel, Requirement};
 use crate::attribute_service::AttributeService;
@@ -12,6 +14,7 @@ use crate::config::{Config, ConfigProblem};
 use crate::ids::{Cvr, EntityId};
 use crate::roles::{JobRoleCatalogue, SystemRoles};
 use crate::saml::bindings;
+use crate::saml::logout::SloEndpoints;
 use crate::saml::metadata::{self, Endpoint};
 use openssl::x509::X509;
 use source::{fetch_metadata, MetadataRef};
@@ -91,6 +94,8 @@ pub struct TrustedIdp {
     pub supports_step_up: bool,
     /// Whether it takes Scoping/RequesterID.
     pub supports_scoping: bool,
+    /// Its SingleLogoutService endpoints (the Redirect one may be missing: see [`Trust::warnings`]).
+    pub slo: SloEndpoints,
 }
 
 impl TrustedIdp {
@@ -130,6 +135,8 @@ pub struct TrustedUserSystem {
     pub roles: SystemRoles,
     /// The level it requires (reference §3.3).
     pub requirement: Requirement,
+    /// Its SingleLogoutService endpoints (the Redirect one may be missing: see [`Trust::warnings`]).
+    pub slo: SloEndpoints,
 }
 
 impl TrustedUserSystem {
@@ -166,6 +173,9 @@ pub struct Trust {
     pub job_roles: JobRoleCatalogue,
     /// NemLog-in, when configured.
     pub nemlogin: Option<TrustedNemlogin>,
+    /// Metadata chsim accepts but the real Context Handler would refuse (reference §2.4), located
+    /// by file and key: `chsim check-config` prints them as warnings, `chsim serve` logs them.
+    pub warnings: Vec<ConfigProblem>,
 }
 
 impl Trust {
@@ -242,6 +252,10 @@ pub async fn resolve(
                 )));
                 continue;
             }
+            let slo = SloEndpoints::from_metadata(&role.slo);
+            if let Some(w) = without_redirect_slo(&md.entity_id, &slo) {
+                trust.warnings.push(problem(w));
+            }
             trust.idps.push(TrustedIdp {
                 entity_id: EntityId::new(md.entity_id),
                 presentation_name: idp.presentation_name.clone(),
@@ -264,6 +278,7 @@ pub async fn resolve(
                 nsis_level: idp.nsis_level,
                 supports_step_up: idp.supports_step_up,
                 supports_scoping: idp.supports_scoping,
+                slo,
             });
         }
     }
@@ -409,6 +424,10 @@ pub async fn resolve(
             )));
             continue;
         }
+        let slo = SloEndpoints::from_metadata(&role.slo);
+        if let Some(w) = without_redirect_slo(&md.entity_id, &slo) {
+            trust.warnings.push(problem(w));
+        }
         trust.user_systems.insert(
             EntityId::new(md.entity_id.clone()),
             TrustedUserSystem {
@@ -420,6 +439,7 @@ pub async fn resolve(
                 encryption_cert: role.encryption_certs.first().and_then(to_x509),
                 roles: SystemRoles::from_config(us),
                 requirement,
+                slo,
             },
         );
     }
@@ -428,4 +448,28 @@ pub async fn resolve(
     } else {
         Err(problems)
     }
+}
+
+/// The warning for metadata without the HTTP-Redirect SingleLogoutService that the Context
+/// Handler 2 metadata validation requires of every IdP and user system (reference §2.4).
+fn without_redirect_slo(entity_id: &str, slo: &SloEndpoints) -> Option<String> {
+    if slo.redirect.is_some() {
+        return None;
+    }
+    let others: Vec<&str> = [("HTTP-POST", &slo.post), ("SOAP", &slo.soap)]
+        .into_iter()
+        .filter(|(_, e)| e.is_some())
+        .map(|(name, _)| name)
+        .collect();
+    let reach = if others.is_empty() {
+        "it has no SingleLogoutService at all, so single logout cannot reach it".to_string()
+    } else {
+        format!(
+            "single logout can reach it only by {}",
+            others.join(" and ")
+        )
+    };
+    Some(format!(
+        "the Context Handler would refuse this metadata: `{entity_id}` has no HTTP-Redirect SingleLogoutService (required of every IdP and user system); chsim accepts it, but {reach}"
+    ))
 }
