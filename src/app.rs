@@ -464,9 +464,27 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             e,
         )])
     })?;
+    // Back-channel logout; never follows redirects (a party's SOAP endpoint answers itself).
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| {
+            ConfigReport(vec![ConfigProblem::new(
+                "chsim.toml",
+                "broker",
+                format!("the HTTP client for back-channel logout cannot be set up: {e}"),
+            )])
+        })?;
     let store = Store::new(Arc::new(MemoryStore::new()), Broker::lifetimes(&settings));
     Ok(AppState {
-        broker: Arc::new(Broker::new(settings, trust, attribute_client, store, clock)),
+        broker: Arc::new(Broker::new(
+            settings,
+            trust,
+            attribute_client,
+            store,
+            http,
+            clock,
+        )),
         idp_metadata: Arc::new(idp_metadata),
         sp_metadata: Arc::new(sp_metadata),
         test_idps: Arc::new(test_idps),

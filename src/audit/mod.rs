@@ -70,3 +70,13 @@ pub fn session_joined(session: &str, user_system: &str, login: &str) {
 pub fn session_ended(session: &str, reason: &str) {
     info!(target: "chsim::audit", event = "session_ended", session, reason);
 }
+
+/// A single logout started (issue #9 §3).
+pub fn logout_started(session: &str, started_by: &str) {
+    info!(target: "chsim::audit", event = "logout_started", session, started_by);
+}
+
+/// What became of one party in a single logout.
+pub fn logout_party(session: &str, party: &str, ended: bool, detail: &str) {
+    info!(target: "chsim::audit", event = "logout_party", session, party, result = if ended { "logged out" } else { "failed" }, detail);
+}

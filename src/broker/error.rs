@@ -169,6 +169,9 @@ pub enum BrokerError {
     /// chsim's state store (memory or Redis) failed.
     #[error("{0}")]
     Store(#[from] super::store::StoreError),
+    /// A logout message was refused before its sender could be answered (issue #9 §3).
+    #[error("{0}")]
+    Logout(Box<super::logout::LogoutFailure>),
     /// The assertion was accepted before (rule 8).
     #[error("the assertion `{assertion_id}` was already used once (replay)")]
     Replay {
@@ -307,7 +310,8 @@ impl BrokerError {
             | BrokerError::UnsignedAuthnRequest { .. }
             | BrokerError::BadAuthnRequestSignature { .. }
             | BrokerError::UnknownUserSystem { .. }
-            | BrokerError::UnknownAcs { .. } => (status::REQUESTER, Some(status::REQUEST_DENIED)),
+            | BrokerError::UnknownAcs { .. }
+            | BrokerError::Logout(_) => (status::REQUESTER, Some(status::REQUEST_DENIED)),
             BrokerError::UnknownIdp { .. } | BrokerError::NoIdpAvailable => {
                 (status::RESPONDER, Some(status::NO_AVAILABLE_IDP))
             }
@@ -396,6 +400,7 @@ impl BrokerError {
             }
             BrokerError::Token(_) => "chsim's own signing or encryption key failed; check the keys named in chsim.toml.",
             BrokerError::Cpu(_) => "Try again in a moment. If it keeps happening, the message may be built to be slow, or chsim is overloaded.",
+            BrokerError::Logout(f) => f.advice(),
             BrokerError::Store(_) => "chsim could not reach the state it shares with other chsim instances. Whoever runs chsim should check that the store in `[store]` of chsim.toml (redis_url) is running and reachable; then log in again.",
         }
     }

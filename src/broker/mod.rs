@@ -13,6 +13,7 @@ mod error;
 mod identity;
 mod idp_status;
 mod issue;
+pub mod logout;
 mod nemlogin;
 mod outbound;
 mod privileges;
@@ -153,6 +154,8 @@ pub struct Broker {
     clock: Arc<dyn Clock>,
     attribute_services: AttributeServiceClient,
     store: Store,
+    /// For back-channel (SOAP) logout.
+    http: reqwest::Client,
 }
 
 impl Broker {
@@ -162,6 +165,7 @@ impl Broker {
         trust: Trust,
         attribute_services: AttributeServiceClient,
         store: Store,
+        http: reqwest::Client,
         clock: Arc<dyn Clock>,
     ) -> Self {
         let tokens = TokenIssuer {
@@ -175,6 +179,7 @@ impl Broker {
             clock,
             attribute_services,
             store,
+            http,
             settings,
         }
     }

@@ -10,6 +10,7 @@
 //! `idle_timeout_seconds` since the last login through it. The cookie carries only a random
 //! [`SessionId`]; everything else lives in the broker's store.
 
+use super::store::Kind;
 use super::{Broker, BrokerError};
 use crate::assurance::AssertedLevel;
 use crate::attribute_service::Provenance;
@@ -172,7 +173,37 @@ impl Broker {
             .to_std()
             .unwrap_or(std::time::Duration::from_secs(1))
             .max(std::time::Duration::from_secs(1));
-        Ok(self.store.put_session(session, ttl).await?)
+        self.store.put_session(session, ttl).await?;
+        // Single logout finds the session by a SessionIndex (issue #9 §3).
+        for p in &session.participants {
+            self.store
+                .put(
+                    Kind::SessionIndex,
+                    &user_system_index(&p.user_system, &p.session_index),
+                    &session.id,
+                    ttl,
+                )
+                .await?;
+        }
+        for leg in &session.idp_legs {
+            if let Some(index) = &leg.session_index {
+                self.store
+                    .put(
+                        Kind::SessionIndex,
+                        &idp_index(&leg.idp, index),
+                        &session.id,
+                        ttl,
+                    )
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The live session the SessionIndex `key` (see [`user_system_index`], [`idp_index`]) names.
+    pub(super) async fn session_by_index(&self, key: &str) -> Result<Option<Session>, BrokerError> {
+        let id: Option<SessionId> = self.store.get(Kind::SessionIndex, key).await?;
+        self.live_session(id.as_ref()).await
     }
 
     /// The session after a login at `idp`: the browser's session upgraded when it is the same
@@ -209,4 +240,14 @@ impl Broker {
             last_used: now,
         })
     }
+}
+
+/// The store key of a SessionIndex chsim issued to `user_system`.
+pub(super) fn user_system_index(user_system: &EntityId, session_index: &str) -> String {
+    format!("us\n{user_system}\n{session_index}")
+}
+
+/// The store key of a SessionIndex `idp` issued to chsim.
+pub(super) fn idp_index(idp: &EntityId, session_index: &str) -> String {
+    format!("idp\n{idp}\n{session_index}")
 }

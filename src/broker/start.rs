@@ -59,6 +59,8 @@ pub enum Next {
     Redirect(Url),
     /// Answered from the browser's SSO session: the token, to be POSTed to the user system.
     Deliver(super::Delivery),
+    /// The request was a LogoutRequest: the next step of single logout.
+    Logout(super::logout::LogoutStep),
 }
 
 impl Broker {
@@ -75,9 +77,22 @@ impl Broker {
         // Decoding, parsing and the signature check are CPU work on a stranger's input: on the
         // blocking pool, bounded in number and time (issue #8 §1).
         let max = s.max_message_bytes;
-        let decoded = crate::cpu::run(move || Decoded::from(incoming, max))
+        // issue.idp is also the SingleLogoutService (reference §3.4): a LogoutRequest goes to
+        // single logout.
+        let original = incoming.clone();
+        let decoded = match crate::cpu::run(move || Decoded::from(incoming, max))
             .await
-            .map_err(BrokerError::Cpu)??;
+            .map_err(BrokerError::Cpu)??
+        {
+            Message::Authn(decoded) => *decoded,
+            Message::Logout => {
+                return self
+                    .logout_from_user_system(original.into())
+                    .await
+                    .map(Next::Logout)
+                    .map_err(|e| Failure::from(BrokerError::Logout(Box::new(e))));
+            }
+        };
         let request = decoded.request.clone();
         let relay_state = decoded.relay_state.clone();
         let user_system = self
@@ -402,6 +417,29 @@ impl Broker {
     }
 }
 
+/// What arrived at `issue.idp`.
+enum Message {
+    /// An AuthnRequest.
+    Authn(Box<Decoded>),
+    /// A LogoutRequest (read again by `saml::logout`).
+    Logout,
+}
+
+impl From<IncomingRequest> for crate::saml::logout::Incoming {
+    fn from(incoming: IncomingRequest) -> Self {
+        match incoming {
+            IncomingRequest::Redirect { raw_query } => Self::Redirect { raw_query },
+            IncomingRequest::Post {
+                saml_request,
+                relay_state,
+            } => Self::Post {
+                message: saml_request,
+                relay_state,
+            },
+        }
+    }
+}
+
 /// A user system's AuthnRequest, decoded and parsed but not yet verified.
 struct Decoded {
     xml: String,
@@ -413,7 +451,7 @@ struct Decoded {
 
 impl Decoded {
     /// Decodes either binding and parses the request (bounded, issue #8 §1 and §6).
-    fn from(incoming: IncomingRequest, max_message_bytes: usize) -> Result<Self, BrokerError> {
+    fn from(incoming: IncomingRequest, max_message_bytes: usize) -> Result<Message, BrokerError> {
         let (xml, relay_state, redirect) = match incoming {
             IncomingRequest::Redirect { raw_query } => {
                 let msg =
@@ -435,13 +473,16 @@ impl Decoded {
         if let Some(length) = relay_state.as_ref().map(String::len).filter(|l| *l > 80) {
             return Err(BrokerError::RelayStateTooLong { length });
         }
+        if crate::saml::xml::root_local_name(&xml).as_deref() == Some("LogoutRequest") {
+            return Ok(Message::Logout);
+        }
         let request = authn_request::parse(&xml).map_err(BrokerError::BadAuthnRequest)?;
-        Ok(Self {
+        Ok(Message::Authn(Box::new(Self {
             xml,
             relay_state,
             redirect,
             request,
-        })
+        })))
     }
 
     fn is_signed(&self) -> bool {

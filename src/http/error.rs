@@ -74,6 +74,17 @@ fn broker_http_status(e: &BrokerError) -> StatusCode {
         | BrokerError::MalformedCvr { .. }
         | BrokerError::CvrDisagreement { .. }
         | BrokerError::SeveralValues { .. } => StatusCode::FORBIDDEN,
+        BrokerError::Logout(f) => match f.as_ref() {
+            crate::broker::logout::LogoutFailure::Broker(e) => broker_http_status(e),
+            crate::broker::logout::LogoutFailure::Message(
+                crate::saml::logout::LogoutError::Unsigned { .. }
+                | crate::saml::logout::LogoutError::Signature { .. }
+                | crate::saml::logout::LogoutError::SignedContentMismatch { .. },
+            ) => StatusCode::FORBIDDEN,
+            crate::broker::logout::LogoutFailure::Message(_)
+            | crate::broker::logout::LogoutFailure::NoEndpoint { .. } => StatusCode::BAD_REQUEST,
+            _ => StatusCode::FORBIDDEN,
+        },
         BrokerError::UnknownLogin { .. } => StatusCode::GONE,
         BrokerError::NoIdpAvailable => StatusCode::SERVICE_UNAVAILABLE,
         BrokerError::NoIdpMeetsLevel { .. }
@@ -151,9 +162,13 @@ impl IntoResponse for AppError {
                     }
                     None => String::new(),
                 };
+                let title = match failure.error {
+                    BrokerError::Logout(_) => "The logout failed",
+                    _ => "The login failed",
+                };
                 error_page(
                     status,
-                    "The login failed",
+                    title,
                     &failure.error.to_string(),
                     failure.error.advice(),
                     &extra,

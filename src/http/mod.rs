@@ -4,6 +4,7 @@
 mod error;
 mod form;
 mod home;
+mod logout;
 mod pages;
 mod parties;
 mod runtime;
@@ -36,7 +37,23 @@ pub fn app(state: AppState) -> Router {
             get(runtime::login_report),
         )
         .route("/runtime/session", get(session::show))
-        .route("/runtime/session/logout", post(session::logout));
+        .route("/runtime/session/logout", post(logout::from_session_page))
+        .route(
+            "/runtime/saml2/signoff.idp",
+            get(logout::user_system_response_redirect).post(logout::user_system_response_post),
+        )
+        .route(
+            "/runtime/services/signoff/saml2/soap",
+            post(logout::soap_request),
+        )
+        .route(
+            "/runtime/saml2auth/signoffrequest.idp",
+            get(logout::idp_request_redirect).post(logout::idp_request_post),
+        )
+        .route(
+            "/runtime/saml2auth/signoffresponse.idp",
+            get(logout::idp_response_redirect).post(logout::idp_response_post),
+        );
     let router = if state.builtin_parties {
         builtin_routes(router)
     } else {

@@ -41,6 +41,7 @@ fn render_next(s: &AppState, next: Next) -> Response {
     match next {
         Next::Redirect(url) => Redirect::to(url.as_str()).into_response(),
         Next::Deliver(delivery) => deliver(s, &delivery),
+        Next::Logout(step) => super::logout::render(s, step),
         Next::Choose {
             login,
             user_system_name,

@@ -93,27 +93,6 @@ pub async fn show(
 pub const NO_SESSION: &str =
     "<p>No chsim session in this browser: the next login goes to an identity provider.</p>";
 
-/// `POST /runtime/session/logout` — the "Log out" button of the session pages: ends the
-/// browser's chsim session.
-pub async fn logout(State(s): State<AppState>, jar: CookieJar) -> Result<Response, AppError> {
-    if let Some(id) = session_id(&jar) {
-        s.broker
-            .end_session(&id)
-            .await
-            .map_err(crate::broker::Failure::from)?;
-    }
-    let body = format!("<p>You are logged out of chsim.</p>{NO_SESSION}");
-    Ok((
-        jar.add(removal()),
-        [
-            (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
-            (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'self'"),
-        ],
-        Html(pages::page("Logged out", &body)),
-    )
-        .into_response())
-}
-
 fn to_json(s: &AppState, session: &Session) -> serde_json::Value {
     let level = session.level();
     serde_json::json!({

@@ -128,6 +128,22 @@ pub fn parse_with<'i>(
     Ok(roxmltree::Document::parse(text)?)
 }
 
+/// The local name of the first element of `text` (to tell an AuthnRequest from a
+/// LogoutRequest arriving at the same endpoint before either is parsed); None when there is
+/// none. Reads no further than that start tag.
+pub fn root_local_name(text: &str) -> Option<String> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)) => {
+                return Some(String::from_utf8_lossy(e.local_name().as_ref()).into_owned())
+            }
+            Ok(quick_xml::events::Event::Eof) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
 /// True when `node` is an element named `local` in namespace `ns`.
 pub fn is(node: &roxmltree::Node<'_, '_>, ns: &str, local: &str) -> bool {
     node.is_element() && node.tag_name().name() == local && node.tag_name().namespace() == Some(ns)

@@ -50,6 +50,10 @@ fn budget(kind: Kind) -> u64 {
         Kind::Report => 8 * MIB,
         // A session is a few KiB (identity, roles, participants): some ten thousand people.
         Kind::Session => 64 * MIB,
+        Kind::SessionIndex => 16 * MIB,
+        Kind::Logout => 16 * MIB,
+        Kind::LogoutSent => 4 * MIB,
+        Kind::LogoutRequest => 8 * MIB,
     }
 }
 

@@ -42,11 +42,19 @@ pub enum Kind {
     Report,
     /// An SSO session, by its cookie value.
     Session,
+    /// A SessionIndex chsim issued to a user system, or an IdP issued to chsim → the session.
+    SessionIndex,
+    /// A single logout in progress, by its handle (the RelayState chsim sends).
+    Logout,
+    /// A LogoutRequest chsim sent, by its ID → the logout it belongs to.
+    LogoutSent,
+    /// A LogoutRequest received (`issuer \n ID`), accepted once.
+    LogoutRequest,
 }
 
 impl Kind {
     /// Every kind, for backends that set up one space per kind.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Login,
         Kind::IdpRequest,
         Kind::Answered,
@@ -54,6 +62,10 @@ impl Kind {
         Kind::AuthnRequest,
         Kind::Report,
         Kind::Session,
+        Kind::SessionIndex,
+        Kind::Logout,
+        Kind::LogoutSent,
+        Kind::LogoutRequest,
     ];
 
     /// The namespace's name (a Redis key prefix, a log field).
@@ -66,6 +78,10 @@ impl Kind {
             Kind::AuthnRequest => "authn-request",
             Kind::Report => "report",
             Kind::Session => "session",
+            Kind::SessionIndex => "session-index",
+            Kind::Logout => "logout",
+            Kind::LogoutSent => "logout-sent",
+            Kind::LogoutRequest => "logout-request",
         }
     }
 }
@@ -144,7 +160,8 @@ impl Store {
         Self { backend, lifetimes }
     }
 
-    async fn put<T: Serialize>(
+    /// Stores a value of a kind the typed methods below do not cover (the logout module's).
+    pub(in crate::broker) async fn put<T: Serialize>(
         &self,
         kind: Kind,
         key: &str,
@@ -156,12 +173,37 @@ impl Store {
             .await
     }
 
-    async fn get<T: DeserializeOwned>(
+    /// Reads a value stored with [`Self::put`].
+    pub(in crate::broker) async fn get<T: DeserializeOwned>(
         &self,
         kind: Kind,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
         decode(kind, key, self.backend.get(kind, key).await?)
+    }
+
+    /// Takes a value stored with [`Self::put`], once.
+    pub(in crate::broker) async fn take<T: DeserializeOwned>(
+        &self,
+        kind: Kind,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        decode(kind, key, self.backend.take(kind, key).await?)
+    }
+
+    /// Records `key` for `ttl`; false when it was recorded before (a replay).
+    pub(in crate::broker) async fn first_use(
+        &self,
+        kind: Kind,
+        key: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.backend.put_new(kind, key, Vec::new(), ttl).await
+    }
+
+    /// Forgets `key`.
+    pub(in crate::broker) async fn remove(&self, kind: Kind, key: &str) -> Result<(), StoreError> {
+        self.backend.remove(kind, key).await
     }
 
     /// Remembers a pending login.
@@ -291,6 +333,7 @@ impl Store {
 fn shown(kind: Kind, key: &str) -> String {
     match kind {
         Kind::Session => "[a session]".to_string(),
+        Kind::Logout => "[a logout]".to_string(),
         _ => key.to_string(),
     }
 }

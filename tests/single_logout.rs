@@ -1,0 +1,664 @@
+//! Single logout through chsim (issue #9 §3), over real HTTP with real signatures. The test
+//! plays the other parties itself — each signs with its own demo key and answers chsim's
+//! LogoutRequests at its published SingleLogoutService — so that every step of chsim's side is
+//! checked here: the request chsim sends to each party (signed by chsim, naming what chsim
+//! issued), the chain through the browser, the back channel, and the final LogoutResponse.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod common;
+
+use chsim::saml::logout::{
+    receive_request, receive_response, Binding, Expectations, Incoming, NameId, NewLogoutRequest,
+    NewLogoutResponse, Outgoing, ParsedLogoutRequest, ParsedLogoutResponse,
+};
+use chsim::saml::response::Status;
+use chsim::saml::status;
+use common::*;
+use openssl::x509::X509;
+
+const NS_SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+
+/// (NameID, SessionIndex) of the token `sp` received in `out`.
+async fn issued(chsim: &Chsim, out: &Outcome, sp: &str) -> (String, String) {
+    use chsim::saml::xml;
+    let assertion = issued_assertion(chsim, out, sp).await;
+    let doc = xml::parse(&assertion).unwrap();
+    let name_id = xml::text_of(
+        &doc.descendants()
+            .find(|n| xml::is(n, NS_SAML, "NameID"))
+            .unwrap(),
+    );
+    let index = doc
+        .descendants()
+        .find(|n| xml::is(n, NS_SAML, "AuthnStatement"))
+        .unwrap()
+        .attribute("SessionIndex")
+        .unwrap()
+        .to_string();
+    (name_id, index)
+}
+
+async fn chsim_certs(chsim: &Chsim) -> Vec<X509> {
+    chsim_signing_certs(chsim)
+        .await
+        .iter()
+        .map(|d| X509::from_der(d).unwrap())
+        .collect()
+}
+
+/// A browser with cookies that stops before any built-in party's SLO endpoint (the test answers
+/// there itself).
+fn browser(chsim: &Chsim) -> Browser {
+    let mut b = Browser::with_cookies();
+    b.stop_at = Some(format!("{}/demo-sp/oiosaml", chsim.base));
+    b
+}
+
+/// The (NameID, SessionIndex) korsbaek sent chsim in `out` (decrypted with chsim's key).
+fn from_idp(out: &Outcome) -> (String, String) {
+    use chsim::saml::xml;
+    let response = &out
+        .posted_to("/runtime/saml2auth/consume.idp", "SAMLResponse")
+        .unwrap()
+        .xml;
+    let doc = xml::parse(response).unwrap();
+    let enc = doc
+        .descendants()
+        .find(|n| xml::is(n, NS_SAML, "EncryptedAssertion"))
+        .expect("korsbaek encrypts to chsim");
+    let enc_xml = xml::standalone_subtree(&enc, response).unwrap();
+    let plain =
+        chsim::saml::encryption::decrypt_assertion(&enc_xml, key("broker-encryption").key())
+            .unwrap();
+    let doc = xml::parse(&plain).unwrap();
+    let name_id = xml::text_of(
+        &doc.descendants()
+            .find(|n| xml::is(n, NS_SAML, "NameID"))
+            .unwrap(),
+    );
+    let index = doc
+        .descendants()
+        .find(|n| xml::is(n, NS_SAML, "AuthnStatement"))
+        .unwrap()
+        .attribute("SessionIndex")
+        .unwrap()
+        .to_string();
+    (name_id, index)
+}
+
+/// What korsbaek told chsim when karen logged in, kept per test run.
+static IDP_SESSION: std::sync::Mutex<Vec<(String, (String, String))>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Karen logs in to both demo user systems (the second by SSO); returns what each received.
+async fn two_systems(chsim: &Chsim, b: &Browser) -> ((String, String), (String, String)) {
+    let plain = Browser {
+        client: b.client.clone(),
+        stop_at: None,
+    };
+    let a = login_as(chsim, &plain, "oiosaml3", "korsbaek", "karen").await;
+    assert!(a.body.contains("Logged in."), "{}", a.body);
+    IDP_SESSION
+        .lock()
+        .unwrap()
+        .push((chsim.base.clone(), from_idp(&a)));
+    let second = plain
+        .get(&format!("{}/demo-sp/oiosaml2/login", chsim.base))
+        .await;
+    assert!(second.body.contains("Logged in."), "{}", second.body);
+    (
+        issued(chsim, &a, "oiosaml3").await,
+        issued(chsim, &second, "oiosaml2").await,
+    )
+}
+
+/// The party `sp`'s signed HTTP-Redirect LogoutRequest to chsim's issue.idp.
+fn logout_request_from(chsim: &Chsim, sp: &str, who: &(String, String)) -> (String, String) {
+    let request = NewLogoutRequest {
+        id: chsim::ids::new_saml_id(),
+        issue_instant: now(),
+        destination: format!("{}/runtime/saml2/issue.idp", chsim.base),
+        issuer: format!("{}/demo-sp/{sp}", chsim.base),
+        name_id: NameId::x509(&who.0),
+        session_indexes: vec![who.1.clone()],
+        not_on_or_after: None,
+        reason: Some(chsim::saml::logout::reason::USER.to_string()),
+    };
+    let Outgoing::Redirect(url) = request
+        .encode(
+            Binding::Redirect,
+            Some("sp-state"),
+            &key(&format!("demo-sp-{sp}")),
+        )
+        .unwrap()
+    else {
+        panic!("redirect expected")
+    };
+    (url.to_string(), request.id)
+}
+
+/// chsim's LogoutRequest the browser was stopped at, verified with chsim's published key.
+async fn chsim_request_at(
+    chsim: &Chsim,
+    url: &str,
+    destination: &str,
+) -> (ParsedLogoutRequest, Option<String>) {
+    assert!(url.starts_with(destination), "{url}");
+    let raw_query = url.split_once('?').unwrap().1.to_string();
+    let verified = receive_request(Incoming::Redirect { raw_query }, 1 << 20)
+        .unwrap()
+        .verify(&Expectations {
+            trusted_certs: &chsim_certs(chsim).await,
+            algorithms: Default::default(),
+            destination,
+            now: now(),
+            clock_skew: chrono::Duration::seconds(60),
+        })
+        .unwrap();
+    let relay_state = verified.relay_state().map(str::to_string);
+    (verified.into_message(), relay_state)
+}
+
+/// The party `issuer` (key `key_name`) answers chsim's `request` at `destination` with `status`.
+fn answer(
+    issuer: &str,
+    key_name: &str,
+    request: &ParsedLogoutRequest,
+    relay_state: Option<&str>,
+    destination: &str,
+    status: Status,
+) -> String {
+    let response = NewLogoutResponse {
+        id: chsim::ids::new_saml_id(),
+        issue_instant: now(),
+        destination: Some(destination.to_string()),
+        issuer: issuer.to_string(),
+        in_response_to: request.id.clone(),
+        status,
+    };
+    let Outgoing::Redirect(url) = response
+        .encode(Binding::Redirect, relay_state, &key(key_name))
+        .unwrap()
+    else {
+        panic!("redirect expected")
+    };
+    url.to_string()
+}
+
+/// chsim's LogoutResponse the browser was stopped at, verified.
+async fn chsim_response_at(
+    chsim: &Chsim,
+    url: &str,
+    destination: &str,
+) -> (ParsedLogoutResponse, Option<String>) {
+    assert!(url.starts_with(destination), "{url}");
+    let raw_query = url.split_once('?').unwrap().1.to_string();
+    let verified = receive_response(Incoming::Redirect { raw_query }, 1 << 20)
+        .unwrap()
+        .verify(&Expectations {
+            trusted_certs: &chsim_certs(chsim).await,
+            algorithms: Default::default(),
+            destination,
+            now: now(),
+            clock_skew: chrono::Duration::seconds(60),
+        })
+        .unwrap();
+    let relay_state = verified.relay_state().map(str::to_string);
+    (verified.into_message(), relay_state)
+}
+
+async fn session_is_gone(chsim: &Chsim, b: &Browser) {
+    let json: serde_json::Value = serde_json::from_str(
+        &b.client
+            .get(format!("{}/runtime/session", chsim.base))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["session"], serde_json::Value::Null, "{json}");
+}
+
+/// The test IdP korsbaek's (NameID, SessionIndex) as chsim received them in this chsim's login.
+fn korsbaek_session(chsim: &Chsim) -> (String, String) {
+    IDP_SESSION
+        .lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|(base, _)| *base == chsim.base)
+        .map(|(_, s)| s.clone())
+        .expect("karen logged in at korsbaek")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_system_logs_out_and_chsim_logs_out_the_other_system_and_the_idp() {
+    let chsim = start(demo_config()).await;
+    let mut b = browser(&chsim);
+    let (in_a, in_b) = two_systems(&chsim, &b).await;
+    b.stop_at = Some(format!("{}/demo-sp/", chsim.base));
+    let (url, request_id) = logout_request_from(&chsim, "oiosaml2", &in_b);
+
+    // 1. chsim asks system A (front channel), naming what chsim issued to A.
+    let at_a = b.get(&url).await;
+    let slo_a = format!("{}/demo-sp/oiosaml3/slo", chsim.base);
+    let (to_a, relay) = chsim_request_at(&chsim, &at_a.url, &slo_a).await;
+    assert_eq!(to_a.name_id.value, in_a.0);
+    assert_eq!(to_a.session_indexes, vec![in_a.1.clone()]);
+    assert_eq!(to_a.issuer, format!("{}/runtime", chsim.base));
+    session_is_gone(&chsim, &b).await;
+
+    // 2. A answers; chsim asks the IdP, naming the IdP's own NameID and SessionIndex.
+    let signoff = format!("{}/runtime/saml2/signoff.idp", chsim.base);
+    let mut b_idp = Browser {
+        client: b.client.clone(),
+        stop_at: Some(format!("{}/test-idp/", chsim.base)),
+    };
+    let at_idp = b_idp
+        .get(&answer(
+            &format!("{}/demo-sp/oiosaml3", chsim.base),
+            "demo-sp-oiosaml3",
+            &to_a,
+            relay.as_deref(),
+            &signoff,
+            Status::success(),
+        ))
+        .await;
+    let slo_idp = format!("{}/test-idp/korsbaek/slo", chsim.base);
+    let (to_idp, relay) = chsim_request_at(&chsim, &at_idp.url, &slo_idp).await;
+    let (idp_name_id, idp_index) = korsbaek_session(&chsim);
+    assert_eq!(to_idp.name_id.value, idp_name_id);
+    assert_eq!(to_idp.session_indexes, vec![idp_index]);
+
+    // 3. The IdP answers; chsim answers system B: Success.
+    b_idp.stop_at = Some(format!("{}/demo-sp/", chsim.base));
+    let back = b_idp
+        .get(&answer(
+            &format!("{}/test-idp/korsbaek", chsim.base),
+            "test-idp-korsbaek",
+            &to_idp,
+            relay.as_deref(),
+            &format!("{}/runtime/saml2auth/signoffresponse.idp", chsim.base),
+            Status::success(),
+        ))
+        .await;
+    let (final_answer, relay) = chsim_response_at(
+        &chsim,
+        &back.url,
+        &format!("{}/demo-sp/oiosaml2/slo", chsim.base),
+    )
+    .await;
+    assert_eq!(final_answer.in_response_to, request_id);
+    assert_eq!(final_answer.status.code, status::SUCCESS);
+    assert_eq!(final_answer.status.sub_code, None);
+    assert_eq!(relay.as_deref(), Some("sp-state"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_that_refuses_makes_the_logout_partial_and_is_named() {
+    let chsim = start(demo_config()).await;
+    let mut b = browser(&chsim);
+    let (_, in_b) = two_systems(&chsim, &b).await;
+    b.stop_at = Some(format!("{}/demo-sp/", chsim.base));
+    let (url, _) = logout_request_from(&chsim, "oiosaml2", &in_b);
+    let at_a = b.get(&url).await;
+    let (to_a, relay) = chsim_request_at(
+        &chsim,
+        &at_a.url,
+        &format!("{}/demo-sp/oiosaml3/slo", chsim.base),
+    )
+    .await;
+    let refusal = Status {
+        code: status::RESPONDER.to_string(),
+        sub_code: None,
+        message: Some("system A is down for maintenance".into()),
+    };
+    let mut b_idp = Browser {
+        client: b.client.clone(),
+        stop_at: Some(format!("{}/test-idp/", chsim.base)),
+    };
+    let at_idp = b_idp
+        .get(&answer(
+            &format!("{}/demo-sp/oiosaml3", chsim.base),
+            "demo-sp-oiosaml3",
+            &to_a,
+            relay.as_deref(),
+            &format!("{}/runtime/saml2/signoff.idp", chsim.base),
+            refusal,
+        ))
+        .await;
+    let (to_idp, relay) = chsim_request_at(
+        &chsim,
+        &at_idp.url,
+        &format!("{}/test-idp/korsbaek/slo", chsim.base),
+    )
+    .await;
+    b_idp.stop_at = Some(format!("{}/demo-sp/", chsim.base));
+    let back = b_idp
+        .get(&answer(
+            &format!("{}/test-idp/korsbaek", chsim.base),
+            "test-idp-korsbaek",
+            &to_idp,
+            relay.as_deref(),
+            &format!("{}/runtime/saml2auth/signoffresponse.idp", chsim.base),
+            Status::success(),
+        ))
+        .await;
+    let (final_answer, _) = chsim_response_at(
+        &chsim,
+        &back.url,
+        &format!("{}/demo-sp/oiosaml2/slo", chsim.base),
+    )
+    .await;
+    assert_eq!(final_answer.status.code, status::SUCCESS);
+    assert_eq!(
+        final_answer.status.sub_code.as_deref(),
+        Some(status::PARTIAL_LOGOUT)
+    );
+    let message = final_answer.status.message.unwrap();
+    assert!(message.contains("/demo-sp/oiosaml3"), "{message}");
+    assert!(message.contains("maintenance"), "{message}");
+    assert!(
+        !message.contains("korsbaek"),
+        "the IdP logged out: {message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idp_logs_out_and_chsim_logs_out_every_user_system() {
+    let chsim = start(demo_config()).await;
+    let mut b = browser(&chsim);
+    let (in_a, in_b) = two_systems(&chsim, &b).await;
+    let (idp_name_id, idp_index) = korsbaek_session(&chsim);
+    let request = NewLogoutRequest {
+        id: chsim::ids::new_saml_id(),
+        issue_instant: now(),
+        destination: format!("{}/runtime/saml2auth/signoffrequest.idp", chsim.base),
+        issuer: format!("{}/test-idp/korsbaek", chsim.base),
+        name_id: NameId::x509(&idp_name_id),
+        session_indexes: vec![idp_index],
+        not_on_or_after: None,
+        reason: None,
+    };
+    let Outgoing::Redirect(url) = request
+        .encode(
+            Binding::Redirect,
+            Some("idp-state"),
+            &key("test-idp-korsbaek"),
+        )
+        .unwrap()
+    else {
+        panic!()
+    };
+    b.stop_at = Some(format!("{}/demo-sp/", chsim.base));
+    let signoff = format!("{}/runtime/saml2/signoff.idp", chsim.base);
+    let mut hop = b.get(url.as_str()).await;
+    let mut reached = Vec::new();
+    for _ in 0..2 {
+        let sp = if hop.url.contains("/demo-sp/oiosaml3/") {
+            "oiosaml3"
+        } else {
+            "oiosaml2"
+        };
+        let (to_sp, relay) = chsim_request_at(
+            &chsim,
+            &hop.url,
+            &format!("{}/demo-sp/{sp}/slo", chsim.base),
+        )
+        .await;
+        let expected = if sp == "oiosaml3" { &in_a } else { &in_b };
+        assert_eq!(to_sp.session_indexes, vec![expected.1.clone()]);
+        reached.push(sp);
+        if reached.len() == 2 {
+            b.stop_at = Some(format!("{}/test-idp/", chsim.base));
+        }
+        hop = b
+            .get(&answer(
+                &format!("{}/demo-sp/{sp}", chsim.base),
+                &format!("demo-sp-{sp}"),
+                &to_sp,
+                relay.as_deref(),
+                &signoff,
+                Status::success(),
+            ))
+            .await;
+    }
+    reached.sort();
+    assert_eq!(reached, ["oiosaml2", "oiosaml3"]);
+    let (final_answer, relay) = chsim_response_at(
+        &chsim,
+        &hop.url,
+        &format!("{}/test-idp/korsbaek/slo", chsim.base),
+    )
+    .await;
+    assert_eq!(final_answer.in_response_to, request.id);
+    assert_eq!(final_answer.status.code, status::SUCCESS);
+    assert_eq!(final_answer.status.sub_code, None);
+    assert_eq!(relay.as_deref(), Some("idp-state"));
+    session_is_gone(&chsim, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_for_an_unknown_session_gets_a_signed_requester_answer() {
+    let chsim = start(demo_config()).await;
+    let mut b = browser(&chsim);
+    b.stop_at = Some(format!("{}/demo-sp/", chsim.base));
+    let who = (
+        "C=DK,O=29189846,CN=Nobody,Serial=x".to_string(),
+        "_no-such-index".to_string(),
+    );
+    let (url, request_id) = logout_request_from(&chsim, "oiosaml2", &who);
+    let out = b.get(&url).await;
+    let (answer, _) = chsim_response_at(
+        &chsim,
+        &out.url,
+        &format!("{}/demo-sp/oiosaml2/slo", chsim.base),
+    )
+    .await;
+    assert_eq!(answer.in_response_to, request_id);
+    assert_eq!(answer.status.code, status::REQUESTER);
+    assert_eq!(
+        answer.status.sub_code.as_deref(),
+        Some(status::UNKNOWN_PRINCIPAL)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_logout_request_is_refused_with_a_signed_answer() {
+    let chsim = start(demo_config()).await;
+    let mut b = browser(&chsim);
+    let (_, in_b) = two_systems(&chsim, &b).await;
+    b.stop_at = Some(format!("{}/demo-sp/", chsim.base));
+    let (url, _) = logout_request_from(&chsim, "oiosaml2", &in_b);
+    let first = b.get(&url).await;
+    assert!(first.url.contains("/demo-sp/oiosaml3/slo"), "{}", first.url);
+    let again = b.get(&url).await;
+    let (answer, _) = chsim_response_at(
+        &chsim,
+        &again.url,
+        &format!("{}/demo-sp/oiosaml2/slo", chsim.base),
+    )
+    .await;
+    assert_eq!(answer.status.code, status::REQUESTER);
+    assert_eq!(
+        answer.status.sub_code.as_deref(),
+        Some(status::REQUEST_DENIED)
+    );
+    assert!(answer.status.message.unwrap().contains("replay"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_logout_requests_are_refused_with_a_page_that_names_the_problem() {
+    let chsim = start(demo_config()).await;
+    let b = Browser::new();
+    let (_, in_b) = {
+        let cookies = browser(&chsim);
+        two_systems(&chsim, &cookies).await
+    };
+    let base_request = || NewLogoutRequest {
+        id: chsim::ids::new_saml_id(),
+        issue_instant: now(),
+        destination: format!("{}/runtime/saml2/issue.idp", chsim.base),
+        issuer: format!("{}/demo-sp/oiosaml2", chsim.base),
+        name_id: NameId::x509(&in_b.0),
+        session_indexes: vec![in_b.1.clone()],
+        not_on_or_after: None,
+        reason: None,
+    };
+    let redirect = |r: &NewLogoutRequest, key_name: &str| {
+        let Outgoing::Redirect(url) = r.encode(Binding::Redirect, None, &key(key_name)).unwrap()
+        else {
+            panic!()
+        };
+        url.to_string()
+    };
+    // Signed with another system's key.
+    let out = b.get(&redirect(&base_request(), "demo-sp-oiosaml3")).await;
+    assert_eq!(out.status, 403, "{}", out.body);
+    assert!(out.body.contains("signature"), "{}", out.body);
+    // Addressed elsewhere.
+    let mut r = base_request();
+    r.destination = format!("{}/somewhere-else", chsim.base);
+    let query = redirect(&r, "demo-sp-oiosaml2")
+        .split_once('?')
+        .unwrap()
+        .1
+        .to_string();
+    let out = b
+        .get(&format!("{}/runtime/saml2/issue.idp?{query}", chsim.base))
+        .await;
+    assert_eq!(out.status, 400, "{}", out.body);
+    assert!(out.body.contains("Destination"), "{}", out.body);
+    // Stale.
+    let mut r = base_request();
+    r.issue_instant = now() - chrono::Duration::hours(1);
+    let out = b.get(&redirect(&r, "demo-sp-oiosaml2")).await;
+    assert!(out.body.contains("IssueInstant"), "{}", out.body);
+    // From a stranger.
+    let mut r = base_request();
+    r.issuer = "https://stranger.example".into();
+    let out = b.get(&redirect(&r, "demo-sp-oiosaml2")).await;
+    assert_eq!(out.status, 403, "{}", out.body);
+    assert!(out.body.contains("stranger.example"), "{}", out.body);
+    // Unsigned.
+    let xml = base_request().to_xml(None).unwrap();
+    let url = chsim::saml::binding::encode_redirect(
+        &format!("{}/runtime/saml2/issue.idp", chsim.base),
+        chsim::saml::binding::MessageKind::Request,
+        &xml,
+        None,
+        None,
+    )
+    .unwrap();
+    let out = b.get(url.as_str()).await;
+    assert!(out.status >= 400, "{}", out.body);
+    assert!(
+        out.body.to_lowercase().contains("signed") || out.body.contains("signature"),
+        "{}",
+        out.body
+    );
+    // None of these ended the session: the real request still works.
+    let (good, _) = logout_request_from(&chsim, "oiosaml2", &in_b);
+    let mut stopping = Browser::new();
+    stopping.stop_at = Some(format!("{}/demo-sp/", chsim.base));
+    let out = stopping.get(&good).await;
+    assert!(out.url.contains("/demo-sp/oiosaml3/slo"), "{}", out.url);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_response_nobody_asked_for_is_refused() {
+    let chsim = start(demo_config()).await;
+    let fake = ParsedLogoutRequest {
+        id: "_never-sent".into(),
+        issue_instant: now(),
+        issuer: format!("{}/runtime", chsim.base),
+        destination: None,
+        name_id: NameId::x509("x"),
+        session_indexes: vec![],
+        not_on_or_after: None,
+        reason: None,
+    };
+    let url = answer(
+        &format!("{}/demo-sp/oiosaml3", chsim.base),
+        "demo-sp-oiosaml3",
+        &fake,
+        None,
+        &format!("{}/runtime/saml2/signoff.idp", chsim.base),
+        Status::success(),
+    );
+    let out = Browser::new().get(&url).await;
+    assert_eq!(out.status, 403, "{}", out.body);
+    assert!(out.body.contains("_never-sent"), "{}", out.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_page_logs_out_every_system_and_shows_the_result() {
+    let chsim = start(demo_config()).await;
+    let mut b = browser(&chsim);
+    let (in_a, in_b) = two_systems(&chsim, &b).await;
+    b.stop_at = Some(format!("{}/demo-sp/", chsim.base));
+    let resp = b
+        .client
+        .post(format!("{}/runtime/session/logout", chsim.base))
+        .send()
+        .await
+        .unwrap();
+    let mut hop = b.follow(resp, Vec::new()).await;
+    let signoff = format!("{}/runtime/saml2/signoff.idp", chsim.base);
+    for (sp, who) in [("oiosaml3", &in_a), ("oiosaml2", &in_b)] {
+        let (to_sp, relay) = chsim_request_at(
+            &chsim,
+            &hop.url,
+            &format!("{}/demo-sp/{sp}/slo", chsim.base),
+        )
+        .await;
+        assert_eq!(to_sp.session_indexes, vec![who.1.clone()]);
+        if sp == "oiosaml2" {
+            b.stop_at = Some(format!("{}/test-idp/", chsim.base));
+        }
+        hop = b
+            .get(&answer(
+                &format!("{}/demo-sp/{sp}", chsim.base),
+                &format!("demo-sp-{sp}"),
+                &to_sp,
+                relay.as_deref(),
+                &signoff,
+                Status::success(),
+            ))
+            .await;
+    }
+    let (to_idp, relay) = chsim_request_at(
+        &chsim,
+        &hop.url,
+        &format!("{}/test-idp/korsbaek/slo", chsim.base),
+    )
+    .await;
+    b.stop_at = None;
+    let done = b
+        .get(&answer(
+            &format!("{}/test-idp/korsbaek", chsim.base),
+            "test-idp-korsbaek",
+            &to_idp,
+            relay.as_deref(),
+            &format!("{}/runtime/saml2auth/signoffresponse.idp", chsim.base),
+            Status::success(),
+        ))
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(
+        done.body
+            .contains("You are logged out of chsim and of every system"),
+        "{}",
+        done.body
+    );
+    session_is_gone(&chsim, &b).await;
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    use chsim::clock::Clock;
+    chsim::clock::SystemClock.now()
+}
