@@ -14,6 +14,7 @@
 //! Nothing else in the broker touches a cache.
 
 pub mod memory;
+pub mod redis;
 
 use super::report::LoginReport;
 use super::{IdpRequest, PendingLogin};
