@@ -152,9 +152,12 @@ impl RedisStore {
         };
         let client = Client::open(settings.url.as_str())
             .map_err(|e| unavailable(format!("`{shown_url}` is not a usable Redis URL: {e}")))?;
+        // `run` bounds every operation by `timeout`; the client's own bounds are only a
+        // backstop, longer, so that the message a person sees is always `run`'s.
+        let backstop = settings.timeout * 2;
         let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(settings.timeout))
-            .set_response_timeout(Some(settings.timeout));
+            .set_connection_timeout(Some(backstop))
+            .set_response_timeout(Some(backstop));
         let pool = Pool::builder(Connector { client, config })
             .runtime(deadpool::Runtime::Tokio1)
             .build()
