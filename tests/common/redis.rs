@@ -39,6 +39,11 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
+    /// The server's process ID, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Kills the server (its data is gone: persistence is off).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
