@@ -4,7 +4,8 @@
 use super::types::{Config, StoreBackend};
 use super::ConfigProblem;
 
-/// Every warning: [`builtin_idp_warnings`] and a Redis URL that is not used.
+/// Every warning: built-in IdPs trusted beside real user systems, and a Redis URL that is not
+/// used.
 pub fn warnings(c: &Config) -> Vec<ConfigProblem> {
     let mut found = Vec::new();
     let store = &c.chsim.store;
