@@ -2,13 +2,14 @@
 #   make run    install what is missing, build, serve the built-in demo on http://localhost:8080
 #   make test   install what is missing, then every check and test (what CI runs)
 
-APT_PACKAGES := clang libclang-dev libxmlsec1-dev pkg-config xmlsec1 libxml2-utils libssl-dev python3 python3-venv
+APT_PACKAGES := clang libclang-dev libxmlsec1-dev pkg-config xmlsec1 libxml2-utils libssl-dev python3 python3-venv redis-server
 VENV := .venv
 STAMP := $(VENV)/.requirements-installed
 
 .PHONY: run test deps venv build lint toolchain
 
-# Install the Debian packages samael's xmlsec bindings and the interop tests need (only missing ones).
+# Install the Debian packages samael's xmlsec bindings, the interop tests and the shared-store tests
+# (redis-server, started by the tests themselves) need (only missing ones).
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -9,9 +9,16 @@
 //! read from `/proc/<pid>` of the server process, so the driver's own work is not counted.
 //!
 //! Run: `cargo bench --bench login` (100,000 logins; `CHSIM_BENCH_LOGINS` and
-//! `CHSIM_BENCH_WORKERS` change the count and the concurrency). Under `cargo test` it runs as a
-//! smoke test of 40 logins. The figures are reported in the README's "Performance" section.
+//! `CHSIM_BENCH_WORKERS` change the count and the concurrency). `CHSIM_BENCH_STORE=redis` runs
+//! chsim with `[store] backend = "redis"` on a `redis-server` the benchmark starts on loopback
+//! (persistence off) and reports that server's CPU per login too. Under `cargo test` it runs as
+//! a smoke test of 40 logins, with the Redis store as well. The figures are reported in the
+//! README's "Performance" and "Running several instances" sections.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+#[path = "../tests/common/redis.rs"]
+#[allow(dead_code)]
+mod redis_server;
 
 use chsim::clock::{Clock, SystemClock};
 use chsim::config::{self, ConfigSource};
@@ -39,14 +46,21 @@ impl Drop for Server {
 }
 
 impl Server {
-    fn start() -> Server {
+    /// `chsim serve` on a free port, its store in `redis` when given.
+    fn start(redis: Option<&redis_server::RedisServer>) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let base = format!("http://127.0.0.1:{port}");
-        let child = Command::new(env!("CARGO_BIN_EXE_chsim"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_chsim"));
+        if let Some(redis) = redis {
+            command
+                .env("CHSIM_STORE_BACKEND", "redis")
+                .env("CHSIM_STORE_REDIS_URL", redis.url());
+        }
+        let child = command
             .arg("serve")
             .env("CHSIM_LISTEN", format!("127.0.0.1:{port}"))
             .env("CHSIM_PUBLIC_URL", &base)
@@ -60,13 +74,7 @@ impl Server {
 
     /// utime + stime of the server, in milliseconds.
     fn cpu_ms(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
-        // The command name may hold spaces; the fields after its closing parenthesis are fixed.
-        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
-            .split_whitespace()
-            .collect();
-        let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-        ticks * 1000.0 / clock_ticks_per_second()
+        cpu_ms(self.child.id())
     }
 
     /// VmRSS of the server, in MiB.
@@ -81,6 +89,17 @@ impl Server {
             .unwrap();
         kib / 1024.0
     }
+}
+
+/// utime + stime of process `pid`, in milliseconds.
+fn cpu_ms(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The command name may hold spaces; the fields after its closing parenthesis are fixed.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks * 1000.0 / clock_ticks_per_second()
 }
 
 fn clock_ticks_per_second() -> f64 {
@@ -188,6 +207,8 @@ struct Round {
     logins: usize,
     seconds: f64,
     server_cpu_ms: f64,
+    /// The redis-server's CPU, when chsim's store is Redis.
+    redis_cpu_ms: Option<f64>,
     latencies: Vec<Duration>,
 }
 
@@ -195,10 +216,12 @@ async fn round(
     client: &reqwest::Client,
     p: &Arc<Parties>,
     server: &Server,
+    redis_pid: Option<u32>,
     logins: usize,
     workers: usize,
 ) -> Round {
     let cpu_before = server.cpu_ms();
+    let redis_before = redis_pid.map(cpu_ms);
     let started = Instant::now();
     let per_worker = logins.div_ceil(workers);
     let mut tasks = Vec::new();
@@ -221,13 +244,23 @@ async fn round(
         logins: latencies.len(),
         seconds: started.elapsed().as_secs_f64(),
         server_cpu_ms: server.cpu_ms() - cpu_before,
+        redis_cpu_ms: redis_pid.zip(redis_before).map(|(pid, b)| cpu_ms(pid) - b),
         latencies,
     }
 }
 
 fn report(label: &str, r: &Round, rss: f64) {
+    let redis = r
+        .redis_cpu_ms
+        .map(|ms| {
+            format!(
+                "; redis-server CPU {:.3} ms per login",
+                ms / r.logins as f64
+            )
+        })
+        .unwrap_or_default();
     println!(
-        "{label}: {} logins in {:.1} s = {:.0} logins/s; chsim CPU {:.3} ms per login; latency p50 {:.2} ms, p99 {:.2} ms; chsim RSS {:.1} MiB",
+        "{label}: {} logins in {:.1} s = {:.0} logins/s; chsim CPU {:.3} ms per login{redis}; latency p50 {:.2} ms, p99 {:.2} ms; chsim RSS {:.1} MiB",
         r.logins,
         r.seconds,
         r.logins as f64 / r.seconds,
@@ -245,16 +278,10 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
-    let benchmarking = std::env::args().any(|a| a == "--bench");
-    let total = if benchmarking {
-        env_usize("CHSIM_BENCH_LOGINS", 100_000)
-    } else {
-        40
-    };
-    let workers = env_usize("CHSIM_BENCH_WORKERS", 2);
-    let server = Server::start();
+/// One benchmark run against a fresh `chsim serve`, its store in `redis` when given.
+async fn run(redis: Option<&redis_server::RedisServer>, total: usize, workers: usize) {
+    let server = Server::start(redis);
+    let redis_pid = redis.and_then(|r| r.pid());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -270,15 +297,24 @@ async fn main() {
     }
     let parties = Arc::new(parties(&server.base).await);
     println!(
-        "chsim whole-login benchmark: {SP} via {IDP} as {USER}, {workers} concurrent, {} cores; chsim RSS at start {:.1} MiB",
+        "chsim whole-login benchmark: {SP} via {IDP} as {USER}, {workers} concurrent, {} cores, store {}; chsim RSS at start {:.1} MiB",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
+        redis.map_or("memory".to_string(), |r| format!("redis ({})", r.url())),
         server.rss_mib()
     );
     // Warm-up (connections, allocator, OpenSSL's and xmlsec's one-time state).
-    let warm = round(&client, &parties, &server, total.min(500), workers).await;
+    let warm = round(
+        &client,
+        &parties,
+        &server,
+        redis_pid,
+        total.min(500),
+        workers,
+    )
+    .await;
     report("warm-up", &warm, server.rss_mib());
     let first = (total / 10).max(1);
-    let r = round(&client, &parties, &server, first, workers).await;
+    let r = round(&client, &parties, &server, redis_pid, first, workers).await;
     report(
         &format!("after {}", warm.logins + r.logins),
         &r,
@@ -286,11 +322,32 @@ async fn main() {
     );
     let rest = total.saturating_sub(first);
     if rest > 0 {
-        let r = round(&client, &parties, &server, rest, workers).await;
+        let r = round(&client, &parties, &server, redis_pid, rest, workers).await;
         report(
             &format!("after {}", warm.logins + first + r.logins),
             &r,
             server.rss_mib(),
         );
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let benchmarking = std::env::args().any(|a| a == "--bench");
+    let workers = env_usize("CHSIM_BENCH_WORKERS", 2);
+    let redis_wanted = std::env::var("CHSIM_BENCH_STORE").is_ok_and(|v| v == "redis");
+    if !benchmarking {
+        // The smoke test: both stores.
+        run(None, 40, workers).await;
+        let redis = redis_server::RedisServer::start();
+        run(Some(&redis), 40, workers).await;
+        return;
+    }
+    let total = env_usize("CHSIM_BENCH_LOGINS", 100_000);
+    if redis_wanted {
+        let redis = redis_server::RedisServer::start();
+        run(Some(&redis), total, workers).await;
+    } else {
+        run(None, total, workers).await;
     }
 }

@@ -4,7 +4,8 @@
 //! configured IdP and user system. Every problem is collected into one report.
 
 use crate::attribute_service::{AttributeServiceClient, ClientSettings};
-use crate::broker::store::{memory::MemoryStore, Store};
+use crate::broker::store::redis::{RedisSettings, RedisStore};
+use crate::broker::store::{memory::MemoryStore, LoginStore, Store};
 use crate::broker::{Broker, BrokerSettings};
 use crate::clock::Clock;
 use crate::config::{self, Config, ConfigProblem, ConfigReport};
@@ -181,6 +182,44 @@ async fn problems_without_broker_key(config: &Config) -> Vec<ConfigProblem> {
         );
     }
     problems
+}
+
+/// The store backend `[store]` names. A Redis that does not answer now is a problem naming its
+/// URL and what to do (chsim never starts as a memory-only broker when Redis was asked for);
+/// `None` when the configuration checks already reported why there is no store.
+async fn build_store(config: &Config) -> Result<Arc<dyn LoginStore>, Option<ConfigProblem>> {
+    let s = &config.chsim.store;
+    match (s.backend, &s.redis_url) {
+        (config::StoreBackend::Memory, _) => Ok(Arc::new(MemoryStore::new())),
+        (config::StoreBackend::Redis, None) => Err(None),
+        (config::StoreBackend::Redis, Some(url)) => {
+            if crate::broker::store::redis::check_url(url).is_err() {
+                return Err(None);
+            }
+            let settings = RedisSettings {
+                url: url.clone(),
+                key_prefix: s.key_prefix.clone(),
+                timeout: std::time::Duration::from_millis(s.timeout_ms.into()),
+            };
+            match RedisStore::connect(&settings).await {
+                Ok(store) => {
+                    tracing::info!(
+                        "chsim keeps its state in the Redis at {} (keys {}:…)",
+                        crate::broker::store::redis::shown_url(url),
+                        s.key_prefix
+                    );
+                    Ok(Arc::new(store))
+                }
+                Err(e) => Err(Some(ConfigProblem::new(
+                    "chsim.toml",
+                    "store.redis_url",
+                    format!(
+                        "{e}. Start Redis there, or correct redis_url (CHSIM_STORE_REDIS_URL); with backend = \"memory\" a single chsim instance needs no Redis"
+                    ),
+                ))),
+            }
+        }
+    }
 }
 
 /// Builds the state, or reports every configuration problem.
@@ -406,9 +445,16 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
     if config.insecure_demo_keys && !is_loopback_url(&public_url) {
         tracing::warn!("--insecure-demo-keys: chsim serves {public_url} with whatever demo keys it is configured with; never let real users near it");
     }
-    if !problems.is_empty() {
+    let backend = match build_store(config).await {
+        Ok(backend) => Some(backend),
+        Err(problem) => {
+            problems.extend(problem);
+            None
+        }
+    };
+    let (true, Some(backend)) = (problems.is_empty(), backend) else {
         return Err(ConfigReport(problems));
-    }
+    };
     if b.insecure_allow_sha1 {
         tracing::warn!("insecure_allow_sha1 is on: SHA-1 signatures are accepted");
     }
@@ -475,7 +521,7 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
                 format!("the HTTP client for back-channel logout cannot be set up: {e}"),
             )])
         })?;
-    let store = Store::new(Arc::new(MemoryStore::new()), Broker::lifetimes(&settings));
+    let store = Store::new(backend, Broker::lifetimes(&settings));
     Ok(AppState {
         broker: Arc::new(Broker::new(
             settings,

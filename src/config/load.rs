@@ -176,7 +176,7 @@ pub fn load_unchecked(source: ConfigSource) -> Result<(Config, Vec<ConfigProblem
     else {
         return Err(ConfigReport(problems));
     };
-    apply_env(&mut chsim);
+    apply_env(&mut chsim, &mut problems);
     let config = Config {
         source,
         chsim,
@@ -192,13 +192,83 @@ pub fn load_unchecked(source: ConfigSource) -> Result<(Config, Vec<ConfigProblem
     Ok((config, problems))
 }
 
-/// Environment overrides (the last layer).
-fn apply_env(chsim: &mut ChsimFile) {
+/// Environment overrides (the last layer); a value that does not parse is a problem named by
+/// its variable.
+fn apply_env(chsim: &mut ChsimFile, problems: &mut Vec<ConfigProblem>) {
+    const ENV: &str = "environment";
     if let Ok(v) = std::env::var("CHSIM_LISTEN") {
         chsim.server.listen = v;
     }
     if let Ok(v) = std::env::var("CHSIM_PUBLIC_URL") {
         chsim.server.public_url = v;
+    }
+    let store = &mut chsim.store;
+    if let Ok(v) = std::env::var("CHSIM_STORE_BACKEND") {
+        match v.as_str() {
+            "memory" => store.backend = StoreBackend::Memory,
+            "redis" => store.backend = StoreBackend::Redis,
+            _ => problems.push(ConfigProblem::new(
+                ENV,
+                "CHSIM_STORE_BACKEND",
+                format!("`{v}` is neither `memory` nor `redis`"),
+            )),
+        }
+    }
+    if let Ok(v) = std::env::var("CHSIM_STORE_REDIS_URL") {
+        store.redis_url = Some(v);
+    }
+    if let Ok(v) = std::env::var("CHSIM_STORE_KEY_PREFIX") {
+        store.key_prefix = v;
+    }
+    if let Ok(v) = std::env::var("CHSIM_STORE_TIMEOUT_MS") {
+        match v.parse() {
+            Ok(ms) => store.timeout_ms = ms,
+            Err(_) => problems.push(ConfigProblem::new(
+                ENV,
+                "CHSIM_STORE_TIMEOUT_MS",
+                format!("`{v}` is not a whole number of milliseconds"),
+            )),
+        }
+    }
+}
+
+/// `[store]`: a Redis backend needs a usable URL; the prefix and the timeout must make sense.
+fn check_store(c: &Config, problems: &mut Vec<ConfigProblem>) {
+    const CHSIM: &str = "chsim.toml";
+    let s = &c.chsim.store;
+    match (&s.redis_url, s.backend) {
+        (None, StoreBackend::Redis) => problems.push(ConfigProblem::new(
+            CHSIM,
+            "store.redis_url",
+            "is required with backend = \"redis\": give the Redis server all chsim instances share, e.g. redis://127.0.0.1:6379/0 (environment: CHSIM_STORE_REDIS_URL)",
+        )),
+        (Some(url), _) => {
+            if let Err(e) = crate::broker::store::redis::check_url(url) {
+                problems.push(ConfigProblem::new(CHSIM, "store.redis_url", e));
+            }
+        }
+        (None, StoreBackend::Memory) => {}
+    }
+    if s.key_prefix.is_empty()
+        || s.key_prefix
+            .chars()
+            .any(|ch| ch.is_whitespace() || ch.is_control())
+    {
+        problems.push(ConfigProblem::new(
+            CHSIM,
+            "store.key_prefix",
+            format!(
+                "`{}` must be non-empty, without spaces or control characters (e.g. chsim, or chsim-test for a second deployment on the same Redis)",
+                s.key_prefix.escape_debug()
+            ),
+        ));
+    }
+    if s.timeout_ms == 0 {
+        problems.push(ConfigProblem::new(
+            CHSIM,
+            "store.timeout_ms",
+            "must be at least 1: with 0 no store operation could ever finish",
+        ));
     }
 }
 
@@ -281,6 +351,7 @@ pub fn load_credential_for(
 
 /// Checks that need only the files: URLs, ranges, duplicates, references, keys.
 fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
+    check_store(c, problems);
     if c.chsim.attribute_service.timeout_seconds == 0 {
         problems.push(ConfigProblem::new(
             "chsim.toml",

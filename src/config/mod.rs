@@ -1,6 +1,8 @@
 //! chsim's configuration: typed TOML files under one directory (STYLE.md habit 5).
 //!
-//! Layering: defaults (serde) → TOML files → environment (`CHSIM_LISTEN`, `CHSIM_PUBLIC_URL`).
+//! Layering: defaults (serde) → TOML files → environment (`CHSIM_LISTEN`, `CHSIM_PUBLIC_URL`,
+//! `CHSIM_STORE_BACKEND`, `CHSIM_STORE_REDIS_URL`, `CHSIM_STORE_KEY_PREFIX`, `CHSIM_STORE_TIMEOUT_MS`;
+//! a value that does not parse is a problem named by its variable).
 //! Unknown keys are rejected. [`load`] returns every problem at once, each with its file and key;
 //! `chsim check-config` prints them and `chsim serve` refuses to start while any remain.
 //!

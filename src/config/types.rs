@@ -23,6 +23,9 @@ pub struct ChsimFile {
     /// `[demo]`.
     #[serde(default)]
     pub demo: DemoConfig,
+    /// `[store]`.
+    #[serde(default)]
+    pub store: StoreConfig,
     /// `[session]`.
     #[serde(default)]
     pub session: SessionConfig,
@@ -56,6 +59,65 @@ fn default_session_lifetime() -> u32 {
 
 fn default_session_idle() -> u32 {
     3600
+}
+
+/// Where chsim keeps what it remembers between requests (issue #9 §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreBackend {
+    /// In this process: one instance only.
+    Memory,
+    /// In a Redis that several instances share.
+    Redis,
+}
+
+impl StoreBackend {
+    /// The name used in chsim.toml.
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreBackend::Memory => "memory",
+            StoreBackend::Redis => "redis",
+        }
+    }
+}
+
+/// `[store]`: the state store — in memory (one instance) or Redis (several behind one URL).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `memory` (default) or `redis`.
+    #[serde(default = "default_store_backend")]
+    pub backend: StoreBackend,
+    /// The Redis server, required with `backend = "redis"`.
+    #[serde(default)]
+    pub redis_url: Option<String>,
+    /// The first part of every Redis key. Default `chsim`.
+    #[serde(default = "default_key_prefix")]
+    pub key_prefix: String,
+    /// The bound on each Redis operation, in milliseconds. Default 1000.
+    #[serde(default = "default_store_timeout")]
+    pub timeout_ms: u32,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            backend: default_store_backend(),
+            redis_url: None,
+            key_prefix: default_key_prefix(),
+            timeout_ms: default_store_timeout(),
+        }
+    }
+}
+
+fn default_store_backend() -> StoreBackend {
+    StoreBackend::Memory
+}
+fn default_key_prefix() -> String {
+    "chsim".to_string()
+}
+fn default_store_timeout() -> u32 {
+    1000
 }
 
 /// `[demo]`: what chsim brings along for demos and tests.

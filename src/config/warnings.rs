@@ -1,13 +1,29 @@
 //! Warnings: configurations that work but are risky (issue #8 §4). `chsim check-config` prints
 //! them and still exits 0; `chsim serve` logs them at start.
 
-use super::types::Config;
+use super::types::{Config, StoreBackend};
 use super::ConfigProblem;
+
+/// Every warning: built-in IdPs trusted beside real user systems, and a Redis URL that is not
+/// used.
+pub fn warnings(c: &Config) -> Vec<ConfigProblem> {
+    let mut found = Vec::new();
+    let store = &c.chsim.store;
+    if store.backend == StoreBackend::Memory && store.redis_url.is_some() {
+        found.push(ConfigProblem::new(
+            "chsim.toml",
+            "store.redis_url",
+            "is set, but backend = \"memory\": this instance keeps its state to itself and shares nothing with other instances; set backend = \"redis\" (CHSIM_STORE_BACKEND=redis) to use the Redis",
+        ));
+    }
+    found.extend(builtin_idp_warnings(c));
+    found
+}
 
 /// Built-in IdPs or the simulated NemLog-in trusted beside user systems whose metadata is not
 /// built-in: anyone can pick a test user (or answer as the simulated NemLog-in with its public
 /// key) and get a token for a real system. One warning per built-in IdP entry.
-pub fn warnings(c: &Config) -> Vec<ConfigProblem> {
+fn builtin_idp_warnings(c: &Config) -> Vec<ConfigProblem> {
     if !c.chsim.demo.builtin_parties {
         return Vec::new(); // `builtin:` references are errors then
     }

@@ -2,8 +2,8 @@
 //! and a minimal browser that follows redirects and auto-submitting SAML forms, recording every
 //! SAML message it carries so tests can check them independently. Also the demo keys, a user
 //! system's AuthnRequest to forge, ([`idp`]) a test IdP's answer to forge and ([`on_disk`]) a
-//! demo configuration on disk with the chsim binary run on it, and ([`attribute_service`]) a local
-//! attribute service that answers as a test says.
+//! demo configuration on disk with the chsim binary run on it, ([`attribute_service`]) a local
+//! attribute service that answers as a test says, and ([`redis`]) a redis-server of the test's own.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use chsim::clock::{Clock, FixedClock, SystemClock};
@@ -15,6 +15,7 @@ use std::sync::Arc;
 pub mod attribute_service;
 pub mod idp;
 pub mod on_disk;
+pub mod redis;
 
 /// A running chsim.
 pub struct Chsim {

@@ -7,13 +7,15 @@
 //! - [`LoginStore`], the backend: a handful of byte-valued operations with expiry — `put`, `get`,
 //!   `take` (atomic get-and-delete: of two callers only one gets the value), `put_new` (set only
 //!   when absent: the replay check) and `remove` — in one namespace per [`Kind`]. The in-memory
-//!   backend ([`memory`]) is moka; a shared one (Redis) maps each operation to one command.
+//!   backend ([`memory`]) is moka; the shared one ([`redis`]) maps each operation to one Redis
+//!   command.
 //! - [`Store`], the typed face the broker uses: it names each item, picks its lifetime and
 //!   serialises it (JSON, so a Redis key can be read by a person debugging).
 //!
 //! Nothing else in the broker touches a cache.
 
 pub mod memory;
+pub mod redis;
 
 use super::report::LoginReport;
 use super::session::Session;
