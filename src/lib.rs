@@ -11,7 +11,8 @@
 //! - [`assurance`]: NIST and NSIS levels, their forms, equivalence and IdP profiles (pure).
 //! - [`token`]: the assertions chsim issues, per attribute profile.
 //! - [`broker`]: one login as a state machine; what it remembers lives behind `broker::store`.
-//! - [`test_idp`], [`demo_sp`]: built-in separate SAML parties for demos and tests.
+//! - [`test_idp`], [`demo_sp`]: built-in separate SAML parties for demos and tests;
+//!   [`party_logout`]: the single logout they both do with chsim.
 //! - [`attribute_service`]: the attribute-service fallback (SOAP AttributeQuery, cache).
 //! - [`audit`]: audit events.
 //! - [`cpu`]: signature checks and decryption off the async workers, bounded in number and time.
@@ -39,6 +40,7 @@ pub mod deployment;
 pub mod fetch;
 pub mod http;
 pub mod ids;
+pub mod party_logout;
 pub mod privileges;
 pub mod roles;
 pub mod saml;

@@ -1,6 +1,8 @@
 //! Interop with independent SAML software, against the real `chsim` binary on a loopback port
 //! (issue #2 §7): a pysaml2 service provider logs in through chsim and accepts the assertion;
-//! chsim accepts a pysaml2 identity provider's signed Response; `xmlsec1 --verify` verifies an
+//! it does single logout through chsim both ways (issue #9 §5: it starts one and accepts chsim's
+//! LogoutResponse, and answers chsim's LogoutRequest when the logout starts elsewhere); chsim
+//! accepts a pysaml2 identity provider's signed Response; `xmlsec1 --verify` verifies an
 //! assertion chsim issued with the certificate from chsim's published metadata.
 //!
 //! The Python peers live in `tests/interop/peer.py` and run from `.venv` (made by `make test`;
@@ -151,10 +153,11 @@ async fn save(served: &Served, url_path: &str, file: &str) -> String {
     path.to_str().unwrap().to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pysaml2_service_provider_logs_in_through_chsim_and_accepts_the_assertion() {
-    let served = serve().await;
-    let idp_md = save(&served, "/runtime/saml2/metadata.idp", "chsim-idp.xml").await;
+/// The pysaml2 SP logs in through chsim (Karen at the Korsbæk test IdP) in `browser`, which stops
+/// at the SP; pysaml2 consumes chsim's Response. Returns the path of chsim's IdP metadata and
+/// what pysaml2 read (NameID, SessionIndex, attributes, …).
+async fn pysaml2_sp_logs_in(served: &Served, browser: &mut Browser) -> (String, Value) {
+    let idp_md = save(served, "/runtime/saml2/metadata.idp", "chsim-idp.xml").await;
     let start = peer(&[
         "sp-login-url",
         "--base",
@@ -167,7 +170,6 @@ async fn pysaml2_service_provider_logs_in_through_chsim_and_accepts_the_assertio
         start["url"].as_str().unwrap(),
         served.base
     );
-    let mut browser = Browser::new();
     browser.stop_at = Some(format!("{}/pysaml2-sp/", served.base));
     let idp_page = browser.get(&url).await;
     assert!(
@@ -176,7 +178,7 @@ async fn pysaml2_service_provider_logs_in_through_chsim_and_accepts_the_assertio
         idp_page.url,
         idp_page.body
     );
-    let done: Outcome = common::pick_user(&browser, &idp_page, "karen").await;
+    let done: Outcome = common::pick_user(browser, &idp_page, "karen").await;
     let token = done
         .posted_to("/pysaml2-sp/acs", "SAMLResponse")
         .expect("chsim posts to the pysaml2 SP");
@@ -199,6 +201,13 @@ async fn pysaml2_service_provider_logs_in_through_chsim_and_accepts_the_assertio
         "--saml-response-file",
         response_file.to_str().unwrap(),
     ]);
+    (idp_md, got)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pysaml2_service_provider_logs_in_through_chsim_and_accepts_the_assertion() {
+    let served = serve().await;
+    let (_, got) = pysaml2_sp_logs_in(&served, &mut Browser::new()).await;
     assert_eq!(got["issuer"], format!("{}/runtime", served.base));
     assert_eq!(
         got["name_id"],
@@ -229,6 +238,148 @@ async fn pysaml2_service_provider_logs_in_through_chsim_and_accepts_the_assertio
         attrs["https://data.gov.dk/concept/core/nsis/loa"],
         serde_json::json!(["Substantial"])
     );
+}
+
+/// The string at `key` of peer.py's JSON.
+fn text<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key].as_str().unwrap_or_else(|| panic!("no {key} in {v}"))
+}
+
+/// The page a browser with cookies gets at `path`.
+async fn page_at(served: &Served, browser: &Browser, path: &str) -> String {
+    let out = browser.get(&format!("{}{path}", served.base)).await;
+    assert_eq!(out.status, 200, "{}", out.body);
+    out.body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pysaml2_service_provider_logs_out_through_chsim_and_accepts_chsims_logout_response() {
+    let served = serve().await;
+    let mut browser = Browser::with_cookies();
+    let (idp_md, got) = pysaml2_sp_logs_in(&served, &mut browser).await;
+    // pysaml2 logs out with what chsim issued it: a signed HTTP-Redirect LogoutRequest to
+    // chsim's SingleLogoutService Location from chsim's metadata.
+    let logout = peer(&[
+        "sp-logout-url",
+        "--base",
+        &served.base,
+        "--idp-metadata",
+        &idp_md,
+        "--name-id",
+        text(&got, "name_id"),
+        "--session-index",
+        text(&got, "session_index"),
+    ]);
+    assert_eq!(
+        text(&logout, "destination"),
+        format!("{}/runtime/saml2/issue.idp", served.base)
+    );
+    // chsim logs Karen out of the Korsbæk test IdP (the only other party of the session) and
+    // answers pysaml2 at its SingleLogoutService; the browser stops there.
+    let answered = browser.get(text(&logout, "url")).await;
+    assert!(
+        answered
+            .url
+            .starts_with(&format!("{}/pysaml2-sp/slo?SAMLResponse=", served.base)),
+        "{} {}",
+        answered.url,
+        answered.body
+    );
+    let result = peer(&[
+        "sp-logout-consume",
+        "--base",
+        &served.base,
+        "--idp-metadata",
+        &idp_md,
+        "--request-id",
+        text(&logout, "request_id"),
+        "--url",
+        &answered.url,
+    ]);
+    assert_eq!(
+        result["status"], "urn:oasis:names:tc:SAML:2.0:status:Success",
+        "{result}"
+    );
+    assert_eq!(result["sub_status"], Value::Null, "{result}");
+    assert_eq!(result["relay_state"], "pysaml2-logout");
+    // The test IdP's session and chsim's ended with it.
+    browser.stop_at = None;
+    let idp_page = page_at(&served, &browser, "/test-idp/korsbaek/").await;
+    assert!(
+        idp_page.contains("You were logged out by single logout"),
+        "{idp_page}"
+    );
+    let session = browser
+        .client
+        .get(format!("{}/runtime/session", served.base))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let session: Value = serde_json::from_str(&session).unwrap();
+    assert_eq!(session["session"], Value::Null, "{session}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pysaml2_service_provider_answers_chsims_logout_request_when_the_logout_starts_elsewhere() {
+    let served = serve().await;
+    let mut browser = Browser::with_cookies();
+    let (idp_md, got) = pysaml2_sp_logs_in(&served, &mut browser).await;
+    // Karen reaches the OIOSAML3 demo user system through chsim's session, then logs out there.
+    let demo = browser
+        .get(&format!("{}/demo-sp/oiosaml3/login", served.base))
+        .await;
+    assert!(demo.body.contains("Logged in."), "{}", demo.body);
+    let at_pysaml2 = browser
+        .post(&format!("{}/demo-sp/oiosaml3/logout", served.base), &[])
+        .await;
+    assert!(
+        at_pysaml2
+            .url
+            .starts_with(&format!("{}/pysaml2-sp/slo?SAMLRequest=", served.base)),
+        "{} {}",
+        at_pysaml2.url,
+        at_pysaml2.body
+    );
+    // pysaml2 verifies chsim's LogoutRequest (query signature with the certificate from chsim's
+    // metadata, Destination, IssueInstant) and answers Success, signed, to chsim's
+    // ResponseLocation with chsim's RelayState.
+    let answer = peer(&[
+        "sp-logout-respond",
+        "--base",
+        &served.base,
+        "--idp-metadata",
+        &idp_md,
+        "--url",
+        &at_pysaml2.url,
+    ]);
+    assert_eq!(text(&answer, "name_id"), text(&got, "name_id"));
+    assert_eq!(
+        answer["session_indexes"],
+        serde_json::json!([text(&got, "session_index")])
+    );
+    assert_eq!(
+        text(&answer, "destination"),
+        format!("{}/runtime/saml2/signoff.idp", served.base)
+    );
+    // The browser carries the answer back; chsim goes on to the IdP and then answers the demo
+    // user system, which shows the result.
+    browser.stop_at = None;
+    let done = browser.get(text(&answer, "url")).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(
+        done.url.starts_with(&format!(
+            "{}/demo-sp/oiosaml3/slo?SAMLResponse=",
+            served.base
+        )),
+        "{}",
+        done.url
+    );
+    assert!(done.body.contains("Logged out."), "{}", done.body);
+    assert!(!done.body.contains("Partial logout"), "{}", done.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,11 +3,20 @@
 //! attributes, the decoded privilege list and the raw assertion (reference §3.1, §3.2, §4.3, §4.4).
 //!
 //! They know chsim only from its published IdP metadata, and check chsim's Response with the same
-//! rules chsim applies to IdPs.
+//! rules chsim applies to IdPs. A login opens a session of their own, which single logout ends
+//! either way ([`logout`], [`session`]).
+
+mod logout;
+pub mod session;
+#[cfg(test)]
+mod tests;
+
+pub use session::SpSession;
 
 use crate::clock::Clock;
 use crate::config::{BindingChoice, DemoSpConfig, Profile};
 use crate::ids::new_saml_id;
+use crate::party_logout::{self, PartyLogout, SloError};
 use crate::saml::authn_request::{NewAuthnRequest, RequestedAuthnContext};
 use crate::saml::binding::{self, MessageKind};
 use crate::saml::logout::SloEndpoints;
@@ -107,6 +116,8 @@ pub struct ReceivedLogin {
     pub missing_attributes: Vec<&'static str>,
     /// RelayState that came back.
     pub relay_state: Option<String>,
+    /// The handle of the session the login opened (the session cookie's value).
+    pub session: String,
 }
 
 /// Why the demo SP did not log the person in.
@@ -129,6 +140,9 @@ pub enum DemoSpError {
     /// The Response failed validation.
     #[error("chsim's Response failed validation: {0}")]
     Invalid(ValidationError),
+    /// Single logout: a logout message was refused, or could not be sent.
+    #[error("single logout at the demo user system: {0}")]
+    Logout(#[from] SloError),
 }
 
 /// One demo user system.
@@ -141,6 +155,8 @@ pub struct DemoSp {
     chsim: ChsimAsIdp,
     clock: Arc<dyn Clock>,
     pending: Cache<String, ()>,
+    sessions: party_logout::Sessions<SpSession>,
+    logout: PartyLogout,
 }
 
 impl DemoSp {
@@ -153,6 +169,21 @@ impl DemoSp {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let base_url = format!("{public_url}/demo-sp/{}", config.id);
+        let logout = PartyLogout::new(
+            &base_url,
+            &format!("{base_url}/slo"),
+            credential.clone(),
+            party_logout::Chsim {
+                entity_id: chsim.entity_id.clone(),
+                certs: chsim
+                    .signing_certs
+                    .iter()
+                    .filter_map(|d| openssl::x509::X509::from_der(d).ok())
+                    .collect(),
+                endpoint: chsim.slo.redirect.clone(),
+            },
+            clock.clone(),
+        );
         Self {
             entity_id: base_url.clone(),
             base_url,
@@ -164,6 +195,8 @@ impl DemoSp {
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(1800))
                 .build(),
+            sessions: party_logout::Sessions::default(),
+            logout,
         }
     }
 
@@ -346,12 +379,14 @@ impl DemoSp {
             .copied()
             .filter(|n| assertion.attribute(n).is_none())
             .collect();
+        let session = self.open_session(&assertion);
         Ok(ReceivedLogin {
             assertion,
             privileges_xml,
             privileges,
             missing_attributes,
             relay_state,
+            session,
         })
     }
 }

@@ -5,6 +5,7 @@
 use super::pages;
 use crate::broker::{BrokerError, Failure};
 use crate::demo_sp::DemoSpError;
+use crate::party_logout::SloError;
 use crate::test_idp::TestIdpError;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -114,6 +115,37 @@ fn error_page(
     (status, Html(pages::page(title, &body))).into_response()
 }
 
+/// A built-in party's single-logout failure: refusals of what chsim sent are 403, naming the
+/// failed check; a "Log out" without a session is 409; the party's own failures 500.
+fn logout_error_page(party: &str, e: &SloError) -> Response {
+    let (status, title, advice) = match e {
+        SloError::Refused { .. }
+        | SloError::NotChsim { .. }
+        | SloError::UnknownInResponseTo { .. }
+        | SloError::Replay { .. } => (
+            StatusCode::FORBIDDEN,
+            format!("{party} refused a logout message"),
+            "A logout message must be signed by chsim with a certificate from chsim's metadata, addressed (Destination) to this party's SingleLogoutService, issued within the allowed clock skew and not seen before; a LogoutResponse must answer a LogoutRequest this party sent.",
+        ),
+        SloError::NoMessage => (
+            StatusCode::BAD_REQUEST,
+            format!("{party} received no logout message"),
+            "chsim sends its LogoutRequest or LogoutResponse here in the query string (HTTP-Redirect).",
+        ),
+        SloError::NotLoggedIn => (
+            StatusCode::CONFLICT,
+            format!("{party} has no session to log out of"),
+            "Log in first; a session that single logout ended is already gone.",
+        ),
+        SloError::NoChsimEndpoint | SloError::Build(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("{party} could not send a logout message"),
+            "Check chsim's metadata: it must publish an HTTP-Redirect SingleLogoutService.",
+        ),
+    };
+    error_page(status, &title, &e.to_string(), advice, "")
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
@@ -173,6 +205,10 @@ impl IntoResponse for AppError {
                     failure.error.advice(),
                     &extra,
                 )
+            }
+            AppError::TestIdp(TestIdpError::Logout(e)) => logout_error_page("The test IdP", &e),
+            AppError::DemoSp(DemoSpError::Logout(e)) => {
+                logout_error_page("The demo user system", &e)
             }
             AppError::TestIdp(e) => {
                 let status = match e {

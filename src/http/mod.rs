@@ -7,6 +7,7 @@ mod home;
 mod logout;
 mod pages;
 mod parties;
+mod party_logout;
 mod runtime;
 mod session;
 
@@ -84,6 +85,9 @@ fn builtin_routes(router: Router<AppState>) -> Router<AppState> {
         .route("/test-idp/{id}/metadata", get(parties::test_idp_metadata))
         .route("/test-idp/{id}/sso", get(parties::test_idp_sso))
         .route("/test-idp/{id}/login", post(parties::test_idp_login))
+        .route("/test-idp/{id}/", get(party_logout::test_idp_page))
+        .route("/test-idp/{id}/logout", post(party_logout::test_idp_logout))
+        .route("/test-idp/{id}/slo", get(party_logout::test_idp_slo))
         .route(
             "/test-attribute-service/{id}/metadata",
             get(parties::attribute_service_metadata),
@@ -96,6 +100,8 @@ fn builtin_routes(router: Router<AppState>) -> Router<AppState> {
         .route("/demo-sp/{id}/metadata", get(parties::demo_sp_metadata))
         .route("/demo-sp/{id}/login", get(parties::demo_sp_login))
         .route("/demo-sp/{id}/acs", post(parties::demo_sp_acs))
+        .route("/demo-sp/{id}/logout", post(party_logout::demo_sp_logout))
+        .route("/demo-sp/{id}/slo", get(party_logout::demo_sp_slo))
 }
 
 /// With `[demo] builtin_parties = false`, every address of a built-in party answers 404 saying

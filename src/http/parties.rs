@@ -1,28 +1,30 @@
 //! Routes of the built-in parties: `/test-idp/<id>/…` and `/demo-sp/<id>/…`. They only call their
-//! own party's methods; everything between them and chsim travels through the browser.
+//! own party's methods; everything between them and chsim travels through the browser. Their
+//! sessions' pages and single logout are in `party_logout.rs`.
 
 use super::error::AppError;
 use super::form::PostedForm;
 use super::pages;
+use super::party_logout::{demo_sp_session_box, party_cookie};
 use crate::app::AppState;
 use crate::demo_sp::{DemoSp, Outgoing};
 use crate::test_idp::TestIdp;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::CookieJar;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-fn test_idp(s: &AppState, id: &str) -> Result<Arc<TestIdp>, AppError> {
+pub(super) fn test_idp(s: &AppState, id: &str) -> Result<Arc<TestIdp>, AppError> {
     s.test_idps
         .get(id)
         .cloned()
         .ok_or_else(|| AppError::NotFound(format!("there is no test IdP `{id}`")))
 }
 
-fn demo_sp(s: &AppState, id: &str) -> Result<Arc<DemoSp>, AppError> {
+pub(super) fn demo_sp(s: &AppState, id: &str) -> Result<Arc<DemoSp>, AppError> {
     s.demo_sps
         .get(id)
         .cloned()
@@ -100,7 +102,8 @@ pub async fn test_idp_sso(
         body.push_str(&format!(
             r#"<div class="session"><p>You are logged in here as <strong>{name}</strong> since {since}.</p>
 <form method="post" action="login"><input type="hidden" name="handle" value="{handle}"><input type="hidden" name="user" value="{id}">
-<button type="submit">Continue as {name}</button></form></div><p>Or log in as someone else:</p>"#,
+<button type="submit">Continue as {name}</button></form>
+<p><small><a href="./">Your session at this IdP</a> (log out there)</small></p></div><p>Or log in as someone else:</p>"#,
             name = pages::esc(&user.name),
             since = session.authn_instant.format("%H:%M:%S UTC"),
             handle = pages::esc_attr(&handle),
@@ -160,16 +163,15 @@ pub async fn test_idp_login(
 }
 
 const IDP_COOKIE: &str = crate::test_idp::session::COOKIE;
+const DEMO_SP_COOKIE: &str = crate::demo_sp::session::COOKIE;
 
 /// The test IdP's own session cookie, scoped to its path (each test IdP is a separate party).
 fn idp_cookie(id: &str, browser: String) -> CookieJar {
-    CookieJar::new().add(
-        Cookie::build((IDP_COOKIE, browser))
-            .path(format!("/test-idp/{id}/"))
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .build(),
-    )
+    CookieJar::new().add(party_cookie(
+        IDP_COOKIE,
+        format!("/test-idp/{id}/"),
+        browser,
+    ))
 }
 
 fn auto_post_to_chsim(post: crate::test_idp::PostForm) -> Response {
@@ -242,12 +244,15 @@ pub async fn demo_sp_metadata(
 pub async fn demo_sp_page(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    jar: CookieJar,
 ) -> Result<Response, AppError> {
     let sp = demo_sp(&s, &id)?;
     let cfg = sp.config();
     let mut body = format!(
         r#"<p>A demo user system (fagsystem) built into chsim. entityID <code>{eid}</code>, profile <strong>{profile}</strong>, AuthnRequests by HTTP-{binding}. Metadata: <a href="metadata">metadata</a>.</p>
+{session}
 <p><a class="button" href="login">Log in through chsim</a></p><p>Or skip chsim's IdP chooser:</p><ul>"#,
+        session = demo_sp_session_box(&sp.session_view(jar.get(DEMO_SP_COOKIE).map(|c| c.value()))),
         eid = pages::esc(sp.entity_id()),
         profile = cfg.profile.as_str(),
         binding = match cfg.binding {
@@ -321,12 +326,19 @@ pub async fn demo_sp_acs(
     let login = crate::cpu::run(move || acs_sp.acs(&response, relay))
         .await
         .map_err(|e| AppError::BadRequest(e.to_string()))??;
+    // The demo user system's own session (issue #9 §3), which single logout ends.
+    let cookie = CookieJar::new().add(party_cookie(
+        DEMO_SP_COOKIE,
+        format!("/demo-sp/{id}/"),
+        login.session.clone(),
+    ));
     let wants_json = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("application/json"));
     if wants_json {
         return Ok((
+            cookie,
             [(header::CONTENT_TYPE, "application/json")],
             login.to_json(sp.entity_id()).to_string(),
         )
@@ -419,9 +431,18 @@ pub async fn demo_sp_acs(
         "<h2>Assertion (verified XML)</h2><pre>{}</pre>",
         pages::esc(&a.xml)
     ));
+    body.push_str(&format!(
+        "<h2>Your session at {}</h2>{}",
+        pages::esc(&sp.config().name),
+        demo_sp_session_box(&sp.session_view(Some(&login.session)))
+    ));
     body.push_str(SESSION_FRAME);
     body.push_str(r#"<p><a class="button" href="./">Log in again</a></p>"#);
-    Ok(Html(pages::page("What the user system received", &body)).into_response())
+    Ok((
+        cookie,
+        Html(pages::page("What the user system received", &body)),
+    )
+        .into_response())
 }
 
 /// chsim's session, as the browser sees it (fetched by the browser from chsim, not by the demo

@@ -4,10 +4,14 @@
 //!
 //! It verifies chsim's signed HTTP-Redirect AuthnRequest against chsim's published SP metadata,
 //! lets the person pick a test user, and answers with a signed (optionally encrypted) Response
-//! carrying the user's NameID, attributes and job-function roles as OIOBPP.
+//! carrying the user's NameID, attributes and job-function roles as OIOBPP. It keeps its own
+//! SSO session ([`session`]) and does single logout with chsim both ways ([`logout`]).
 
 pub mod attribute_service;
+mod logout;
 pub mod session;
+#[cfg(test)]
+mod tests;
 
 pub use attribute_service::TestAttributeService;
 pub use session::IdpSession;
@@ -15,6 +19,7 @@ pub use session::IdpSession;
 use crate::clock::Clock;
 use crate::config::{Profile, SignWhat, TestIdpConfig, TestUserConfig};
 use crate::ids::new_saml_id;
+use crate::party_logout::{self, Ending, PartyLogout, SloError};
 use crate::saml::binding::{self, MessageKind};
 use crate::saml::encryption::EncryptionSuite;
 use crate::saml::logout::SloEndpoints;
@@ -96,6 +101,9 @@ pub enum TestIdpError {
     /// Building the response failed.
     #[error("the test IdP could not build its response: {0}")]
     Build(SamlError),
+    /// Single logout: a logout message was refused, or could not be sent.
+    #[error("single logout at the test IdP: {0}")]
+    Logout(#[from] SloError),
 }
 
 /// A verified request waiting for the person to pick a user.
@@ -135,7 +143,8 @@ pub struct TestIdp {
     clock: Arc<dyn Clock>,
     pending: Cache<String, PendingRequest>,
     /// Its own SSO sessions, by the browser's handle.
-    sessions: Cache<String, IdpSession>,
+    sessions: party_logout::Sessions<IdpSession>,
+    logout: PartyLogout,
 }
 
 impl TestIdp {
@@ -148,6 +157,17 @@ impl TestIdp {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let base_url = format!("{public_url}/test-idp/{}", config.id);
+        let logout = PartyLogout::new(
+            &base_url,
+            &format!("{base_url}/slo"),
+            credential.clone(),
+            party_logout::Chsim {
+                entity_id: chsim.entity_id.clone(),
+                certs: chsim.signing_certs.clone(),
+                endpoint: chsim.slo.redirect.clone(),
+            },
+            clock.clone(),
+        );
         Self {
             entity_id: base_url.clone(),
             base_url,
@@ -159,10 +179,8 @@ impl TestIdp {
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(900))
                 .build(),
-            sessions: Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(std::time::Duration::from_secs(8 * 3600))
-                .build(),
+            sessions: party_logout::Sessions::default(),
+            logout,
         }
     }
 
@@ -242,20 +260,17 @@ impl TestIdp {
 
     /// The live session the browser's handle names, if any.
     pub fn session(&self, browser: Option<&str>) -> Option<IdpSession> {
-        browser.and_then(|b| self.sessions.get(b))
+        browser.and_then(|b| self.sessions.live(b))
     }
 
-    /// Ends a session (single logout at this IdP).
-    pub fn end_session(&self, browser: &str) {
-        self.sessions.invalidate(browser);
+    /// Ends a session (single logout at this IdP), keeping a marker of `how` for its page.
+    pub fn end_session(&self, browser: &str, how: Ending) -> Option<IdpSession> {
+        self.sessions.end(browser, self.clock.now(), how)
     }
 
     /// The browser handle of the session that sent `session_index`, if it is live.
     pub fn session_with_index(&self, session_index: &str) -> Option<String> {
-        self.sessions
-            .iter()
-            .find(|(_, s)| s.session_index == session_index)
-            .map(|(k, _)| (*k).clone())
+        self.sessions.find(|s| s.session_index == session_index)
     }
 
     /// [`Self::login`] within the browser's IdP session `browser` (if any): continuing as the
@@ -279,7 +294,7 @@ impl TestIdp {
             .find(|u| u.id == user_id)
             .ok_or_else(|| TestIdpError::UnknownUser(user_id.to_string()))?;
         let now = self.clock.now();
-        let (browser, session) = match browser.and_then(|b| self.sessions.get(b).map(|s| (b, s))) {
+        let (browser, session) = match browser.and_then(|b| self.sessions.live(b).map(|s| (b, s))) {
             Some((b, s)) if s.user_id == user_id && !pending.force_authn => (b.to_string(), s),
             _ => (
                 new_saml_id(),
@@ -291,7 +306,7 @@ impl TestIdp {
                 },
             ),
         };
-        self.sessions.insert(browser.clone(), session.clone());
+        self.sessions.open(&browser, session.clone());
         let xml = self
             .response_for(user, &pending, &session)
             .map_err(TestIdpError::Build)?;
