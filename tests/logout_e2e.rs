@@ -371,13 +371,13 @@ async fn a_test_idp_answers_chsims_logout_request_by_ending_its_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_test_idps_login_page_links_its_session_page() {
-    let chsim = start_with_clock(demo_config(), fixed_clock()).await;
+    let clock = fixed_clock();
+    let chsim = start_with_clock(demo_config(), clock.clone()).await;
     let browser = Browser::with_cookies();
     karen_logs_in(&chsim, &browser).await;
-    // End chsim's session only: the next login goes back to the IdP, which remembers Karen.
-    browser
-        .post(&format!("{}/runtime/session/logout", chsim.base), &[])
-        .await;
+    // chsim's session idles out (an hour): the next login goes back to the IdP, which
+    // remembers Karen (its own session lasts 8 hours).
+    clock.advance(chrono::Duration::minutes(61));
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     q.append_pair("idp", &format!("{}/test-idp/korsbaek", chsim.base));
     let idp_page = browser
