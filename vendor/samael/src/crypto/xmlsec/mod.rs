@@ -13,7 +13,8 @@ use std::ffi::{CStr, CString};
 use std::ptr::NonNull;
 
 mod wrapper;
-use wrapper::{VerifiedReference, XmlSecKey, XmlSecKeyFormat, XmlSecSignatureContext};
+use wrapper::{VerifiedReference, XmlSecSignatureContext};
+pub use wrapper::{XmlSecError, XmlSecKey, XmlSecKeyFormat};
 
 const XMLNS_XML_DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
 
@@ -244,88 +245,13 @@ impl super::CryptoProvider for XmlSec {
         reduce_mode: ReduceMode,
         allowed_algorithms: Option<&[super::AllowedSignatureAlgorithm]>,
     ) -> Result<String, CryptoError> {
-        let mut xml = XmlParser::default().parse_string(xml_str)?;
-
-        // collect ID attribute values and tell libxml about them
-        collect_id_attributes(&mut xml)?;
-
-        let signature_nodes = {
-            let root_elem = xml
-                .get_root_element()
-                .ok_or(XmlSecProviderError::XmlMissingRootElement)?;
-            find_signature_nodes(&root_elem)
-        };
-        if signature_nodes.is_empty() {
-            return Err(CryptoError::InvalidSignature);
-        }
-
-        let mut predigest_results = Vec::new();
-        let mut selections = Vec::new();
-
-        for sig_node in &signature_nodes {
-            if let Some(allowed) = allowed_algorithms {
-                if !signature_uses_allowed_algorithm(sig_node, allowed) {
-                    return Err(CryptoError::InvalidSignature);
-                }
-            }
-
-            let mut verified = false;
-            let mut verified_references = Vec::new();
-
-            for key_data in certs_der {
-                let mut sig_ctx = XmlSecSignatureContext::new_with_flags(
-                    wrapper::XMLSEC_DSIG_FLAGS_STORE_SIGNEDINFO_REFERENCES,
-                )?;
-
-                let key = XmlSecKey::from_memory(key_data.der_data(), XmlSecKeyFormat::CertDer)?;
-                sig_ctx.insert_key(key);
-                verified = sig_ctx.verify_node(sig_node)?;
-                if verified {
-                    verified_references = sig_ctx.get_verified_references()?;
-                    break;
-                }
-            }
-
-            if !verified {
-                return Err(CryptoError::InvalidSignature);
-            }
-
-            for verified_reference in verified_references {
-                if reduce_mode == ReduceMode::PreDigest {
-                    predigest_results.push(verified_reference.predigest_xml);
-                    continue;
-                }
-
-                selections.push(build_verified_selection(
-                    &xml,
-                    sig_node,
-                    verified_reference,
-                )?);
-            }
-        }
-
-        if reduce_mode == ReduceMode::PreDigest {
-            return predigest_result(predigest_results);
-        }
-
-        if selections.is_empty() {
-            return Err(CryptoError::InvalidSignature);
-        }
-
-        let (nodes_to_keep, allowed_attributes, output_root_ptr) =
-            build_keep_state(&xml, &selections, reduce_mode)?;
-
-        drop(selections);
-        drop(signature_nodes);
-
-        move_output_root_to_document_root(&mut xml, output_root_ptr)?;
-
-        let mut root_elem = xml
-            .get_root_element()
-            .ok_or(XmlSecProviderError::XmlMissingRootElement)?;
-        prune_unverified_nodes(&mut root_elem, &nodes_to_keep, &allowed_attributes)?;
-
-        Ok(xml.to_string())
+        XmlSec::reduce_with(
+            xml_str,
+            certs_der.len(),
+            |i| Ok(XmlSecKey::from_memory(certs_der[i].der_data(), XmlSecKeyFormat::CertDer)?),
+            reduce_mode,
+            allowed_algorithms,
+        )
     }
 
     fn decrypt_assertion_key_info(
@@ -403,16 +329,146 @@ impl super::CryptoProvider for XmlSec {
         xml: Bytes,
         private_key_der: &[u8],
     ) -> Result<String, CryptoError> {
+        let key = XmlSecKey::from_memory(private_key_der, XmlSecKeyFormat::Der)?;
+        XmlSec::sign_xml_with_key(xml, &key)
+    }
+}
+
+/// Signing and verification with keys loaded once and reused for every message.
+///
+/// `CryptoProvider::sign_xml` and `CryptoProvider::reduce_xml_to_signed` take DER and decode
+/// it for every call (for a private key with OpenSSL 3 that is both the decoder and a fresh RSA
+/// blinding set-up per signature). These take `XmlSecKey`s loaded once, for example with
+/// `XmlSecKey::from_memory`, and give each signature context a duplicate that shares the
+/// decoded key.
+impl XmlSec {
+    /// `CryptoProvider::sign_xml` with a key loaded once.
+    pub fn sign_xml_with_key<Bytes: AsRef<[u8]>>(
+        xml: Bytes,
+        key: &XmlSecKey,
+    ) -> Result<String, CryptoError> {
         let parser = XmlParser::default();
         let document = parser.parse_string(xml)?;
 
-        let key = XmlSecKey::from_memory(private_key_der, XmlSecKeyFormat::Der)?;
         let mut context = XmlSecSignatureContext::new()?;
-        context.insert_key(key);
+        context.insert_key(key.duplicate()?);
 
         context.sign_document(&document, Some("ID"))?;
 
         Ok(document.to_string())
+    }
+
+    /// `CryptoProvider::reduce_xml_to_signed_with_allowed_algorithms` with verification keys
+    /// loaded once (for a certificate, its public key: `XmlSecKeyFormat::Der` of the
+    /// SubjectPublicKeyInfo, or `XmlSecKeyFormat::CertDer`). Each signature must verify with one
+    /// of `keys`, tried in order.
+    pub fn reduce_xml_to_signed_with_keys<K: std::borrow::Borrow<XmlSecKey>>(
+        xml_str: &str,
+        keys: &[K],
+        reduce_mode: ReduceMode,
+        allowed_algorithms: Option<&[super::AllowedSignatureAlgorithm]>,
+    ) -> Result<String, CryptoError> {
+        XmlSec::reduce_with(
+            xml_str,
+            keys.len(),
+            |i| Ok(keys[i].borrow().duplicate()?),
+            reduce_mode,
+            allowed_algorithms,
+        )
+    }
+
+    /// The reduction, with the `key_count` verification keys handed out by `key`. Every
+    /// signature context is restricted to same-document references and the SAML profile's
+    /// transforms before it dereferences anything.
+    fn reduce_with(
+        xml_str: &str,
+        key_count: usize,
+        key: impl Fn(usize) -> Result<XmlSecKey, CryptoError>,
+        reduce_mode: ReduceMode,
+        allowed_algorithms: Option<&[super::AllowedSignatureAlgorithm]>,
+    ) -> Result<String, CryptoError> {
+        let mut xml = XmlParser::default().parse_string(xml_str)?;
+
+        // collect ID attribute values and tell libxml about them
+        collect_id_attributes(&mut xml)?;
+
+        let signature_nodes = {
+            let root_elem = xml
+                .get_root_element()
+                .ok_or(XmlSecProviderError::XmlMissingRootElement)?;
+            find_signature_nodes(&root_elem)
+        };
+        if signature_nodes.is_empty() {
+            return Err(CryptoError::InvalidSignature);
+        }
+
+        let mut predigest_results = Vec::new();
+        let mut selections = Vec::new();
+
+        for sig_node in &signature_nodes {
+            if let Some(allowed) = allowed_algorithms {
+                if !signature_uses_allowed_algorithm(sig_node, allowed) {
+                    return Err(CryptoError::InvalidSignature);
+                }
+            }
+
+            let mut verified = false;
+            let mut verified_references = Vec::new();
+
+            for key_index in 0..key_count {
+                let mut sig_ctx = XmlSecSignatureContext::new_with_flags(
+                    wrapper::XMLSEC_DSIG_FLAGS_STORE_SIGNEDINFO_REFERENCES,
+                )?;
+
+                sig_ctx.restrict_to_same_document_references()?;
+                sig_ctx.insert_key(key(key_index)?);
+                verified = sig_ctx.verify_node(sig_node)?;
+                if verified {
+                    verified_references = sig_ctx.get_verified_references()?;
+                    break;
+                }
+            }
+
+            if !verified {
+                return Err(CryptoError::InvalidSignature);
+            }
+
+            for verified_reference in verified_references {
+                if reduce_mode == ReduceMode::PreDigest {
+                    predigest_results.push(verified_reference.predigest_xml);
+                    continue;
+                }
+
+                selections.push(build_verified_selection(
+                    &xml,
+                    sig_node,
+                    verified_reference,
+                )?);
+            }
+        }
+
+        if reduce_mode == ReduceMode::PreDigest {
+            return predigest_result(predigest_results);
+        }
+
+        if selections.is_empty() {
+            return Err(CryptoError::InvalidSignature);
+        }
+
+        let (nodes_to_keep, allowed_attributes, output_root_ptr) =
+            build_keep_state(&xml, &selections, reduce_mode)?;
+
+        drop(selections);
+        drop(signature_nodes);
+
+        move_output_root_to_document_root(&mut xml, output_root_ptr)?;
+
+        let mut root_elem = xml
+            .get_root_element()
+            .ok_or(XmlSecProviderError::XmlMissingRootElement)?;
+        prune_unverified_nodes(&mut root_elem, &nodes_to_keep, &allowed_attributes)?;
+
+        Ok(xml.to_string())
     }
 }
 

@@ -14,6 +14,11 @@ mod backend_inner {
         xmlSecOpenSSLAppKeyLoadMemory as xmlSecCryptoAppKeyLoadMemory,
         xmlSecOpenSSLAppShutdown as xmlSecCryptoAppShutdown, xmlSecOpenSSLInit as xmlSecCryptoInit,
         xmlSecOpenSSLShutdown as xmlSecCryptoShutdown,
+        xmlSecOpenSSLTransformSha1GetKlass as xmlSecTransformSha1GetKlass,
+        xmlSecOpenSSLTransformSha224GetKlass as xmlSecTransformSha224GetKlass,
+        xmlSecOpenSSLTransformSha256GetKlass as xmlSecTransformSha256GetKlass,
+        xmlSecOpenSSLTransformSha384GetKlass as xmlSecTransformSha384GetKlass,
+        xmlSecOpenSSLTransformSha512GetKlass as xmlSecTransformSha512GetKlass,
     };
 }
 

@@ -77,6 +77,28 @@ impl XmlSecKey {
     }
 }
 
+impl XmlSecKey {
+    /// A new key that shares this one's decoded key material (`xmlSecKeyDuplicate`; for OpenSSL
+    /// keys the `EVP_PKEY` is reference-counted, not decoded again). A signature context takes
+    /// ownership of the key it is given, so a key loaded once is handed out as duplicates.
+    pub fn duplicate(&self) -> XmlSecResult<Self> {
+        let new = unsafe { bindings::xmlSecKeyDuplicate(self.0) };
+        if new.is_null() {
+            return Err(XmlSecError::KeyLoadError);
+        }
+        Ok(Self(new))
+    }
+}
+
+// SAFETY: an `XmlSecKey` owns its `xmlSecKey` exclusively (contexts receive duplicates or take
+// the pointer over through `leak`), and xmlsec keys have no thread affinity, so moving one to
+// another thread is sound. Through a shared reference the only operation on the key is
+// `xmlSecKeyDuplicate`, which reads the source key and takes references on its key data
+// (`EVP_PKEY_up_ref`, atomic in OpenSSL >= 1.1); nothing mutates the source, so concurrent
+// duplication from several threads is sound too.
+unsafe impl Send for XmlSecKey {}
+unsafe impl Sync for XmlSecKey {}
+
 impl PartialEq for XmlSecKey {
     fn eq(&self, other: &Self) -> bool {
         self.0 == other.0 // compare pointer addresses

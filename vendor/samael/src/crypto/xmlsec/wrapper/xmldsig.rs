@@ -43,6 +43,44 @@ impl XmlSecSignatureContext {
         Ok(ctx)
     }
 
+    /// Restricts what a `<ds:Reference>` may make xmlsec do, before any reference is
+    /// dereferenced (xmlsec processes references before it checks the SignatureValue):
+    /// - only same-document URIs (`""`, `#id`, `#xpointer(id('…'))`): nothing is fetched from
+    ///   the network or read from files;
+    /// - only the transforms the SAML signature profile uses (saml-core §5.4.3, §5.4.4):
+    ///   enveloped-signature and the exclusive and inclusive canonicalisations, plus the SHA-1
+    ///   and SHA-2 digest methods; XPath, XPath Filter 2, XSLT, XPointer and Base64 transforms
+    ///   are refused;
+    /// - `<ds:Manifest>` references are not processed.
+    pub fn restrict_to_same_document_references(&mut self) -> XmlSecResult<()> {
+        use super::backend as b;
+        let ctx = unsafe { self.ctx.as_mut() };
+        ctx.enabledReferenceUris =
+            bindings::xmlSecTransformUriTypeEmpty | bindings::xmlSecTransformUriTypeSameDocument;
+        ctx.flags |= bindings::XMLSEC_DSIG_FLAGS_IGNORE_MANIFESTS;
+        let allowed: [unsafe extern "C" fn() -> bindings::xmlSecTransformId; 12] = [
+            bindings::xmlSecTransformEnvelopedGetKlass,
+            bindings::xmlSecTransformExclC14NGetKlass,
+            bindings::xmlSecTransformExclC14NWithCommentsGetKlass,
+            bindings::xmlSecTransformInclC14NGetKlass,
+            bindings::xmlSecTransformInclC14NWithCommentsGetKlass,
+            bindings::xmlSecTransformInclC14N11GetKlass,
+            bindings::xmlSecTransformInclC14N11WithCommentsGetKlass,
+            b::xmlSecTransformSha1GetKlass,
+            b::xmlSecTransformSha224GetKlass,
+            b::xmlSecTransformSha256GetKlass,
+            b::xmlSecTransformSha384GetKlass,
+            b::xmlSecTransformSha512GetKlass,
+        ];
+        for klass in allowed {
+            let rc = unsafe { bindings::xmlSecDSigCtxEnableReferenceTransform(ctx, klass()) };
+            if rc < 0 {
+                return Err(XmlSecError::ContextInitError);
+            }
+        }
+        Ok(())
+    }
+
     /// Retrieves the verified references from `<ds:SignedInfo>`.
     pub fn get_verified_references(&self) -> XmlSecResult<Vec<VerifiedReference>> {
         let mut result = Vec::new();
