@@ -108,26 +108,23 @@ impl Broker {
             let mut last_error = None;
             let verified = user_system.signing_certs.iter().any(|cert| {
                 let result = match &redirect {
-                    Some(msg) => msg.verify(cert, s.algorithms),
-                    None => cert
-                        .to_der()
-                        .map_err(|e| crate::saml::SamlError::BadSignature {
-                            reason: e.to_string(),
-                        })
-                        .and_then(|der| signing::verify_and_reduce(&xml, &[der], s.algorithms))
-                        .and_then(|reduced| {
-                            // Read only what the signature covers.
-                            let signed_request = authn_request::parse(&reduced)?;
-                            if signed_request.id == request.id {
-                                Ok(())
-                            } else {
-                                Err(crate::saml::SamlError::BadSignature {
+                    Some(msg) => msg.verify(cert.public_key(), s.algorithms),
+                    None => {
+                        signing::verify_and_reduce(&xml, std::slice::from_ref(cert), s.algorithms)
+                            .and_then(|reduced| {
+                                // Read only what the signature covers.
+                                let signed_request = authn_request::parse(&reduced)?;
+                                if signed_request.id == request.id {
+                                    Ok(())
+                                } else {
+                                    Err(crate::saml::SamlError::BadSignature {
                                     reason:
                                         "the signature covers another element than the AuthnRequest"
                                             .into(),
                                 })
-                            }
-                        }),
+                                }
+                            })
+                    }
                 };
                 match result {
                     Ok(()) => true,

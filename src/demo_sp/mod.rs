@@ -14,7 +14,7 @@ use crate::saml::metadata::{self, Endpoint, RoleSpec};
 use crate::saml::response::Status;
 use crate::saml::signing::AlgorithmPolicy;
 use crate::saml::validate::{self, Expectations, ValidatedAssertion, ValidationError};
-use crate::saml::{bindings, xml, Credential, SamlError, NAMEID_X509};
+use crate::saml::{bindings, xml, Credential, SamlError, TrustedCert, NAMEID_X509};
 use crate::token::attributes::{oiosaml2, oiosaml3};
 use base64::Engine as _;
 use chrono::Duration;
@@ -31,8 +31,8 @@ pub struct ChsimAsIdp {
     pub sso_redirect: String,
     /// HTTP-POST SSO URL.
     pub sso_post: String,
-    /// Signing certificates (DER).
-    pub signing_certs: Vec<Vec<u8>>,
+    /// Signing certificates, decoded once.
+    pub signing_certs: Vec<TrustedCert>,
 }
 
 impl ChsimAsIdp {
@@ -57,7 +57,15 @@ impl ChsimAsIdp {
             entity_id: md.entity_id,
             sso_redirect: find(bindings::REDIRECT)?,
             sso_post: find(bindings::POST)?,
-            signing_certs: idp.signing_certs,
+            signing_certs: idp
+                .signing_certs
+                .iter()
+                .map(|der| TrustedCert::from_der(der))
+                .collect::<Result<_, _>>()
+                .map_err(|reason| SamlError::Malformed {
+                    expected: "IdP metadata",
+                    reason,
+                })?,
         })
     }
 }

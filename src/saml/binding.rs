@@ -14,9 +14,8 @@ use flate2::read::DeflateDecoder;
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
 use openssl::hash::MessageDigest;
-use openssl::pkey::{PKey, Private};
+use openssl::pkey::{PKey, Private, Public};
 use openssl::sign::{Signer, Verifier};
-use openssl::x509::X509;
 use std::io::{Read, Write};
 use url::Url;
 
@@ -59,8 +58,8 @@ impl RedirectMessage {
         self.signature.is_some()
     }
 
-    /// Verifies the query-string signature with `cert`.
-    pub fn verify(&self, cert: &X509, policy: AlgorithmPolicy) -> Result<(), SamlError> {
+    /// Verifies the query-string signature with `key`, a trusted certificate's public key.
+    pub fn verify(&self, key: &PKey<Public>, policy: AlgorithmPolicy) -> Result<(), SamlError> {
         let (Some(signature), Some(sig_alg), Some(octets)) =
             (&self.signature, &self.sig_alg, &self.signed_octets)
         else {
@@ -77,9 +76,6 @@ impl RedirectMessage {
             .map_err(|e| SamlError::BadSignature {
                 reason: format!("Signature parameter is not base64: {e}"),
             })?;
-        let key = cert.public_key().map_err(|e| SamlError::BadSignature {
-            reason: format!("trusted certificate has no usable key: {e}"),
-        })?;
         let signature = if ecdsa {
             // XML-DSig ECDSA signature values are r || s (RFC 4051 §3.3); openssl wants DER.
             ecdsa_der(&signature).ok_or_else(|| SamlError::BadSignature {
@@ -88,7 +84,7 @@ impl RedirectMessage {
         } else {
             signature
         };
-        let ok = Verifier::new(digest, &key)
+        let ok = Verifier::new(digest, key)
             .and_then(|mut v| {
                 v.update(octets.as_bytes())?;
                 v.verify(&signature)
@@ -312,11 +308,13 @@ pub fn encode_post(xml: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use openssl::x509::X509;
 
-    fn credential() -> (PKey<Private>, X509) {
+    /// The broker's key and its certificate's public key.
+    fn credential() -> (PKey<Private>, PKey<Public>) {
         let key = PKey::private_key_from_pem(include_bytes!("../../keys/broker.key.pem")).unwrap();
         let cert = X509::from_pem(include_bytes!("../../keys/broker.cert.pem")).unwrap();
-        (key, cert)
+        (key, cert.public_key().unwrap())
     }
 
     #[test]
@@ -440,7 +438,7 @@ mod tests {
         b.set_issuer_name(&name).unwrap();
         b.set_pubkey(&key).unwrap();
         b.sign(&key, MessageDigest::sha256()).unwrap();
-        let cert = b.build();
+        let cert = b.build().public_key().unwrap();
         let q = signed_query(ECDSA_SHA256, &key, MessageDigest::sha256(), true);
         message(&q)
             .verify(&cert, AlgorithmPolicy::default())

@@ -127,7 +127,7 @@ pub fn build_signed(
         .child(signing::template(&id, &signer.cert_base64()))
         .child(descriptor)
         .to_xml();
-    signing::sign(&doc, signer.key_der())
+    signing::sign(&doc, signer)
 }
 
 /// What chsim needs to know about an IdP, read from its metadata.
@@ -376,7 +376,7 @@ mod tests {
             Some(&c),
         )
         .unwrap();
-        signing::verify_and_reduce(&xml, &[c.cert_der().to_vec()], Default::default()).unwrap();
+        signing::verify_and_reduce(&xml, &[c.trusted_cert()], Default::default()).unwrap();
         let md = parse(&xml).unwrap();
         assert_eq!(md.entity_id, "https://sp");
         let sp = md.sp.unwrap();

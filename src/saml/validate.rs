@@ -8,6 +8,7 @@
 //! [`ValidatedAssertion::id`] and [`ValidatedAssertion::not_on_or_after`].
 
 use super::encryption;
+use super::keys::TrustedCert;
 use super::response::Status;
 use super::signing::{self, AlgorithmPolicy};
 use super::xml::{self, NS_DS, NS_SAML, NS_SAMLP};
@@ -21,7 +22,7 @@ pub struct Expectations<'a> {
     /// The IdP the request was sent to (rule 3).
     pub issuer: &'a str,
     /// That IdP's signing certificates from its metadata (rule 1); never empty.
-    pub trusted_certs: &'a [Vec<u8>],
+    pub trusted_certs: &'a [TrustedCert],
     /// Our entityID (rule 6).
     pub audience: &'a str,
     /// Our ACS URL (rule 4).

@@ -13,6 +13,7 @@ use crate::ids::{Cvr, EntityId};
 use crate::roles::{JobRoleCatalogue, SystemRoles};
 use crate::saml::bindings;
 use crate::saml::metadata::{self, Endpoint};
+use crate::saml::TrustedCert;
 use openssl::x509::X509;
 use source::{fetch_metadata, MetadataRef};
 use std::collections::HashMap;
@@ -37,8 +38,8 @@ pub struct TrustedNemlogin {
     pub entity_id: EntityId,
     /// Its HTTP-Redirect SingleSignOnService URL.
     pub sso_redirect_url: String,
-    /// Signing certificates (DER), never empty.
-    pub signing_certs: Vec<Vec<u8>>,
+    /// Signing certificates, decoded once; never empty.
+    pub signing_certs: Vec<TrustedCert>,
     /// The highest NSIS level it can assert.
     pub nsis_level: NsisLevel,
 }
@@ -54,8 +55,8 @@ pub struct TrustedIdp {
     pub municipality: Municipality,
     /// Its HTTP-Redirect SingleSignOnService URL.
     pub sso_redirect_url: String,
-    /// Signing certificates (DER), never empty.
-    pub signing_certs: Vec<Vec<u8>>,
+    /// Signing certificates, decoded once; never empty.
+    pub signing_certs: Vec<TrustedCert>,
     /// IP ranges for pre-selection.
     pub ip_ranges: Vec<ipnet::IpNet>,
     /// Whether it sends job-function roles (KenderRoller).
@@ -98,8 +99,8 @@ pub struct TrustedUserSystem {
     pub profile: Profile,
     /// HTTP-POST AssertionConsumerService endpoints with their index, default first; never empty.
     pub acs: Vec<(u32, String)>,
-    /// Signing certificates for its AuthnRequests.
-    pub signing_certs: Vec<X509>,
+    /// Signing certificates for its AuthnRequests, decoded once.
+    pub signing_certs: Vec<TrustedCert>,
     /// Its encryption certificate, when it wants encrypted assertions.
     pub encryption_cert: Option<X509>,
     /// Its user-system roles and the role mappings to them (reference §6.1).
@@ -207,6 +208,13 @@ pub async fn resolve(
                 )));
                 continue;
             }
+            let signing_certs = match decode_certs(&role.signing_certs, &md.entity_id) {
+                Ok(certs) => certs,
+                Err(e) => {
+                    problems.push(problem(e));
+                    continue;
+                }
+            };
             trust.idps.push(TrustedIdp {
                 entity_id: EntityId::new(md.entity_id),
                 presentation_name: idp.presentation_name.clone(),
@@ -216,7 +224,7 @@ pub async fn resolve(
                     nemlogin_fallback: m.nemlogin_fallback,
                 },
                 sso_redirect_url: sso.location.clone(),
-                signing_certs: role.signing_certs,
+                signing_certs,
                 ip_ranges: idp
                     .ip_ranges
                     .iter()
@@ -274,12 +282,19 @@ pub async fn resolve(
             )));
             continue;
         }
+        let signing_certs = match decode_certs(&role.signing_certs, &md.entity_id) {
+            Ok(certs) => certs,
+            Err(e) => {
+                problems.push(problem(e));
+                continue;
+            }
+        };
         trust.attribute_services.insert(
             m.cvr.clone(),
             AttributeService {
                 entity_id: EntityId::new(md.entity_id),
                 soap_url: soap.location.clone(),
-                signing_certs: role.signing_certs,
+                signing_certs,
             },
         );
     }
@@ -305,14 +320,17 @@ pub async fn resolve(
                         "the metadata of `{}` has no HTTP-Redirect SingleSignOnService",
                         md.entity_id
                     ))),
-                    Some(sso) => {
-                        trust.nemlogin = Some(TrustedNemlogin {
-                            entity_id: EntityId::new(md.entity_id),
-                            sso_redirect_url: sso.location.clone(),
-                            signing_certs: role.signing_certs,
-                            nsis_level: n.nsis_level,
-                        })
-                    }
+                    Some(sso) => match decode_certs(&role.signing_certs, &md.entity_id) {
+                        Err(e) => problems.push(problem(e)),
+                        Ok(signing_certs) => {
+                            trust.nemlogin = Some(TrustedNemlogin {
+                                entity_id: EntityId::new(md.entity_id),
+                                sso_redirect_url: sso.location.clone(),
+                                signing_certs,
+                                nsis_level: n.nsis_level,
+                            })
+                        }
+                    },
                 },
             },
         }
@@ -364,6 +382,13 @@ pub async fn resolve(
             _ => continue, // reported by the file checks
         };
         let to_x509 = |der: &Vec<u8>| X509::from_der(der).ok();
+        let signing_certs = match decode_certs(&role.signing_certs, &md.entity_id) {
+            Ok(certs) => certs,
+            Err(e) => {
+                problems.push(problem(e));
+                continue;
+            }
+        };
         if trust
             .user_systems
             .contains_key(&EntityId::new(md.entity_id.clone()))
@@ -381,7 +406,7 @@ pub async fn resolve(
                 name: us.name.clone(),
                 profile: us.profile,
                 acs,
-                signing_certs: role.signing_certs.iter().filter_map(to_x509).collect(),
+                signing_certs,
                 encryption_cert: role.encryption_certs.first().and_then(to_x509),
                 roles: SystemRoles::from_config(us),
                 requirement,
@@ -393,4 +418,13 @@ pub async fn resolve(
     } else {
         Err(problems)
     }
+}
+
+/// A party's signing certificates from its metadata, decoded once for every message to come
+/// (issue #10 §2); the error names the party and why a certificate cannot be used.
+fn decode_certs(ders: &[Vec<u8>], entity_id: &str) -> Result<Vec<TrustedCert>, String> {
+    ders.iter()
+        .map(|der| TrustedCert::from_der(der))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("a signing certificate in the metadata of `{entity_id}`: {e}"))
 }
