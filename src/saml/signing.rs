@@ -111,6 +111,21 @@ pub fn verify_and_reduce_within(
     verify_and_reduce_unchecked(document, trusted, policy)
 }
 
+/// [`verify_and_reduce`] without the shape rules of [`check_shape`], for a caller that has
+/// already run [`check_shape`] over a document of which `document` is a verbatim subtree (as
+/// [`xml::standalone_subtree`] cuts it): every signature, ID and `Manifest` in the subtree was
+/// checked there, so it is not parsed and checked again. The message limits are still applied
+/// (a streaming pass, no tree), because the extraction adds the inherited namespace declarations
+/// to the subtree's root element, and they count against its attribute limit.
+pub(crate) fn verify_and_reduce_shaped(
+    document: &str,
+    trusted: &[TrustedCert],
+    policy: AlgorithmPolicy,
+) -> Result<String, SamlError> {
+    crate::xml_limits::check(document, &XmlLimits::MESSAGE)?;
+    verify_and_reduce_unchecked(document, trusted, policy)
+}
+
 /// The verification itself: samael's reduction with the trusted keys and allowed algorithms.
 fn verify_and_reduce_unchecked(
     document: &str,
