@@ -8,9 +8,13 @@
 //! issues a signed token, and the user system verifies it. chsim's CPU time and resident set are
 //! read from `/proc/<pid>` of the server process, so the driver's own work is not counted.
 //!
+//! Before the complete logins it starts 10,000 logins that never finish, on a server of their
+//! own, and reports chsim's resident set with them pending (`CHSIM_BENCH_PENDING` changes the
+//! count).
+//!
 //! Run: `cargo bench --bench login` (100,000 logins; `CHSIM_BENCH_LOGINS` and
 //! `CHSIM_BENCH_WORKERS` change the count and the concurrency). Under `cargo test` it runs as a
-//! smoke test of 40 logins. The figures are reported in the README's "Performance" section.
+//! smoke test of 40 logins and 20 pending ones. The figures are reported in the README's "Performance" section.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use chsim::clock::{Clock, SystemClock};
@@ -123,10 +127,9 @@ fn field(page: &str, name: &str) -> Option<String> {
     Some(html_escape::decode_html_entities(&page[start..end]).into_owned())
 }
 
-/// One complete login; returns its wall-clock time.
-async fn login(client: &reqwest::Client, p: &Parties) -> Result<Duration, String> {
-    let started = Instant::now();
-    let relay = "bench";
+/// The user system's signed AuthnRequest, posted to chsim; returns the query of chsim's
+/// redirect to the IdP. chsim now holds a pending login.
+async fn start_login(client: &reqwest::Client, p: &Parties, relay: &str) -> Result<String, String> {
     let Outgoing::Post {
         action,
         saml_request,
@@ -149,11 +152,18 @@ async fn login(client: &reqwest::Client, p: &Parties) -> Result<Duration, String
         .and_then(|l| l.to_str().ok())
         .ok_or_else(|| format!("chsim answered {} without a redirect", to_idp.status()))?
         .to_string();
-    let query = url::Url::parse(&location)
+    Ok(url::Url::parse(&location)
         .map_err(|e| e.to_string())?
         .query()
         .unwrap_or("")
-        .to_string();
+        .to_string())
+}
+
+/// One complete login; returns its wall-clock time.
+async fn login(client: &reqwest::Client, p: &Parties) -> Result<Duration, String> {
+    let started = Instant::now();
+    let relay = "bench";
+    let query = start_login(client, p, relay).await?;
     let (handle, _) = p.idp.begin(&query).map_err(|e| e.to_string())?;
     let answer = p.idp.login(&handle, USER).map_err(|e| e.to_string())?;
     let mut form = vec![("SAMLResponse", answer.saml_response)];
@@ -225,6 +235,25 @@ async fn round(
     }
 }
 
+/// Starts `count` logins that never finish (the IdP is never answered), `workers` at a time.
+async fn pending(client: &reqwest::Client, p: &Arc<Parties>, count: usize, workers: usize) {
+    let per_worker = count.div_ceil(workers);
+    let mut tasks = Vec::new();
+    for _ in 0..workers {
+        let (client, p) = (client.clone(), p.clone());
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..per_worker {
+                start_login(&client, &p, "pending")
+                    .await
+                    .expect("a login did not start");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
 fn report(label: &str, r: &Round, rss: f64) {
     println!(
         "{label}: {} logins in {:.1} s = {:.0} logins/s; chsim CPU {:.3} ms per login; latency p50 {:.2} ms, p99 {:.2} ms; chsim RSS {:.1} MiB",
@@ -253,27 +282,35 @@ async fn main() {
     } else {
         40
     };
+    let pending_logins = if benchmarking {
+        env_usize("CHSIM_BENCH_PENDING", 10_000)
+    } else {
+        20
+    };
     let workers = env_usize("CHSIM_BENCH_WORKERS", 2);
-    let server = Server::start();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let metadata = format!("{}/runtime/saml2/metadata.idp", server.base);
-    let ready = Instant::now();
-    while client.get(&metadata).send().await.is_err() {
-        assert!(
-            ready.elapsed() < Duration::from_secs(30),
-            "chsim did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let parties = Arc::new(parties(&server.base).await);
     println!(
-        "chsim whole-login benchmark: {SP} via {IDP} as {USER}, {workers} concurrent, {} cores; chsim RSS at start {:.1} MiB",
+        "chsim whole-login benchmark: {SP} via {IDP} as {USER}, {workers} concurrent, {} cores",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        server.rss_mib()
     );
+    // Issue #10 §4: logins that never finish, on a server of their own so they do not weigh on
+    // the rounds below (each stays until the login timeout).
+    {
+        let (server, parties) = started(&client).await;
+        let at_start = server.rss_mib();
+        let begun = Instant::now();
+        pending(&client, &parties, pending_logins, workers).await;
+        println!(
+            "{pending_logins} pending logins started in {:.1} s: chsim RSS {:.1} MiB (at start {at_start:.1} MiB)",
+            begun.elapsed().as_secs_f64(),
+            server.rss_mib()
+        );
+    }
+    let (server, parties) = started(&client).await;
+    println!("chsim RSS at start {:.1} MiB", server.rss_mib());
     // Warm-up (connections, allocator, OpenSSL's and xmlsec's one-time state).
     let warm = round(&client, &parties, &server, total.min(500), workers).await;
     report("warm-up", &warm, server.rss_mib());
@@ -293,4 +330,20 @@ async fn main() {
             server.rss_mib(),
         );
     }
+}
+
+/// A fresh `chsim serve`, answering, with the parties that talk to it.
+async fn started(client: &reqwest::Client) -> (Server, Arc<Parties>) {
+    let server = Server::start();
+    let metadata = format!("{}/runtime/saml2/metadata.idp", server.base);
+    let ready = Instant::now();
+    while client.get(&metadata).send().await.is_err() {
+        assert!(
+            ready.elapsed() < Duration::from_secs(30),
+            "chsim did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let parties = Arc::new(parties(&server.base).await);
+    (server, parties)
 }
