@@ -11,12 +11,11 @@ use super::SamlError;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use flate2::read::DeflateDecoder;
-use flate2::write::DeflateEncoder;
-use flate2::Compression;
+use flate2::{Compress, Compression, FlushCompress, Status};
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private, Public};
 use openssl::sign::{Signer, Verifier};
-use std::io::{Read, Write};
+use std::io::Read;
 use url::Url;
 
 /// Which SAML parameter carries the message.
@@ -221,15 +220,7 @@ pub fn encode_redirect(
     relay_state: Option<&str>,
     key: Option<&PKey<Private>>,
 ) -> Result<Url, SamlError> {
-    let encoding = |e: std::io::Error| SamlError::BadEncoding {
-        reason: e.to_string(),
-    };
-    let mut compressed = Vec::new();
-    {
-        let mut encoder = DeflateEncoder::new(&mut compressed, Compression::default());
-        encoder.write_all(xml.as_bytes()).map_err(encoding)?;
-        encoder.finish().map_err(encoding)?;
-    }
+    let compressed = deflate(xml.as_bytes())?;
     let mut url = Url::parse(destination).map_err(|e| SamlError::BadEncoding {
         reason: format!("destination `{destination}` is not a URL: {e}"),
     })?;
@@ -259,6 +250,37 @@ pub fn encode_redirect(
     };
     url.set_query(Some(&query));
     Ok(url)
+}
+
+thread_local! {
+    /// A raw-DEFLATE compressor per thread, reset for each message: a new one allocates and
+    /// zeroes several hundred KiB of tables, which cost more than compressing an AuthnRequest
+    /// (issue #10 §5).
+    static DEFLATE: std::cell::RefCell<Compress> =
+        std::cell::RefCell::new(Compress::new(Compression::default(), false));
+}
+
+/// Raw DEFLATE (RFC 1951, no zlib header) at the default level, as HTTP-Redirect requires.
+fn deflate(data: &[u8]) -> Result<Vec<u8>, SamlError> {
+    let failed = |e: flate2::CompressError| SamlError::BadEncoding {
+        reason: format!("DEFLATE failed: {e}"),
+    };
+    DEFLATE.with(|compressor| {
+        let mut compressor = compressor.borrow_mut();
+        compressor.reset();
+        let mut out = Vec::with_capacity(data.len() / 2 + 128);
+        loop {
+            let consumed = usize::try_from(compressor.total_in()).unwrap_or(data.len());
+            let input = data.get(consumed..).unwrap_or_default();
+            match compressor
+                .compress_vec(input, &mut out, FlushCompress::Finish)
+                .map_err(failed)?
+            {
+                Status::StreamEnd => return Ok(out),
+                Status::Ok | Status::BufError => out.reserve(out.capacity().max(1024)),
+            }
+        }
+    })
 }
 
 /// Decodes the base64 `SAMLRequest`/`SAMLResponse` of an HTTP-POST form.
@@ -354,6 +376,37 @@ mod tests {
             msg.verify(&cert, AlgorithmPolicy::default()),
             Err(SamlError::BadSignature { .. })
         ));
+    }
+
+    #[test]
+    fn the_reused_compressor_deflates_each_message_alike_and_round_trips() {
+        // One compressor per thread is reset between messages: every message must come out as
+        // a fresh encoder would make it, whatever was compressed before it on the thread.
+        let fresh = |xml: &str| {
+            let mut out = Vec::new();
+            let mut e = flate2::write::DeflateEncoder::new(&mut out, Compression::default());
+            std::io::Write::write_all(&mut e, xml.as_bytes()).unwrap();
+            e.finish().unwrap();
+            out
+        };
+        let messages = [
+            "<a>".to_string() + &"xyz".repeat(5000) + "</a>",
+            "<b>æøå</b>".to_string(),
+            (0..3000)
+                .map(|i| format!("<c n=\"{i}\"/>"))
+                .collect::<String>(),
+            String::new(),
+            "<b>æøå</b>".to_string(),
+        ];
+        for xml in &messages {
+            let compressed = deflate(xml.as_bytes()).unwrap();
+            assert_eq!(compressed, fresh(xml));
+            let mut back = String::new();
+            DeflateDecoder::new(compressed.as_slice())
+                .read_to_string(&mut back)
+                .unwrap();
+            assert_eq!(&back, xml);
+        }
     }
 
     #[test]
