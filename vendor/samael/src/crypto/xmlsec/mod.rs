@@ -790,7 +790,68 @@ fn collect_matching_sequence(
         0,
         nodes_to_keep,
         allowed_attributes,
+        &mut Vec::new(),
     )
+}
+
+/// What a match attempt added to the keep state, so that a failed attempt is undone by rolling
+/// back to a mark, instead of trying each candidate on a copy of everything kept so far (the
+/// copies made the matcher quadratic in the size of the signed content).
+enum Added {
+    Node(usize),
+    AttributeSet(usize),
+    Attribute(usize, AttributeName),
+}
+
+fn keep_node(ptr: usize, nodes_to_keep: &mut HashSet<usize>, trail: &mut Vec<Added>) {
+    if nodes_to_keep.insert(ptr) {
+        trail.push(Added::Node(ptr));
+    }
+}
+
+fn allow_attributes(
+    ptr: usize,
+    names: Vec<AttributeName>,
+    allowed_attributes: &mut HashMap<usize, HashSet<AttributeName>>,
+    trail: &mut Vec<Added>,
+) {
+    let set = match allowed_attributes.entry(ptr) {
+        std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+        std::collections::hash_map::Entry::Vacant(entry) => {
+            trail.push(Added::AttributeSet(ptr));
+            entry.insert(HashSet::new())
+        }
+    };
+    for name in names {
+        if !set.contains(&name) {
+            set.insert(name.clone());
+            trail.push(Added::Attribute(ptr, name));
+        }
+    }
+}
+
+fn roll_back(
+    mark: usize,
+    nodes_to_keep: &mut HashSet<usize>,
+    allowed_attributes: &mut HashMap<usize, HashSet<AttributeName>>,
+    trail: &mut Vec<Added>,
+) {
+    while trail.len() > mark {
+        match trail.pop() {
+            Some(Added::Node(ptr)) => {
+                nodes_to_keep.remove(&ptr);
+            }
+            Some(Added::AttributeSet(ptr)) => {
+                allowed_attributes.remove(&ptr);
+            }
+            Some(Added::Attribute(ptr, name)) => {
+                if let Some(set) = allowed_attributes.get_mut(&ptr) {
+                    set.remove(&name);
+                }
+            }
+            None => break,
+        }
+    }
 }
 
 fn collect_matching_sequence_from(
@@ -800,32 +861,33 @@ fn collect_matching_sequence_from(
     fragment_index: usize,
     nodes_to_keep: &mut HashSet<usize>,
     allowed_attributes: &mut HashMap<usize, HashSet<AttributeName>>,
+    trail: &mut Vec<Added>,
 ) -> bool {
     if fragment_index == fragment_children.len() {
         return true;
     }
 
     for index in original_index..original_children.len() {
-        let mut candidate_nodes_to_keep = nodes_to_keep.clone();
-        let mut candidate_allowed_attributes = allowed_attributes.clone();
+        let mark = trail.len();
 
         if collect_matching_node_inner(
             &original_children[index],
             &fragment_children[fragment_index],
-            &mut candidate_nodes_to_keep,
-            &mut candidate_allowed_attributes,
+            nodes_to_keep,
+            allowed_attributes,
+            trail,
         ) && collect_matching_sequence_from(
             original_children,
             fragment_children,
             index + 1,
             fragment_index + 1,
-            &mut candidate_nodes_to_keep,
-            &mut candidate_allowed_attributes,
+            nodes_to_keep,
+            allowed_attributes,
+            trail,
         ) {
-            *nodes_to_keep = candidate_nodes_to_keep;
-            *allowed_attributes = candidate_allowed_attributes;
             return true;
         }
+        roll_back(mark, nodes_to_keep, allowed_attributes, trail);
     }
 
     false
@@ -837,19 +899,18 @@ fn collect_matching_node(
     nodes_to_keep: &mut HashSet<usize>,
     allowed_attributes: &mut HashMap<usize, HashSet<AttributeName>>,
 ) -> bool {
-    let mut candidate_nodes_to_keep = nodes_to_keep.clone();
-    let mut candidate_allowed_attributes = allowed_attributes.clone();
+    let mut trail = Vec::new();
 
     if collect_matching_node_inner(
         original_node,
         fragment_node,
-        &mut candidate_nodes_to_keep,
-        &mut candidate_allowed_attributes,
+        nodes_to_keep,
+        allowed_attributes,
+        &mut trail,
     ) {
-        *nodes_to_keep = candidate_nodes_to_keep;
-        *allowed_attributes = candidate_allowed_attributes;
         true
     } else {
+        roll_back(0, nodes_to_keep, allowed_attributes, &mut trail);
         false
     }
 }
@@ -859,6 +920,7 @@ fn collect_matching_node_inner(
     fragment_node: &libxml::tree::Node,
     nodes_to_keep: &mut HashSet<usize>,
     allowed_attributes: &mut HashMap<usize, HashSet<AttributeName>>,
+    trail: &mut Vec<Added>,
 ) -> bool {
     match fragment_node.get_type() {
         Some(NodeType::ElementNode) => {
@@ -868,18 +930,23 @@ fn collect_matching_node_inner(
                 return false;
             }
 
-            allowed_attributes
-                .entry(original_node.node_ptr() as usize)
-                .or_default()
-                .extend(node_attribute_names(fragment_node));
-            nodes_to_keep.insert(original_node.node_ptr() as usize);
+            allow_attributes(
+                original_node.node_ptr() as usize,
+                node_attribute_names(fragment_node),
+                allowed_attributes,
+                trail,
+            );
+            keep_node(original_node.node_ptr() as usize, nodes_to_keep, trail);
 
             let fragment_children = supported_fragment_children(fragment_node);
-            collect_matching_sequence(
+            collect_matching_sequence_from(
                 &supported_fragment_children(original_node),
                 &fragment_children,
+                0,
+                0,
                 nodes_to_keep,
                 allowed_attributes,
+                trail,
             )
         }
         Some(NodeType::TextNode | NodeType::CDataSectionNode) => {
@@ -891,7 +958,7 @@ fn collect_matching_node_inner(
                 return false;
             }
 
-            nodes_to_keep.insert(original_node.node_ptr() as usize);
+            keep_node(original_node.node_ptr() as usize, nodes_to_keep, trail);
             true
         }
         Some(NodeType::CommentNode) => {
@@ -901,7 +968,7 @@ fn collect_matching_node_inner(
                 return false;
             }
 
-            nodes_to_keep.insert(original_node.node_ptr() as usize);
+            keep_node(original_node.node_ptr() as usize, nodes_to_keep, trail);
             true
         }
         Some(NodeType::PiNode) => {
@@ -912,7 +979,7 @@ fn collect_matching_node_inner(
                 return false;
             }
 
-            nodes_to_keep.insert(original_node.node_ptr() as usize);
+            keep_node(original_node.node_ptr() as usize, nodes_to_keep, trail);
             true
         }
         _ => false,
