@@ -170,7 +170,16 @@ pub fn check_shape(
     policy: AlgorithmPolicy,
     limits: &XmlLimits,
 ) -> Result<(), SamlError> {
-    let doc = xml::parse_with(document, limits)?;
+    check_shape_of(&xml::parse_with(document, limits)?, policy)
+}
+
+/// [`check_shape`] of a document already parsed within the limits it must keep (by
+/// [`xml::parse`] or [`xml::parse_with`]), so that a caller holding the parse does not parse the
+/// same text again.
+pub(crate) fn check_shape_of(
+    doc: &roxmltree::Document<'_>,
+    policy: AlgorithmPolicy,
+) -> Result<(), SamlError> {
     let shape = |reason: String| SamlError::SignatureShape { reason };
     let mut ids = std::collections::HashSet::new();
     for node in doc.descendants().filter(|n| n.is_element()) {

@@ -290,17 +290,14 @@ pub fn validate_response(
     } else {
         // The whole message must have the one signature shape (issue #8 §2) even though only a
         // part of it is verified below: a duplicate ID or a hostile Reference anywhere is refused.
-        signing::check_shape(
-            response_xml,
-            expect.algorithms,
-            &crate::xml_limits::XmlLimits::MESSAGE,
-        )
-        .or_else(|e| match e {
-            // An unsigned envelope around an encrypted assertion has no signature to check yet.
-            SamlError::NotSigned => Ok(()),
-            e => Err(e),
-        })
-        .map_err(signature_error)?;
+        // `doc` is this very message, parsed within the message limits.
+        signing::check_shape_of(&doc, expect.algorithms)
+            .or_else(|e| match e {
+                // An unsigned envelope around an encrypted assertion has no signature to check yet.
+                SamlError::NotSigned => Ok(()),
+                e => Err(e),
+            })
+            .map_err(signature_error)?;
         let verify_assertion = || -> Result<String, ValidationError> {
             let candidate = if encrypted {
                 let text = xml::standalone_subtree(&assertion_node, response_xml)
