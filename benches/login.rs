@@ -22,6 +22,7 @@ use chsim::config::{self, ConfigSource};
 use chsim::demo_sp::{DemoSp, LoginOptions, Outgoing};
 use chsim::test_idp::TestIdp;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -75,16 +76,21 @@ impl Server {
 
     /// VmRSS of the server, in MiB.
     fn rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let kib: f64 = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .unwrap()
-            .parse()
-            .unwrap();
-        kib / 1024.0
+        rss_mib_of(self.child.id())
     }
+}
+
+/// VmRSS of process `pid`, in MiB.
+fn rss_mib_of(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .parse()
+        .unwrap();
+    kib / 1024.0
 }
 
 fn clock_ticks_per_second() -> f64 {
@@ -211,13 +217,30 @@ async fn round(
     let cpu_before = server.cpu_ms();
     let started = Instant::now();
     let per_worker = logins.div_ceil(workers);
+    let done = Arc::new(AtomicUsize::new(0));
+    // A long round shows how the resident set develops while the caches fill their time
+    // windows (used assertion IDs are kept for the assertion's lifetime, 5 minutes).
+    let pid = server.child.id();
+    let progress = done.clone();
+    let monitor = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            println!(
+                "  {:.0} s: {} logins, chsim RSS {:.1} MiB",
+                started.elapsed().as_secs_f64(),
+                progress.load(Ordering::Relaxed),
+                rss_mib_of(pid)
+            );
+        }
+    });
     let mut tasks = Vec::new();
     for _ in 0..workers {
-        let (client, p) = (client.clone(), p.clone());
+        let (client, p, done) = (client.clone(), p.clone(), done.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(per_worker);
             for _ in 0..per_worker {
                 latencies.push(login(&client, &p).await.expect("a login failed"));
+                done.fetch_add(1, Ordering::Relaxed);
             }
             latencies
         }));
@@ -226,6 +249,7 @@ async fn round(
     for t in tasks {
         latencies.extend(t.await.unwrap());
     }
+    monitor.abort();
     latencies.sort();
     Round {
         logins: latencies.len(),
