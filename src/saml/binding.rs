@@ -285,11 +285,18 @@ fn deflate(data: &[u8]) -> Result<Vec<u8>, SamlError> {
 
 /// Decodes the base64 `SAMLRequest`/`SAMLResponse` of an HTTP-POST form.
 pub fn decode_post(value: &str, max_xml_bytes: usize) -> Result<String, SamlError> {
-    let bytes = STANDARD
-        .decode(value.split_whitespace().collect::<String>())
-        .map_err(|e| SamlError::BadEncoding {
-            reason: format!("the posted SAML message is not base64: {e}"),
-        })?;
+    // Line-wrapped base64 is accepted; an unwrapped value (the usual case) is decoded in place
+    // rather than copied first.
+    let unwrapped;
+    let value = if value.bytes().any(|b| b.is_ascii_whitespace()) {
+        unwrapped = value.split_whitespace().collect::<String>();
+        unwrapped.as_str()
+    } else {
+        value
+    };
+    let bytes = STANDARD.decode(value).map_err(|e| SamlError::BadEncoding {
+        reason: format!("the posted SAML message is not base64: {e}"),
+    })?;
     if bytes.len() > max_xml_bytes {
         return Err(SamlError::TooLarge {
             limit: max_xml_bytes,
@@ -407,6 +414,19 @@ mod tests {
                 .unwrap();
             assert_eq!(&back, xml);
         }
+    }
+
+    #[test]
+    fn post_decodes_line_wrapped_base64_like_unwrapped() {
+        let xml = "<a>".to_string() + &"æøå ".repeat(100) + "</a>";
+        let plain = encode_post(&xml);
+        let wrapped: String = plain
+            .as_bytes()
+            .chunks(76)
+            .map(|line| String::from_utf8_lossy(line).into_owned() + "\r\n")
+            .collect();
+        assert_eq!(decode_post(&plain, 10_000).unwrap(), xml);
+        assert_eq!(decode_post(&wrapped, 10_000).unwrap(), xml);
     }
 
     #[test]
