@@ -252,35 +252,43 @@ pub fn encode_redirect(
     Ok(url)
 }
 
-thread_local! {
-    /// A raw-DEFLATE compressor per thread, reset for each message: a new one allocates and
-    /// zeroes several hundred KiB of tables, which cost more than compressing an AuthnRequest
-    /// (issue #10 §5).
-    static DEFLATE: std::cell::RefCell<Compress> =
-        std::cell::RefCell::new(Compress::new(Compression::default(), false));
-}
+/// Raw-DEFLATE compressors kept for reuse, reset for each message: a new one allocates and
+/// zeroes about 270 KiB of tables, which costs more than compressing an AuthnRequest (issue #10
+/// §5). At most [`KEPT_COMPRESSORS`] are kept, so the memory they hold does not grow with the
+/// number of threads; a message that finds none makes a new one.
+static COMPRESSORS: std::sync::Mutex<Vec<Compress>> = std::sync::Mutex::new(Vec::new());
+const KEPT_COMPRESSORS: usize = 2;
 
 /// Raw DEFLATE (RFC 1951, no zlib header) at the default level, as HTTP-Redirect requires.
 fn deflate(data: &[u8]) -> Result<Vec<u8>, SamlError> {
-    let failed = |e: flate2::CompressError| SamlError::BadEncoding {
-        reason: format!("DEFLATE failed: {e}"),
-    };
-    DEFLATE.with(|compressor| {
-        let mut compressor = compressor.borrow_mut();
-        compressor.reset();
-        let mut out = Vec::with_capacity(data.len() / 2 + 128);
-        loop {
-            let consumed = usize::try_from(compressor.total_in()).unwrap_or(data.len());
-            let input = data.get(consumed..).unwrap_or_default();
-            match compressor
-                .compress_vec(input, &mut out, FlushCompress::Finish)
-                .map_err(failed)?
-            {
-                Status::StreamEnd => return Ok(out),
-                Status::Ok | Status::BufError => out.reserve(out.capacity().max(1024)),
-            }
+    let kept = || COMPRESSORS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut compressor = kept()
+        .pop()
+        .unwrap_or_else(|| Compress::new(Compression::default(), false));
+    compressor.reset();
+    let result = deflate_with(&mut compressor, data);
+    let mut pool = kept();
+    if pool.len() < KEPT_COMPRESSORS {
+        pool.push(compressor);
+    }
+    result
+}
+
+fn deflate_with(compressor: &mut Compress, data: &[u8]) -> Result<Vec<u8>, SamlError> {
+    let mut out = Vec::with_capacity(data.len() / 2 + 128);
+    loop {
+        let consumed = usize::try_from(compressor.total_in()).unwrap_or(data.len());
+        let input = data.get(consumed..).unwrap_or_default();
+        let status = compressor
+            .compress_vec(input, &mut out, FlushCompress::Finish)
+            .map_err(|e| SamlError::BadEncoding {
+                reason: format!("DEFLATE failed: {e}"),
+            })?;
+        match status {
+            Status::StreamEnd => return Ok(out),
+            Status::Ok | Status::BufError => out.reserve(out.capacity().max(1024)),
         }
-    })
+    }
 }
 
 /// Decodes the base64 `SAMLRequest`/`SAMLResponse` of an HTTP-POST form.
@@ -387,8 +395,8 @@ mod tests {
 
     #[test]
     fn the_reused_compressor_deflates_each_message_alike_and_round_trips() {
-        // One compressor per thread is reset between messages: every message must come out as
-        // a fresh encoder would make it, whatever was compressed before it on the thread.
+        // Kept compressors are reset between messages: every message must come out as a fresh
+        // encoder would make it, whatever was compressed before it.
         let fresh = |xml: &str| {
             let mut out = Vec::new();
             let mut e = flate2::write::DeflateEncoder::new(&mut out, Compression::default());
