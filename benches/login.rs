@@ -8,11 +8,15 @@
 //! issues a signed token, and the user system verifies it. chsim's CPU time and resident set are
 //! read from `/proc/<pid>` of the server process, so the driver's own work is not counted.
 //!
+//! Before the complete logins it starts 10,000 logins that never finish, on a server of their
+//! own, and reports chsim's resident set with them pending (`CHSIM_BENCH_PENDING` changes the
+//! count). A long round prints chsim's resident set every minute.
+//!
 //! Run: `cargo bench --bench login` (100,000 logins; `CHSIM_BENCH_LOGINS` and
 //! `CHSIM_BENCH_WORKERS` change the count and the concurrency). `CHSIM_BENCH_STORE=redis` runs
 //! chsim with `[store] backend = "redis"` on a `redis-server` the benchmark starts on loopback
 //! (persistence off) and reports that server's CPU per login too. Under `cargo test` it runs as
-//! a smoke test of 40 logins, with the Redis store as well. The figures are reported in the
+//! a smoke test of 40 logins (and 20 pending ones), with the Redis store as well. The figures are reported in the
 //! README's "Performance" and "Running several instances" sections.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -25,6 +29,7 @@ use chsim::config::{self, ConfigSource};
 use chsim::demo_sp::{DemoSp, LoginOptions, Outgoing};
 use chsim::test_idp::TestIdp;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -79,16 +84,21 @@ impl Server {
 
     /// VmRSS of the server, in MiB.
     fn rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let kib: f64 = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .unwrap()
-            .parse()
-            .unwrap();
-        kib / 1024.0
+        rss_mib_of(self.child.id())
     }
+}
+
+/// VmRSS of process `pid`, in MiB.
+fn rss_mib_of(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .parse()
+        .unwrap();
+    kib / 1024.0
 }
 
 /// utime + stime of process `pid`, in milliseconds.
@@ -142,10 +152,9 @@ fn field(page: &str, name: &str) -> Option<String> {
     Some(html_escape::decode_html_entities(&page[start..end]).into_owned())
 }
 
-/// One complete login; returns its wall-clock time.
-async fn login(client: &reqwest::Client, p: &Parties) -> Result<Duration, String> {
-    let started = Instant::now();
-    let relay = "bench";
+/// The user system's signed AuthnRequest, posted to chsim; returns the query of chsim's
+/// redirect to the IdP. chsim now holds a pending login.
+async fn start_login(client: &reqwest::Client, p: &Parties, relay: &str) -> Result<String, String> {
     let Outgoing::Post {
         action,
         saml_request,
@@ -168,11 +177,18 @@ async fn login(client: &reqwest::Client, p: &Parties) -> Result<Duration, String
         .and_then(|l| l.to_str().ok())
         .ok_or_else(|| format!("chsim answered {} without a redirect", to_idp.status()))?
         .to_string();
-    let query = url::Url::parse(&location)
+    Ok(url::Url::parse(&location)
         .map_err(|e| e.to_string())?
         .query()
         .unwrap_or("")
-        .to_string();
+        .to_string())
+}
+
+/// One complete login; returns its wall-clock time.
+async fn login(client: &reqwest::Client, p: &Parties) -> Result<Duration, String> {
+    let started = Instant::now();
+    let relay = "bench";
+    let query = start_login(client, p, relay).await?;
     let (handle, _) = p.idp.begin(&query).map_err(|e| e.to_string())?;
     let answer = p.idp.login(&handle, USER).map_err(|e| e.to_string())?;
     let mut form = vec![("SAMLResponse", answer.saml_response)];
@@ -224,13 +240,30 @@ async fn round(
     let redis_before = redis_pid.map(cpu_ms);
     let started = Instant::now();
     let per_worker = logins.div_ceil(workers);
+    let done = Arc::new(AtomicUsize::new(0));
+    // A long round shows how the resident set develops while the caches fill their time
+    // windows (used assertion IDs are kept for the assertion's lifetime, 5 minutes).
+    let pid = server.child.id();
+    let progress = done.clone();
+    let monitor = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            println!(
+                "  {:.0} s: {} logins, chsim RSS {:.1} MiB",
+                started.elapsed().as_secs_f64(),
+                progress.load(Ordering::Relaxed),
+                rss_mib_of(pid)
+            );
+        }
+    });
     let mut tasks = Vec::new();
     for _ in 0..workers {
-        let (client, p) = (client.clone(), p.clone());
+        let (client, p, done) = (client.clone(), p.clone(), done.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(per_worker);
             for _ in 0..per_worker {
                 latencies.push(login(&client, &p).await.expect("a login failed"));
+                done.fetch_add(1, Ordering::Relaxed);
             }
             latencies
         }));
@@ -239,6 +272,7 @@ async fn round(
     for t in tasks {
         latencies.extend(t.await.unwrap());
     }
+    monitor.abort();
     latencies.sort();
     Round {
         logins: latencies.len(),
@@ -246,6 +280,25 @@ async fn round(
         server_cpu_ms: server.cpu_ms() - cpu_before,
         redis_cpu_ms: redis_pid.zip(redis_before).map(|(pid, b)| cpu_ms(pid) - b),
         latencies,
+    }
+}
+
+/// Starts `count` logins that never finish (the IdP is never answered), `workers` at a time.
+async fn pending(client: &reqwest::Client, p: &Arc<Parties>, count: usize, workers: usize) {
+    let per_worker = count.div_ceil(workers);
+    let mut tasks = Vec::new();
+    for _ in 0..workers {
+        let (client, p) = (client.clone(), p.clone());
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..per_worker {
+                start_login(&client, &p, "pending")
+                    .await
+                    .expect("a login did not start");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
     }
 }
 
@@ -278,14 +331,13 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// One benchmark run against a fresh `chsim serve`, its store in `redis` when given.
-async fn run(redis: Option<&redis_server::RedisServer>, total: usize, workers: usize) {
+/// A fresh `chsim serve` (its store in `redis` when given), answering, with the parties that
+/// talk to it.
+async fn started(
+    client: &reqwest::Client,
+    redis: Option<&redis_server::RedisServer>,
+) -> (Server, Arc<Parties>) {
     let server = Server::start(redis);
-    let redis_pid = redis.and_then(|r| r.pid());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
     let metadata = format!("{}/runtime/saml2/metadata.idp", server.base);
     let ready = Instant::now();
     while client.get(&metadata).send().await.is_err() {
@@ -296,6 +348,36 @@ async fn run(redis: Option<&redis_server::RedisServer>, total: usize, workers: u
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let parties = Arc::new(parties(&server.base).await);
+    (server, parties)
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Issue #10 §4: `count` logins that never finish, on a server of their own so they do not
+/// weigh on the rounds (each stays until the login timeout); chsim's resident set with them.
+async fn run_pending(count: usize, workers: usize) {
+    let client = client();
+    let (server, parties) = started(&client, None).await;
+    let at_start = server.rss_mib();
+    let begun = Instant::now();
+    pending(&client, &parties, count, workers).await;
+    println!(
+        "{count} pending logins started in {:.1} s: chsim RSS {:.1} MiB (at start {at_start:.1} MiB)",
+        begun.elapsed().as_secs_f64(),
+        server.rss_mib()
+    );
+}
+
+/// One benchmark run against a fresh `chsim serve`, its store in `redis` when given.
+async fn run(redis: Option<&redis_server::RedisServer>, total: usize, workers: usize) {
+    let client = client();
+    let (server, parties) = started(&client, redis).await;
+    let redis_pid = redis.and_then(|r| r.pid());
     println!(
         "chsim whole-login benchmark: {SP} via {IDP} as {USER}, {workers} concurrent, {} cores, store {}; chsim RSS at start {:.1} MiB",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -338,12 +420,14 @@ async fn main() {
     let redis_wanted = std::env::var("CHSIM_BENCH_STORE").is_ok_and(|v| v == "redis");
     if !benchmarking {
         // The smoke test: both stores.
+        run_pending(20, workers).await;
         run(None, 40, workers).await;
         let redis = redis_server::RedisServer::start();
         run(Some(&redis), 40, workers).await;
         return;
     }
     let total = env_usize("CHSIM_BENCH_LOGINS", 100_000);
+    run_pending(env_usize("CHSIM_BENCH_PENDING", 10_000), workers).await;
     if redis_wanted {
         let redis = redis_server::RedisServer::start();
         run(Some(&redis), total, workers).await;

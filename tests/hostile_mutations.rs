@@ -100,14 +100,7 @@ impl Harness {
     /// certificate (the OIOSAML2 demo user system gets plain, signed assertions).
     fn facts(&self, saml_response: &str) -> Facts {
         let token = chsim::saml::binding::decode_post(saml_response, 10_000_000).unwrap();
-        let cert = self
-            .chsim
-            .state
-            .broker
-            .settings()
-            .credential
-            .cert_der()
-            .to_vec();
+        let cert = self.chsim.state.broker.settings().credential.trusted_cert();
         let signed = signing::verify_and_reduce(&token, &[cert], Default::default()).unwrap();
         let doc = xml::parse(&signed).unwrap();
         let name_id = doc

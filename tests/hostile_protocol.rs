@@ -94,7 +94,7 @@ impl Setup {
         let unsigned = response::build_unsigned(&r, &a, idp.credential(), SignedElement::Assertion);
         let edited = edit(&unsigned);
         assert_ne!(edited, unsigned, "the edit changed nothing");
-        signing::sign(&edited, idp.credential().key_der()).unwrap()
+        signing::sign(&edited, idp.credential()).unwrap()
     }
 }
 

@@ -125,7 +125,7 @@ fn sha1_signed(s: &Setup, req: &str) -> String {
             "http://www.w3.org/2001/04/xmlenc#sha256",
             "http://www.w3.org/2000/09/xmldsig#sha1",
         );
-    signing::sign(&unsigned, idp.credential().key_der()).unwrap()
+    signing::sign(&unsigned, idp.credential()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -623,7 +623,7 @@ async fn survives_hundreds_of_mutated_responses_without_panicking() {
     let (r, a) = s.parts("bakkeby", &req);
     let valid = s.signed("bakkeby", &r, &a, SignedElement::Assertion);
     let idp = s.idp("bakkeby");
-    let certs = vec![idp.credential().cert_der().to_vec()];
+    let certs = vec![idp.credential().trusted_cert()];
     let broker = s.chsim.state.broker.settings();
     let expect = Expectations {
         issuer: idp.entity_id(),

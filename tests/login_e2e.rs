@@ -6,7 +6,7 @@
 mod common;
 
 use base64::Engine as _;
-use chsim::saml::{metadata, signing, xml};
+use chsim::saml::{metadata, signing, xml, TrustedCert};
 use common::*;
 
 const NS_SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
@@ -37,7 +37,7 @@ fn text_of(assertion_xml: &str, local: &str) -> Vec<String> {
         .collect()
 }
 
-async fn signing_certs_of(url: &str) -> (metadata::EntityMetadata, Vec<Vec<u8>>) {
+async fn signing_certs_of(url: &str) -> (metadata::EntityMetadata, Vec<TrustedCert>) {
     let md_xml = reqwest::get(url).await.unwrap().text().await.unwrap();
     let md = metadata::parse(&md_xml).unwrap();
     let certs = md
@@ -45,7 +45,10 @@ async fn signing_certs_of(url: &str) -> (metadata::EntityMetadata, Vec<Vec<u8>>)
         .as_ref()
         .map(|i| i.signing_certs.clone())
         .or(md.sp.as_ref().map(|s| s.signing_certs.clone()))
-        .unwrap();
+        .unwrap()
+        .iter()
+        .map(|der| TrustedCert::from_der(der).unwrap())
+        .collect::<Vec<_>>();
     // Metadata is signed by its own key.
     signing::verify_and_reduce(&md_xml, &certs, Default::default()).unwrap();
     (md, certs)
@@ -64,8 +67,8 @@ async fn verify_redirect_request(url: &str, metadata_url: &str) {
         .unwrap();
     let md = metadata::parse(&md_xml).unwrap();
     let der = &md.sp.unwrap().signing_certs[0];
-    let cert = openssl::x509::X509::from_der(der).unwrap();
-    msg.verify(&cert, Default::default()).unwrap();
+    let cert = TrustedCert::from_der(der).unwrap();
+    msg.verify(cert.public_key(), Default::default()).unwrap();
 }
 
 fn uri(name: &str, value: &str) -> (String, String, Vec<String>) {

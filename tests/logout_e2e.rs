@@ -12,9 +12,9 @@ use chsim::saml::logout::{
     self, Binding, Expectations, Incoming, NameId, NewLogoutRequest, VerifiedLogoutRequest,
     VerifiedLogoutResponse,
 };
+use chsim::saml::TrustedCert;
 use chsim::saml::{status, xml};
 use common::*;
-use openssl::x509::X509;
 
 const NS_SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 
@@ -66,7 +66,7 @@ fn idp_subject(outcome: &Outcome) -> (String, String) {
 }
 
 /// A party's signing certificate, from its published metadata.
-async fn published_cert(chsim: &Chsim, metadata_path: &str) -> X509 {
+async fn published_cert(chsim: &Chsim, metadata_path: &str) -> TrustedCert {
     let md = reqwest::get(format!("{}{metadata_path}", chsim.base))
         .await
         .unwrap()
@@ -79,10 +79,10 @@ async fn published_cert(chsim: &Chsim, metadata_path: &str) -> X509 {
         (None, Some(idp)) => idp.signing_certs[0].clone(),
         _ => panic!("no role in {metadata_path}"),
     };
-    X509::from_der(&der).unwrap()
+    TrustedCert::from_der(&der).unwrap()
 }
 
-fn expect<'a>(certs: &'a [X509], destination: &'a str) -> Expectations<'a> {
+fn expect<'a>(certs: &'a [TrustedCert], destination: &'a str) -> Expectations<'a> {
     Expectations {
         trusted_certs: certs,
         algorithms: Default::default(),
@@ -106,7 +106,7 @@ fn query(url: &str) -> String {
 }
 
 /// The LogoutRequest the browser was sent to chsim with, verified as chsim would.
-fn sent_request(url: &str, cert: &X509, destination: &str) -> VerifiedLogoutRequest {
+fn sent_request(url: &str, cert: &TrustedCert, destination: &str) -> VerifiedLogoutRequest {
     assert!(
         url.starts_with(&format!("{destination}?SAMLRequest=")),
         "{url}"
@@ -123,7 +123,7 @@ fn sent_request(url: &str, cert: &X509, destination: &str) -> VerifiedLogoutRequ
 }
 
 /// The LogoutResponse the browser was sent to chsim with, verified as chsim would.
-fn sent_response(url: &str, cert: &X509, destination: &str) -> VerifiedLogoutResponse {
+fn sent_response(url: &str, cert: &TrustedCert, destination: &str) -> VerifiedLogoutResponse {
     assert!(
         url.starts_with(&format!("{destination}?SAMLResponse=")),
         "{url}"

@@ -130,7 +130,7 @@ fn signed_by_xmlsec1(template: &str, element: &str) -> String {
 
 const SIGNATURE_TEMPLATE: &str = r##"<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI="#ID"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/></ds:Signature>"##;
 
-fn expect<'a>(certs: &'a [openssl::x509::X509], destination: &'a str) -> Expectations<'a> {
+fn expect<'a>(certs: &'a [chsim::saml::TrustedCert], destination: &'a str) -> Expectations<'a> {
     Expectations {
         trusted_certs: certs,
         algorithms: AlgorithmPolicy::default(),
@@ -147,7 +147,7 @@ fn chsim_verifies_a_logout_request_xmlsec1_signed_and_reads_it() {
         SIGNATURE_TEMPLATE.replace("#ID", "#_xmlsec-lr")
     );
     let signed = signed_by_xmlsec1(&template, "LogoutRequest");
-    let certs = vec![credential("demo-sp-oiosaml2").cert().clone()];
+    let certs = vec![credential("demo-sp-oiosaml2").trusted_cert()];
     let verified = logout::receive_request(
         Incoming::Post {
             message: encode_post(&signed),
@@ -166,7 +166,7 @@ fn chsim_verifies_a_logout_request_xmlsec1_signed_and_reads_it() {
     assert_eq!(verified.relay_state(), Some("rs"));
 
     // The same message checked against another party's certificate is refused.
-    let other = vec![credential("broker").cert().clone()];
+    let other = vec![credential("broker").trusted_cert()];
     let err = logout::receive_request(
         Incoming::Post {
             message: encode_post(&signed),
@@ -188,7 +188,7 @@ fn chsim_verifies_a_soap_logout_response_xmlsec1_signed_inside_its_envelope() {
         status::SUCCESS
     );
     let signed = signed_by_xmlsec1(&soap_envelope(&body), "LogoutResponse");
-    let certs = vec![credential("demo-sp-oiosaml2").cert().clone()];
+    let certs = vec![credential("demo-sp-oiosaml2").trusted_cert()];
     let verified = logout::receive_response(Incoming::Soap { envelope: signed }, 256 * 1024)
         .unwrap()
         .verify(&expect(&certs, SOAP))

@@ -81,7 +81,7 @@ fn validating_assertion_signed_responses_does_not_grow_memory() {
     )
     .unwrap();
     let xml = assertion_signed_response(&idp);
-    let certs = vec![idp.cert_der().to_vec()];
+    let certs = vec![idp.trusted_cert()];
     let expect = Expectations {
         issuer: IDP,
         trusted_certs: &certs,

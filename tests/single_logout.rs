@@ -14,7 +14,6 @@ use chsim::saml::logout::{
 use chsim::saml::response::Status;
 use chsim::saml::status;
 use common::*;
-use openssl::x509::X509;
 
 const NS_SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 
@@ -38,12 +37,8 @@ async fn issued(chsim: &Chsim, out: &Outcome, sp: &str) -> (String, String) {
     (name_id, index)
 }
 
-async fn chsim_certs(chsim: &Chsim) -> Vec<X509> {
-    chsim_signing_certs(chsim)
-        .await
-        .iter()
-        .map(|d| X509::from_der(d).unwrap())
-        .collect()
+async fn chsim_certs(chsim: &Chsim) -> Vec<chsim::saml::TrustedCert> {
+    chsim_signing_certs(chsim).await
 }
 
 /// A browser with cookies that stops before any built-in party's SLO endpoint (the test answers

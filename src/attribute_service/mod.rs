@@ -22,8 +22,8 @@ pub struct AttributeService {
     pub entity_id: EntityId,
     /// Its SOAP AttributeService endpoint.
     pub soap_url: String,
-    /// Its signing certificates (DER), never empty.
-    pub signing_certs: Vec<Vec<u8>>,
+    /// Its signing certificates, decoded once; never empty.
+    pub signing_certs: Vec<crate::saml::TrustedCert>,
 }
 
 /// Where a login's privileges came from (shown on the demo pages and in the audit log).

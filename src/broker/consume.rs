@@ -212,7 +212,7 @@ impl Broker {
         response_xml: &str,
         in_response_to: &str,
         issuer: &str,
-        certs: &[Vec<u8>],
+        certs: &[crate::saml::TrustedCert],
     ) -> Result<crate::saml::validate::ValidatedAssertion, BrokerError> {
         let s = &self.settings;
         let now = self.clock.now();
@@ -268,7 +268,7 @@ fn proves_sender(error: &BrokerError) -> bool {
 struct OwnedExpectations {
     response_xml: String,
     issuer: String,
-    certs: Vec<Vec<u8>>,
+    certs: Vec<crate::saml::TrustedCert>,
     audience: String,
     acs_url: String,
     in_response_to: String,

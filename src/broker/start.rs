@@ -8,8 +8,8 @@ use crate::ids::{new_saml_id, EntityId, LoginId, SessionId};
 use crate::saml::authn_request;
 use crate::saml::binding::{self, MessageKind};
 use crate::saml::signing::{self, AlgorithmPolicy};
+use crate::saml::TrustedCert;
 use crate::trust::{TrustedIdp, TrustedUserSystem};
-use openssl::x509::X509;
 use std::net::IpAddr;
 use url::Url;
 
@@ -494,30 +494,31 @@ impl Decoded {
 
     /// The signature: over the query string (Redirect) or enveloped (POST), with the user
     /// system's metadata certificates only.
-    fn verify(&self, certs: &[X509], algorithms: AlgorithmPolicy) -> Result<(), BrokerError> {
+    fn verify(
+        &self,
+        certs: &[TrustedCert],
+        algorithms: AlgorithmPolicy,
+    ) -> Result<(), BrokerError> {
         let mut last_error = None;
         for cert in certs {
             let result = match &self.redirect {
-                Some(msg) => msg.verify(cert, algorithms),
-                None => cert
-                    .to_der()
-                    .map_err(|e| crate::saml::SamlError::BadSignature {
-                        reason: e.to_string(),
-                    })
-                    .and_then(|der| signing::verify_and_reduce(&self.xml, &[der], algorithms))
-                    .and_then(|reduced| {
-                        // Read only what the signature covers.
-                        let signed_request = authn_request::parse(&reduced)?;
-                        if signed_request.id == self.request.id {
-                            Ok(())
-                        } else {
-                            Err(crate::saml::SamlError::BadSignature {
-                                reason:
-                                    "the signature covers another element than the AuthnRequest"
-                                        .into(),
-                            })
-                        }
-                    }),
+                Some(msg) => msg.verify(cert.public_key(), algorithms),
+                None => {
+                    signing::verify_and_reduce(&self.xml, std::slice::from_ref(cert), algorithms)
+                        .and_then(|reduced| {
+                            // Read only what the signature covers.
+                            let signed_request = authn_request::parse(&reduced)?;
+                            if signed_request.id == self.request.id {
+                                Ok(())
+                            } else {
+                                Err(crate::saml::SamlError::BadSignature {
+                                    reason:
+                                        "the signature covers another element than the AuthnRequest"
+                                            .into(),
+                                })
+                            }
+                        })
+                }
             };
             match result {
                 Ok(()) => return Ok(()),

@@ -25,7 +25,7 @@ use crate::saml::oiosaml::{oiosaml2, oiosaml3};
 use crate::saml::response::Status;
 use crate::saml::signing::AlgorithmPolicy;
 use crate::saml::validate::{self, Expectations, ValidatedAssertion, ValidationError};
-use crate::saml::{bindings, xml, Credential, SamlError, NAMEID_X509};
+use crate::saml::{bindings, xml, Credential, SamlError, TrustedCert, NAMEID_X509};
 use base64::Engine as _;
 use chrono::Duration;
 use moka::sync::Cache;
@@ -41,8 +41,8 @@ pub struct ChsimAsIdp {
     pub sso_redirect: String,
     /// HTTP-POST SSO URL.
     pub sso_post: String,
-    /// Signing certificates (DER).
-    pub signing_certs: Vec<Vec<u8>>,
+    /// Signing certificates, decoded once.
+    pub signing_certs: Vec<TrustedCert>,
     /// chsim's SingleLogoutService (IdP face).
     pub slo: SloEndpoints,
 }
@@ -70,7 +70,15 @@ impl ChsimAsIdp {
             sso_redirect: find(bindings::REDIRECT)?,
             sso_post: find(bindings::POST)?,
             slo: SloEndpoints::from_metadata(&idp.slo),
-            signing_certs: idp.signing_certs,
+            signing_certs: idp
+                .signing_certs
+                .iter()
+                .map(|der| TrustedCert::from_der(der))
+                .collect::<Result<_, _>>()
+                .map_err(|reason| SamlError::Malformed {
+                    expected: "IdP metadata",
+                    reason,
+                })?,
         })
     }
 }
@@ -175,11 +183,7 @@ impl DemoSp {
             credential.clone(),
             party_logout::Chsim {
                 entity_id: chsim.entity_id.clone(),
-                certs: chsim
-                    .signing_certs
-                    .iter()
-                    .filter_map(|d| openssl::x509::X509::from_der(d).ok())
-                    .collect(),
+                certs: chsim.signing_certs.clone(),
                 endpoint: chsim.slo.redirect.clone(),
             },
             clock.clone(),

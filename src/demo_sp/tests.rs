@@ -24,7 +24,7 @@ fn demo_sp() -> DemoSp {
         entity_id: CHSIM.into(),
         sso_redirect: ISSUE.into(),
         sso_post: ISSUE.into(),
-        signing_certs: vec![broker().cert_der().to_vec()],
+        signing_certs: vec![broker().trusted_cert()],
         slo: SloEndpoints {
             redirect: Some(endpoint(ISSUE, SIGNOFF)),
             ..Default::default()

@@ -35,7 +35,6 @@ use crate::saml::signing::AlgorithmPolicy;
 use crate::saml::{status, Credential, SamlError};
 use chrono::{DateTime, Duration, Utc};
 use moka::sync::Cache;
-use openssl::x509::X509;
 use std::sync::Arc;
 use url::Url;
 
@@ -103,7 +102,7 @@ pub struct Chsim {
     /// chsim's entityID.
     pub entity_id: String,
     /// chsim's signing certificates.
-    pub certs: Vec<X509>,
+    pub certs: Vec<crate::saml::TrustedCert>,
     /// chsim's HTTP-Redirect SingleLogoutService (of the face this party talks to).
     pub endpoint: Option<SloEndpoint>,
 }

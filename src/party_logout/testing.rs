@@ -120,7 +120,7 @@ pub fn signed_response(response: &NewLogoutResponse) -> String {
     redirect_query(response.encode(Binding::Redirect, None, &broker()).unwrap())
 }
 
-fn expect<'a>(certs: &'a [openssl::x509::X509], destination: &'a str) -> Expectations<'a> {
+fn expect<'a>(certs: &'a [crate::saml::TrustedCert], destination: &'a str) -> Expectations<'a> {
     Expectations {
         trusted_certs: certs,
         algorithms: AlgorithmPolicy::default(),
@@ -137,7 +137,7 @@ pub fn verified_answer(url: &Url, party: &Credential, destination: &str) -> Veri
         url.as_str().starts_with(&format!("{destination}?")),
         "{url}"
     );
-    let certs = [party.cert().clone()];
+    let certs = [party.trusted_cert()];
     logout::receive_response(
         Incoming::Redirect {
             raw_query: query(url),
@@ -155,7 +155,7 @@ pub fn verified_request(url: &Url, party: &Credential, destination: &str) -> Ver
         url.as_str().starts_with(&format!("{destination}?")),
         "{url}"
     );
-    let certs = [party.cert().clone()];
+    let certs = [party.trusted_cert()];
     logout::receive_request(
         Incoming::Redirect {
             raw_query: query(url),

@@ -47,7 +47,7 @@ impl NewAttributeQuery {
                         .text(&self.name_id),
                 ),
             );
-        let signed = signing::sign(&query.to_xml(), signer.key_der())?;
+        let signed = signing::sign(&query.to_xml(), signer)?;
         Ok(soap_envelope(super::response::strip_declaration(&signed)))
     }
 }
@@ -121,7 +121,7 @@ mod tests {
             panic!("expected a message")
         };
         let reduced =
-            signing::verify_and_reduce(&xml, &[c.cert_der().to_vec()], Default::default()).unwrap();
+            signing::verify_and_reduce(&xml, &[c.trusted_cert()], Default::default()).unwrap();
         let parsed = parse_query(&reduced).unwrap();
         assert_eq!(parsed.id, "_q1");
         assert_eq!(parsed.name_id, "C=DK,O=33333333,CN=Åse & Co,Serial=1");

@@ -94,7 +94,7 @@ impl NewAuthnRequest {
         }
         let xml = req.to_xml();
         match signer {
-            Some(signer) => signing::sign(&xml, signer.key_der()),
+            Some(signer) => signing::sign(&xml, signer),
             None => Ok(xml),
         }
     }
@@ -264,7 +264,7 @@ mod tests {
         let xml = sample().to_xml(Some(&cred)).unwrap();
         let reduced = signing::verify_and_reduce(
             &xml,
-            &[cred.cert_der().to_vec()],
+            &[cred.trusted_cert()],
             signing::AlgorithmPolicy::default(),
         )
         .unwrap();

@@ -11,13 +11,11 @@ use super::SamlError;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use flate2::read::DeflateDecoder;
-use flate2::write::DeflateEncoder;
-use flate2::Compression;
+use flate2::{Compress, Compression, FlushCompress, Status};
 use openssl::hash::MessageDigest;
-use openssl::pkey::{PKey, Private};
+use openssl::pkey::{PKey, Private, Public};
 use openssl::sign::{Signer, Verifier};
-use openssl::x509::X509;
-use std::io::{Read, Write};
+use std::io::Read;
 use url::Url;
 
 /// Which SAML parameter carries the message.
@@ -59,8 +57,8 @@ impl RedirectMessage {
         self.signature.is_some()
     }
 
-    /// Verifies the query-string signature with `cert`.
-    pub fn verify(&self, cert: &X509, policy: AlgorithmPolicy) -> Result<(), SamlError> {
+    /// Verifies the query-string signature with `key`, a trusted certificate's public key.
+    pub fn verify(&self, key: &PKey<Public>, policy: AlgorithmPolicy) -> Result<(), SamlError> {
         let (Some(signature), Some(sig_alg), Some(octets)) =
             (&self.signature, &self.sig_alg, &self.signed_octets)
         else {
@@ -77,9 +75,6 @@ impl RedirectMessage {
             .map_err(|e| SamlError::BadSignature {
                 reason: format!("Signature parameter is not base64: {e}"),
             })?;
-        let key = cert.public_key().map_err(|e| SamlError::BadSignature {
-            reason: format!("trusted certificate has no usable key: {e}"),
-        })?;
         let signature = if ecdsa {
             // XML-DSig ECDSA signature values are r || s (RFC 4051 §3.3); openssl wants DER.
             ecdsa_der(&signature).ok_or_else(|| SamlError::BadSignature {
@@ -88,7 +83,7 @@ impl RedirectMessage {
         } else {
             signature
         };
-        let ok = Verifier::new(digest, &key)
+        let ok = Verifier::new(digest, key)
             .and_then(|mut v| {
                 v.update(octets.as_bytes())?;
                 v.verify(&signature)
@@ -225,15 +220,7 @@ pub fn encode_redirect(
     relay_state: Option<&str>,
     key: Option<&PKey<Private>>,
 ) -> Result<Url, SamlError> {
-    let encoding = |e: std::io::Error| SamlError::BadEncoding {
-        reason: e.to_string(),
-    };
-    let mut compressed = Vec::new();
-    {
-        let mut encoder = DeflateEncoder::new(&mut compressed, Compression::default());
-        encoder.write_all(xml.as_bytes()).map_err(encoding)?;
-        encoder.finish().map_err(encoding)?;
-    }
+    let compressed = deflate(xml.as_bytes())?;
     let mut url = Url::parse(destination).map_err(|e| SamlError::BadEncoding {
         reason: format!("destination `{destination}` is not a URL: {e}"),
     })?;
@@ -265,13 +252,59 @@ pub fn encode_redirect(
     Ok(url)
 }
 
+/// Raw-DEFLATE compressors kept for reuse, reset for each message: a new one allocates and
+/// zeroes about 270 KiB of tables, which costs more than compressing an AuthnRequest (issue #10
+/// §5). At most [`KEPT_COMPRESSORS`] are kept, so the memory they hold does not grow with the
+/// number of threads; a message that finds none makes a new one.
+static COMPRESSORS: std::sync::Mutex<Vec<Compress>> = std::sync::Mutex::new(Vec::new());
+const KEPT_COMPRESSORS: usize = 2;
+
+/// Raw DEFLATE (RFC 1951, no zlib header) at the default level, as HTTP-Redirect requires.
+fn deflate(data: &[u8]) -> Result<Vec<u8>, SamlError> {
+    let kept = || COMPRESSORS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut compressor = kept()
+        .pop()
+        .unwrap_or_else(|| Compress::new(Compression::default(), false));
+    compressor.reset();
+    let result = deflate_with(&mut compressor, data);
+    let mut pool = kept();
+    if pool.len() < KEPT_COMPRESSORS {
+        pool.push(compressor);
+    }
+    result
+}
+
+fn deflate_with(compressor: &mut Compress, data: &[u8]) -> Result<Vec<u8>, SamlError> {
+    let mut out = Vec::with_capacity(data.len() / 2 + 128);
+    loop {
+        let consumed = usize::try_from(compressor.total_in()).unwrap_or(data.len());
+        let input = data.get(consumed..).unwrap_or_default();
+        let status = compressor
+            .compress_vec(input, &mut out, FlushCompress::Finish)
+            .map_err(|e| SamlError::BadEncoding {
+                reason: format!("DEFLATE failed: {e}"),
+            })?;
+        match status {
+            Status::StreamEnd => return Ok(out),
+            Status::Ok | Status::BufError => out.reserve(out.capacity().max(1024)),
+        }
+    }
+}
+
 /// Decodes the base64 `SAMLRequest`/`SAMLResponse` of an HTTP-POST form.
 pub fn decode_post(value: &str, max_xml_bytes: usize) -> Result<String, SamlError> {
-    let bytes = STANDARD
-        .decode(value.split_whitespace().collect::<String>())
-        .map_err(|e| SamlError::BadEncoding {
-            reason: format!("the posted SAML message is not base64: {e}"),
-        })?;
+    // Line-wrapped base64 is accepted; an unwrapped value (the usual case) is decoded in place
+    // rather than copied first.
+    let unwrapped;
+    let value = if value.bytes().any(|b| b.is_ascii_whitespace()) {
+        unwrapped = value.split_whitespace().collect::<String>();
+        unwrapped.as_str()
+    } else {
+        value
+    };
+    let bytes = STANDARD.decode(value).map_err(|e| SamlError::BadEncoding {
+        reason: format!("the posted SAML message is not base64: {e}"),
+    })?;
     if bytes.len() > max_xml_bytes {
         return Err(SamlError::TooLarge {
             limit: max_xml_bytes,
@@ -312,11 +345,13 @@ pub fn encode_post(xml: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use openssl::x509::X509;
 
-    fn credential() -> (PKey<Private>, X509) {
+    /// The broker's key and its certificate's public key.
+    fn credential() -> (PKey<Private>, PKey<Public>) {
         let key = PKey::private_key_from_pem(include_bytes!("../../keys/broker.key.pem")).unwrap();
         let cert = X509::from_pem(include_bytes!("../../keys/broker.cert.pem")).unwrap();
-        (key, cert)
+        (key, cert.public_key().unwrap())
     }
 
     #[test]
@@ -356,6 +391,50 @@ mod tests {
             msg.verify(&cert, AlgorithmPolicy::default()),
             Err(SamlError::BadSignature { .. })
         ));
+    }
+
+    #[test]
+    fn the_reused_compressor_deflates_each_message_alike_and_round_trips() {
+        // Kept compressors are reset between messages: every message must come out as a fresh
+        // encoder would make it, whatever was compressed before it.
+        let fresh = |xml: &str| {
+            let mut out = Vec::new();
+            let mut e = flate2::write::DeflateEncoder::new(&mut out, Compression::default());
+            std::io::Write::write_all(&mut e, xml.as_bytes()).unwrap();
+            e.finish().unwrap();
+            out
+        };
+        let messages = [
+            "<a>".to_string() + &"xyz".repeat(5000) + "</a>",
+            "<b>æøå</b>".to_string(),
+            (0..3000)
+                .map(|i| format!("<c n=\"{i}\"/>"))
+                .collect::<String>(),
+            String::new(),
+            "<b>æøå</b>".to_string(),
+        ];
+        for xml in &messages {
+            let compressed = deflate(xml.as_bytes()).unwrap();
+            assert_eq!(compressed, fresh(xml));
+            let mut back = String::new();
+            DeflateDecoder::new(compressed.as_slice())
+                .read_to_string(&mut back)
+                .unwrap();
+            assert_eq!(&back, xml);
+        }
+    }
+
+    #[test]
+    fn post_decodes_line_wrapped_base64_like_unwrapped() {
+        let xml = "<a>".to_string() + &"æøå ".repeat(100) + "</a>";
+        let plain = encode_post(&xml);
+        let wrapped: String = plain
+            .as_bytes()
+            .chunks(76)
+            .map(|line| String::from_utf8_lossy(line).into_owned() + "\r\n")
+            .collect();
+        assert_eq!(decode_post(&plain, 10_000).unwrap(), xml);
+        assert_eq!(decode_post(&wrapped, 10_000).unwrap(), xml);
     }
 
     #[test]
@@ -440,7 +519,7 @@ mod tests {
         b.set_issuer_name(&name).unwrap();
         b.set_pubkey(&key).unwrap();
         b.sign(&key, MessageDigest::sha256()).unwrap();
-        let cert = b.build();
+        let cert = b.build().public_key().unwrap();
         let q = signed_query(ECDSA_SHA256, &key, MessageDigest::sha256(), true);
         message(&q)
             .verify(&cert, AlgorithmPolicy::default())

@@ -141,7 +141,7 @@ pub fn build_signed(
         .child(signing::template(&id, &signer.cert_base64()))
         .child(descriptor)
         .to_xml();
-    signing::sign(&doc, signer.key_der())
+    signing::sign(&doc, signer)
 }
 
 /// What chsim needs to know about an IdP, read from its metadata.

@@ -28,7 +28,7 @@ pub mod soap;
 pub mod validate;
 pub mod xml;
 
-pub use keys::Credential;
+pub use keys::{Credential, TrustedCert};
 pub use name_id::{SubjectName, SubjectNameError};
 
 /// Status code URIs (saml-core §3.2.2.2).

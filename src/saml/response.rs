@@ -199,7 +199,7 @@ impl NewAssertion {
 
     /// The assertion alone, signed, as the text of an element (no XML declaration).
     pub fn to_signed_xml(&self, signer: &Credential) -> Result<String, SamlError> {
-        let signed = signing::sign(&self.element(Some(signer)).to_xml(), signer.key_der())?;
+        let signed = signing::sign(&self.element(Some(signer)).to_xml(), signer)?;
         Ok(strip_declaration(&signed).to_string())
     }
 }
@@ -252,7 +252,7 @@ pub fn build(
     let sign_response = signed == SignedElement::Response || assertion.is_none();
     let r = envelope(response, sign_response.then_some(signer));
     let Some(assertion) = assertion else {
-        return signing::sign(&r.to_xml(), signer.key_der());
+        return signing::sign(&r.to_xml(), signer);
     };
     match encrypt {
         Some(enc) => {
@@ -270,7 +270,7 @@ pub fn build(
                 .to_xml();
             let doc = shell.replacen(marker, &encrypted, 1);
             if sign_response {
-                signing::sign(&doc, signer.key_der())
+                signing::sign(&doc, signer)
             } else {
                 Ok(doc)
             }
@@ -279,7 +279,7 @@ pub fn build(
             let doc = r
                 .child(assertion.element((!sign_response).then_some(signer)))
                 .to_xml();
-            signing::sign(&doc, signer.key_der())
+            signing::sign(&doc, signer)
         }
     }
 }

@@ -4,13 +4,17 @@
 //! SHA-256 digest, exclusive c14n — reference §3.2). Verification checks every signature with the
 //! trusted certificates only and returns the document *reduced to what the signatures cover*
 //! (samael's signature-wrapping defence); callers must read only that reduced text.
+//!
+//! Keys are the xmlsec keys decoded once in [`Credential`] and [`TrustedCert`] (issue #10 §2).
+//! Before xmlsec sees a document, [`check_shape`] admits only the one signature shape SAML uses;
+//! xmlsec's own signature context is restricted as well (same-document references, the SAML
+//! transforms, no manifests — the vendored samael patch), as a second line behind it.
 
+use super::keys::{Credential, TrustedCert};
 use super::xml::{self, Element, NS_DS};
 use super::SamlError;
 use crate::xml_limits::XmlLimits;
-use samael::crypto::{
-    AllowedSignatureAlgorithm, CertificateDer, Crypto, CryptoProvider, ReduceMode,
-};
+use samael::crypto::{AllowedSignatureAlgorithm, Crypto, ReduceMode, XmlSecKey};
 
 /// rsa-sha256 SignatureMethod.
 pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
@@ -76,53 +80,74 @@ pub fn template(reference_id: &str, cert_base64: &str) -> Element {
         ))
 }
 
-/// Signs every signature template in `document` with `key_der` (xmlsec, ID attribute `ID`).
-pub fn sign(document: &str, key_der: &[u8]) -> Result<String, SamlError> {
-    Crypto::sign_xml(document, key_der).map_err(|e| SamlError::Signing {
+/// Signs every signature template in `document` with `signer`'s key (xmlsec, ID attribute `ID`).
+pub fn sign(document: &str, signer: &Credential) -> Result<String, SamlError> {
+    Crypto::sign_xml_with_key(document, signer.xmlsec_key()).map_err(|e| SamlError::Signing {
         reason: e.to_string(),
     })
 }
 
-/// Verifies every signature in `document` against `trusted_certs_der` and returns the document
-/// reduced to its signed content. Fails with [`SamlError::NotSigned`] when there is no signature,
+/// Verifies every signature in `document` against `trusted` and returns the document reduced to
+/// its signed content. Fails with [`SamlError::NotSigned`] when there is no signature,
 /// [`SamlError::WeakSignatureAlgorithm`] when an algorithm is not allowed, and
 /// [`SamlError::BadSignature`] when a signature does not verify with any trusted certificate.
 pub fn verify_and_reduce(
     document: &str,
-    trusted_certs_der: &[Vec<u8>],
+    trusted: &[TrustedCert],
     policy: AlgorithmPolicy,
 ) -> Result<String, SamlError> {
-    verify_and_reduce_within(document, trusted_certs_der, policy, &XmlLimits::MESSAGE)
+    verify_and_reduce_within(document, trusted, policy, &XmlLimits::MESSAGE)
 }
 
 /// [`verify_and_reduce`] for a document bounded by other limits (signed metadata aggregates use
 /// [`XmlLimits::METADATA`]).
 pub fn verify_and_reduce_within(
     document: &str,
-    trusted_certs_der: &[Vec<u8>],
+    trusted: &[TrustedCert],
     policy: AlgorithmPolicy,
     limits: &XmlLimits,
 ) -> Result<String, SamlError> {
     check_shape(document, policy, limits)?;
-    if trusted_certs_der.is_empty() {
+    verify_and_reduce_unchecked(document, trusted, policy)
+}
+
+/// [`verify_and_reduce`] without the shape rules of [`check_shape`], for a caller that has
+/// already run [`check_shape`] over a document of which `document` is a verbatim subtree (as
+/// [`xml::standalone_subtree`] cuts it): every signature, ID and `Manifest` in the subtree was
+/// checked there, so it is not parsed and checked again. The message limits are still applied
+/// (a streaming pass, no tree), because the extraction adds the inherited namespace declarations
+/// to the subtree's root element, and they count against its attribute limit.
+pub(crate) fn verify_and_reduce_shaped(
+    document: &str,
+    trusted: &[TrustedCert],
+    policy: AlgorithmPolicy,
+) -> Result<String, SamlError> {
+    crate::xml_limits::check(document, &XmlLimits::MESSAGE)?;
+    verify_and_reduce_unchecked(document, trusted, policy)
+}
+
+/// The verification itself: samael's reduction with the trusted keys and allowed algorithms.
+fn verify_and_reduce_unchecked(
+    document: &str,
+    trusted: &[TrustedCert],
+    policy: AlgorithmPolicy,
+) -> Result<String, SamlError> {
+    if trusted.is_empty() {
         // samael would skip verification without a certificate; chsim never does.
         return Err(SamlError::NoTrustedCertificate);
     }
-    let certs: Vec<CertificateDer> = trusted_certs_der
-        .iter()
-        .map(|c| CertificateDer::from(c.clone()))
-        .collect();
-    let allowed: Option<Vec<AllowedSignatureAlgorithm>> = if policy.allow_sha1 {
+    let keys: Vec<&XmlSecKey> = trusted.iter().map(TrustedCert::xmlsec_key).collect();
+    let allowed: Option<&[AllowedSignatureAlgorithm]> = if policy.allow_sha1 {
         // samael has no SHA-1 entry; the pre-check above enforced the policy instead.
         None
     } else {
-        Some(STRONG.to_vec())
+        Some(STRONG)
     };
-    Crypto::reduce_xml_to_signed_with_allowed_algorithms(
+    Crypto::reduce_xml_to_signed_with_keys(
         document,
-        &certs,
+        &keys,
         ReduceMode::ValidateAndMarkNoAncestors,
-        allowed.as_deref(),
+        allowed,
     )
     .map_err(|e| SamlError::BadSignature {
         reason: e.to_string(),
@@ -145,7 +170,16 @@ pub fn check_shape(
     policy: AlgorithmPolicy,
     limits: &XmlLimits,
 ) -> Result<(), SamlError> {
-    let doc = xml::parse_with(document, limits)?;
+    check_shape_of(&xml::parse_with(document, limits)?, policy)
+}
+
+/// [`check_shape`] of a document already parsed within the limits it must keep (by
+/// [`xml::parse`] or [`xml::parse_with`]), so that a caller holding the parse does not parse the
+/// same text again.
+pub(crate) fn check_shape_of(
+    doc: &roxmltree::Document<'_>,
+    policy: AlgorithmPolicy,
+) -> Result<(), SamlError> {
     let shape = |reason: String| SamlError::SignatureShape { reason };
     let mut ids = std::collections::HashSet::new();
     for node in doc.descendants().filter(|n| n.is_element()) {
@@ -327,4 +361,89 @@ fn check_signed_info(
 
 fn element_children<'a, 'i>(node: &roxmltree::Node<'a, 'i>) -> Vec<roxmltree::Node<'a, 'i>> {
     node.children().filter(|c| c.is_element()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn broker() -> Credential {
+        Credential::from_pem(
+            include_bytes!("../../keys/broker.key.pem"),
+            include_bytes!("../../keys/broker.cert.pem"),
+        )
+        .unwrap()
+    }
+
+    /// A document whose one Reference has `uri` and `transforms`, signed by xmlsec without any
+    /// restriction (signing is not restricted; only verification is).
+    fn signed_document(cred: &Credential, uri: &str, transforms: &str) -> String {
+        let doc = format!(
+            r##"<r:Root xmlns:r="urn:r" ID="_a"><r:Issuer>x</r:Issuer><ds:Signature xmlns:ds="{NS_DS}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="{EXC_C14N}"/><ds:SignatureMethod Algorithm="{RSA_SHA256}"/><ds:Reference URI="{uri}"><ds:Transforms>{transforms}</ds:Transforms><ds:DigestMethod Algorithm="{SHA256}"/><ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/></ds:Signature><r:Body>hello</r:Body></r:Root>"##
+        );
+        sign(&doc, cred).unwrap()
+    }
+
+    const SAML_TRANSFORMS: &str = r#"<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>"#;
+
+    #[test]
+    fn keys_loaded_once_sign_and_verify_from_many_threads_at_once() {
+        let cred = broker();
+        let trusted = [cred.trusted_cert()];
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for _ in 0..25 {
+                        let signed = signed_document(&cred, "#_a", SAML_TRANSFORMS);
+                        let reduced =
+                            verify_and_reduce(&signed, &trusted, AlgorithmPolicy::default())
+                                .unwrap();
+                        assert!(reduced.contains("hello"), "{reduced}");
+                    }
+                });
+            }
+        });
+    }
+
+    #[test]
+    fn xmlsec_itself_refuses_a_transform_outside_the_saml_profile() {
+        // Behind check_shape, the xmlsec context is restricted too (issue #8 §2): a genuinely
+        // signed document with an XPath transform does not verify even when the shape check is
+        // skipped, while the same document with SAML's transforms does.
+        let cred = broker();
+        let trusted = [cred.trusted_cert()];
+        let plain = signed_document(&cred, "#_a", SAML_TRANSFORMS);
+        verify_and_reduce_unchecked(&plain, &trusted, AlgorithmPolicy::default()).unwrap();
+        let xpath = signed_document(
+            &cred,
+            "#_a",
+            r#"<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116"><ds:XPath>not(ancestor-or-self::ds:Signature)</ds:XPath></ds:Transform>"#,
+        );
+        assert!(matches!(
+            check_shape(&xpath, AlgorithmPolicy::default(), &XmlLimits::MESSAGE),
+            Err(SamlError::SignatureShape { .. })
+        ));
+        assert!(matches!(
+            verify_and_reduce_unchecked(&xpath, &trusted, AlgorithmPolicy::default()),
+            Err(SamlError::BadSignature { .. })
+        ));
+    }
+
+    #[test]
+    fn xmlsec_itself_fetches_nothing_for_an_external_reference() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        let cred = broker();
+        let doc = format!(
+            r#"<r:Root xmlns:r="urn:r" ID="_a"><ds:Signature xmlns:ds="{NS_DS}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="{EXC_C14N}"/><ds:SignatureMethod Algorithm="{RSA_SHA256}"/><ds:Reference URI="{url}"><ds:DigestMethod Algorithm="{SHA256}"/><ds:DigestValue>AAAA</ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue>AAAA</ds:SignatureValue></ds:Signature></r:Root>"#
+        );
+        let result =
+            verify_and_reduce_unchecked(&doc, &[cred.trusted_cert()], AlgorithmPolicy::default());
+        assert!(matches!(result, Err(SamlError::BadSignature { .. })));
+        match listener.accept() {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            other => panic!("xmlsec connected to {url}: {other:?}"),
+        }
+    }
 }

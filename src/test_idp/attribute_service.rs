@@ -92,13 +92,8 @@ impl TestAttributeService {
             return Err("the request is a SOAP fault, not an AttributeQuery".into());
         };
         // Only chsim may ask, and its query must be signed.
-        let certs: Vec<Vec<u8>> = self
-            .chsim
-            .signing_certs
-            .iter()
-            .filter_map(|c| c.to_der().ok())
-            .collect();
-        let verified = signing::verify_and_reduce(&query_xml, &certs, AlgorithmPolicy::default())
+        let certs = &self.chsim.signing_certs;
+        let verified = signing::verify_and_reduce(&query_xml, certs, AlgorithmPolicy::default())
             .map_err(|e| format!("the AttributeQuery is not signed by chsim: {e}"))?;
         let query = parse_query(&verified).map_err(|e| e.to_string())?;
         if query.issuer != self.chsim.entity_id {

@@ -29,7 +29,9 @@ use crate::saml::response::{
     self, EncryptFor, NewAssertion, NewAttribute, NewResponse, SignedElement, Status,
 };
 use crate::saml::signing::AlgorithmPolicy;
-use crate::saml::{authn_request, bindings, status, Credential, SamlError, NAMEID_X509};
+use crate::saml::{
+    authn_request, bindings, status, Credential, SamlError, TrustedCert, NAMEID_X509,
+};
 use chrono::Duration;
 use moka::sync::Cache;
 use openssl::x509::X509;
@@ -42,8 +44,8 @@ pub struct ChsimAsSp {
     pub entity_id: String,
     /// chsim's ACS.
     pub acs_url: String,
-    /// chsim's signing certificates.
-    pub signing_certs: Vec<X509>,
+    /// chsim's signing certificates, decoded once.
+    pub signing_certs: Vec<TrustedCert>,
     /// chsim's encryption certificate.
     pub encryption_cert: Option<X509>,
     /// chsim's SingleLogoutService (SP face).
@@ -71,7 +73,15 @@ impl ChsimAsSp {
         Ok(Self {
             entity_id: md.entity_id,
             acs_url,
-            signing_certs: sp.signing_certs.iter().filter_map(x509).collect(),
+            signing_certs: sp
+                .signing_certs
+                .iter()
+                .map(|der| TrustedCert::from_der(der))
+                .collect::<Result<_, _>>()
+                .map_err(|reason| SamlError::Malformed {
+                    expected: "SP metadata",
+                    reason,
+                })?,
             encryption_cert: sp.encryption_certs.first().and_then(x509),
             slo: SloEndpoints::from_metadata(&sp.slo),
         })
@@ -224,7 +234,7 @@ impl TestIdp {
             .map_err(TestIdpError::Request)?;
         let mut verified = Err(SamlError::NotSigned);
         for cert in &self.chsim.signing_certs {
-            verified = msg.verify(cert, AlgorithmPolicy::default());
+            verified = msg.verify(cert.public_key(), AlgorithmPolicy::default());
             if verified.is_ok() {
                 break;
             }

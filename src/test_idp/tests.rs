@@ -20,7 +20,7 @@ fn test_idp() -> TestIdp {
     let chsim = ChsimAsSp {
         entity_id: CHSIM.into(),
         acs_url: "https://chsim.example/runtime/saml2auth/consume.idp".into(),
-        signing_certs: vec![broker().cert().clone()],
+        signing_certs: vec![broker().trusted_cert()],
         encryption_cert: None,
         slo: SloEndpoints {
             redirect: Some(endpoint(SIGNOFF_REQUEST, SIGNOFF_RESPONSE)),

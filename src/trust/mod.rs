@@ -16,6 +16,7 @@ use crate::roles::{JobRoleCatalogue, SystemRoles};
 use crate::saml::bindings;
 use crate::saml::logout::SloEndpoints;
 use crate::saml::metadata::{self, Endpoint};
+use crate::saml::TrustedCert;
 use openssl::x509::X509;
 use source::{fetch_metadata, MetadataRef};
 use std::collections::HashMap;
@@ -43,8 +44,8 @@ pub struct TrustedNemlogin {
     pub entity_id: EntityId,
     /// Its HTTP-Redirect SingleSignOnService URL.
     pub sso_redirect_url: String,
-    /// Signing certificates (DER), never empty.
-    pub signing_certs: Vec<Vec<u8>>,
+    /// Signing certificates, decoded once; never empty.
+    pub signing_certs: Vec<TrustedCert>,
     /// The highest NSIS level it can assert.
     pub nsis_level: NsisLevel,
 }
@@ -76,8 +77,8 @@ pub struct TrustedIdp {
     pub municipality: Municipality,
     /// Its HTTP-Redirect SingleSignOnService URL.
     pub sso_redirect_url: String,
-    /// Signing certificates (DER), never empty.
-    pub signing_certs: Vec<Vec<u8>>,
+    /// Signing certificates, decoded once; never empty.
+    pub signing_certs: Vec<TrustedCert>,
     /// IP ranges for pre-selection.
     pub ip_ranges: Vec<ipnet::IpNet>,
     /// Whether it sends job-function roles (KenderRoller).
@@ -127,8 +128,8 @@ pub struct TrustedUserSystem {
     pub profile: Profile,
     /// HTTP-POST AssertionConsumerService endpoints with their index, default first; never empty.
     pub acs: Vec<(u32, String)>,
-    /// Signing certificates for its AuthnRequests.
-    pub signing_certs: Vec<X509>,
+    /// Signing certificates for its AuthnRequests, decoded once.
+    pub signing_certs: Vec<TrustedCert>,
     /// Its encryption certificate, when it wants encrypted assertions.
     pub encryption_cert: Option<X509>,
     /// Its user-system roles and the role mappings to them (reference §6.1).
@@ -256,6 +257,13 @@ pub async fn resolve(
             if let Some(w) = without_redirect_slo(&md.entity_id, &slo) {
                 trust.warnings.push(problem(w));
             }
+            let signing_certs = match decode_certs(&role.signing_certs, &md.entity_id) {
+                Ok(certs) => certs,
+                Err(e) => {
+                    problems.push(problem(e));
+                    continue;
+                }
+            };
             trust.idps.push(TrustedIdp {
                 entity_id: EntityId::new(md.entity_id),
                 presentation_name: idp.presentation_name.clone(),
@@ -265,7 +273,7 @@ pub async fn resolve(
                     nemlogin_fallback: m.nemlogin_fallback,
                 },
                 sso_redirect_url: sso.location.clone(),
-                signing_certs: role.signing_certs,
+                signing_certs,
                 ip_ranges: idp
                     .ip_ranges
                     .iter()
@@ -324,12 +332,19 @@ pub async fn resolve(
             )));
             continue;
         }
+        let signing_certs = match decode_certs(&role.signing_certs, &md.entity_id) {
+            Ok(certs) => certs,
+            Err(e) => {
+                problems.push(problem(e));
+                continue;
+            }
+        };
         trust.attribute_services.insert(
             m.cvr.clone(),
             AttributeService {
                 entity_id: EntityId::new(md.entity_id),
                 soap_url: soap.location.clone(),
-                signing_certs: role.signing_certs,
+                signing_certs,
             },
         );
     }
@@ -355,14 +370,17 @@ pub async fn resolve(
                         "the metadata of `{}` has no HTTP-Redirect SingleSignOnService",
                         md.entity_id
                     ))),
-                    Some(sso) => {
-                        trust.nemlogin = Some(TrustedNemlogin {
-                            entity_id: EntityId::new(md.entity_id),
-                            sso_redirect_url: sso.location.clone(),
-                            signing_certs: role.signing_certs,
-                            nsis_level: n.nsis_level,
-                        })
-                    }
+                    Some(sso) => match decode_certs(&role.signing_certs, &md.entity_id) {
+                        Err(e) => problems.push(problem(e)),
+                        Ok(signing_certs) => {
+                            trust.nemlogin = Some(TrustedNemlogin {
+                                entity_id: EntityId::new(md.entity_id),
+                                sso_redirect_url: sso.location.clone(),
+                                signing_certs,
+                                nsis_level: n.nsis_level,
+                            })
+                        }
+                    },
                 },
             },
         }
@@ -414,6 +432,13 @@ pub async fn resolve(
             _ => continue, // reported by the file checks
         };
         let to_x509 = |der: &Vec<u8>| X509::from_der(der).ok();
+        let signing_certs = match decode_certs(&role.signing_certs, &md.entity_id) {
+            Ok(certs) => certs,
+            Err(e) => {
+                problems.push(problem(e));
+                continue;
+            }
+        };
         if trust
             .user_systems
             .contains_key(&EntityId::new(md.entity_id.clone()))
@@ -435,7 +460,7 @@ pub async fn resolve(
                 name: us.name.clone(),
                 profile: us.profile,
                 acs,
-                signing_certs: role.signing_certs.iter().filter_map(to_x509).collect(),
+                signing_certs,
                 encryption_cert: role.encryption_certs.first().and_then(to_x509),
                 roles: SystemRoles::from_config(us),
                 requirement,
@@ -472,4 +497,13 @@ fn without_redirect_slo(entity_id: &str, slo: &SloEndpoints) -> Option<String> {
     Some(format!(
         "the Context Handler would refuse this metadata: `{entity_id}` has no HTTP-Redirect SingleLogoutService (required of every IdP and user system); chsim accepts it, but {reach}"
     ))
+}
+
+/// A party's signing certificates from its metadata, decoded once for every message to come
+/// (issue #10 §2); the error names the party and why a certificate cannot be used.
+fn decode_certs(ders: &[Vec<u8>], entity_id: &str) -> Result<Vec<TrustedCert>, String> {
+    ders.iter()
+        .map(|der| TrustedCert::from_der(der))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("a signing certificate in the metadata of `{entity_id}`: {e}"))
 }

@@ -77,8 +77,11 @@ pub(super) async fn fetch_metadata(
                 .read(cert_file)
                 .and_then(|pem| {
                     openssl::x509::X509::from_pem(pem.as_bytes())
-                        .and_then(|c| c.to_der())
                         .map_err(|e| format!("`{cert_file}` is not a PEM certificate: {e}"))
+                })
+                .and_then(|c| {
+                    crate::saml::TrustedCert::from_x509(c)
+                        .map_err(|e| format!("`{cert_file}`: {e}"))
                 })
                 .map_err(|e| r.problem(&r.signing_cert_key, e))?;
             // Metadata is signed, never encrypted: only the signature policy matters.

@@ -347,7 +347,7 @@ pub async fn issued_assertion(chsim: &Chsim, outcome: &Outcome, sp: &str) -> Str
 }
 
 /// chsim's signing certificates, from its published IdP metadata.
-pub async fn chsim_signing_certs(chsim: &Chsim) -> Vec<Vec<u8>> {
+pub async fn chsim_signing_certs(chsim: &Chsim) -> Vec<chsim::saml::TrustedCert> {
     let md_xml = reqwest::get(format!("{}/runtime/saml2/metadata.idp", chsim.base))
         .await
         .unwrap()
@@ -359,6 +359,9 @@ pub async fn chsim_signing_certs(chsim: &Chsim) -> Vec<Vec<u8>> {
         .idp
         .unwrap()
         .signing_certs
+        .iter()
+        .map(|der| chsim::saml::TrustedCert::from_der(der).unwrap())
+        .collect()
 }
 
 /// The values of the attribute `name` in an assertion.

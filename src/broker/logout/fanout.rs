@@ -191,12 +191,7 @@ impl Broker {
             Target::Idp(l) => self
                 .trust
                 .idp(l.idp.as_str())
-                .map(|i| {
-                    i.signing_certs
-                        .iter()
-                        .filter_map(|d| openssl::x509::X509::from_der(d).ok())
-                        .collect()
-                })
+                .map(|i| i.signing_certs.clone())
                 .unwrap_or_default(),
         };
         let max = self.settings.max_message_bytes;

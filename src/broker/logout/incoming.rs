@@ -12,7 +12,7 @@ use crate::saml::logout::{
 };
 use crate::saml::response::Status;
 use crate::saml::status;
-use openssl::x509::X509;
+use crate::saml::TrustedCert;
 
 /// Which of chsim's faces a LogoutResponse arrived at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +89,7 @@ impl Broker {
                 issuer: issuer.to_string(),
                 kind: "identity provider",
             })?;
-        let certs = x509s(&idp.signing_certs);
+        let certs = idp.signing_certs.clone();
         let verified = self
             .verify(unverified, certs, self.settings.sp_slo_request_url.clone())
             .await?;
@@ -183,7 +183,7 @@ impl Broker {
             (Target::Idp(l), Face::Idps) => (
                 self.trust
                     .idp(l.idp.as_str())
-                    .map(|i| x509s(&i.signing_certs))
+                    .map(|i| i.signing_certs.clone())
                     .unwrap_or_default(),
                 self.settings.sp_slo_response_url.clone(),
             ),
@@ -218,7 +218,7 @@ impl Broker {
     pub(super) async fn verify<M>(
         &self,
         unverified: Unverified<M>,
-        certs: Vec<X509>,
+        certs: Vec<TrustedCert>,
         destination: String,
     ) -> Result<crate::saml::logout::Verified<M>, LogoutFailure>
     where
@@ -340,9 +340,4 @@ pub(super) fn result_of(target: &Target, channel: &str, status: &Status) -> Part
         ended,
         detail,
     }
-}
-
-/// An IdP's certificates (kept as DER) as X509; one that does not decode is left out.
-fn x509s(der: &[Vec<u8>]) -> Vec<X509> {
-    der.iter().filter_map(|d| X509::from_der(d).ok()).collect()
 }

@@ -8,8 +8,8 @@ use crate::saml::signing::{self, AlgorithmPolicy};
 use crate::saml::soap::{read_soap, SoapBody};
 use crate::saml::xml::{self, NS_DS, NS_SAML, NS_SAMLP};
 use crate::saml::SamlError;
+use crate::saml::TrustedCert;
 use chrono::{DateTime, Duration, Utc};
-use openssl::x509::X509;
 
 /// A LogoutRequest as received, not yet verified.
 pub type UnverifiedLogoutRequest = Unverified<ParsedLogoutRequest>;
@@ -119,7 +119,7 @@ impl LogoutMessage for ParsedLogoutResponse {
 #[derive(Debug, Clone, Copy)]
 pub struct Expectations<'a> {
     /// The Issuer's signing certificates from its metadata (step 2).
-    pub trusted_certs: &'a [X509],
+    pub trusted_certs: &'a [TrustedCert],
     /// Allowed signature algorithms (step 2).
     pub algorithms: AlgorithmPolicy,
     /// The URL of the endpoint the message arrived at (step 4).
@@ -337,7 +337,7 @@ impl<M: LogoutMessage> Unverified<M> {
                 //    algorithm.
                 let mut last = SamlError::NoTrustedCertificate;
                 let verified = expect.trusted_certs.iter().any(|cert| {
-                    match msg.verify(cert, expect.algorithms) {
+                    match msg.verify(cert.public_key(), expect.algorithms) {
                         Ok(()) => true,
                         Err(e) => {
                             last = e;
@@ -360,18 +360,9 @@ impl<M: LogoutMessage> Unverified<M> {
                 // 2. Every signature has the one shape chsim verifies (check_shape, before
                 //    xmlsec sees anything) and verifies with the sender's certificates; the
                 //    document is reduced to the signed content.
-                let ders = expect
-                    .trusted_certs
-                    .iter()
-                    .map(|c| {
-                        c.to_der().map_err(|e| SamlError::BadSignature {
-                            reason: format!("a trusted certificate cannot be encoded: {e}"),
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(refused)?;
                 let reduced =
-                    signing::verify_and_reduce(xml, &ders, expect.algorithms).map_err(refused)?;
+                    signing::verify_and_reduce(xml, expect.trusted_certs, expect.algorithms)
+                        .map_err(refused)?;
                 // 3. Only the reduced text is read from here on, and it must be this message.
                 let mismatch =
                     |reason: String| LogoutError::SignedContentMismatch { element, reason };

@@ -61,7 +61,7 @@ impl NewLogoutRequest {
             );
         let xml = req.to_xml();
         match signer {
-            Some(signer) => signing::sign(&xml, signer.key_der()),
+            Some(signer) => signing::sign(&xml, signer),
             None => Ok(xml),
         }
     }

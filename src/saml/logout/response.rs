@@ -49,7 +49,7 @@ impl NewLogoutResponse {
         }
         let xml = r.child(self.status.element()).to_xml();
         match signer {
-            Some(signer) => signing::sign(&xml, signer.key_der()),
+            Some(signer) => signing::sign(&xml, signer),
             None => Ok(xml),
         }
     }

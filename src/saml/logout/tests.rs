@@ -10,7 +10,6 @@ use crate::saml::soap::{soap_envelope, soap_fault};
 use crate::saml::{signing, status, Credential, SamlError};
 use crate::xml_limits::LimitError;
 use chrono::{DateTime, Duration, Utc};
-use openssl::x509::X509;
 
 const CHSIM_SLO: &str = "https://chsim.example/runtime/saml2/issue.idp";
 const CHSIM_SIGNOFF: &str = "https://chsim.example/runtime/saml2/signoff.idp";
@@ -74,7 +73,7 @@ fn response() -> NewLogoutResponse {
     }
 }
 
-fn expect<'a>(certs: &'a [X509], destination: &'a str) -> Expectations<'a> {
+fn expect<'a>(certs: &'a [crate::saml::TrustedCert], destination: &'a str) -> Expectations<'a> {
     Expectations {
         trusted_certs: certs,
         algorithms: AlgorithmPolicy::default(),
@@ -84,8 +83,8 @@ fn expect<'a>(certs: &'a [X509], destination: &'a str) -> Expectations<'a> {
     }
 }
 
-fn sender_certs() -> Vec<X509> {
-    vec![sender().cert().clone()]
+fn sender_certs() -> Vec<crate::saml::TrustedCert> {
+    vec![sender().trusted_cert()]
 }
 
 /// What arrives at chsim for an outgoing message.

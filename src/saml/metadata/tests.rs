@@ -27,7 +27,7 @@ fn published_sp_metadata_is_signed_and_parses_back() {
         Some(&c),
     )
     .unwrap();
-    signing::verify_and_reduce(&xml, &[c.cert_der().to_vec()], Default::default()).unwrap();
+    signing::verify_and_reduce(&xml, &[c.trusted_cert()], Default::default()).unwrap();
     let md = parse(&xml).unwrap();
     assert_eq!(md.entity_id, "https://sp");
     let sp = md.sp.unwrap();
