@@ -10,7 +10,8 @@
 //! - [`roles`]: job-function → user-system roles with data constraints (pure).
 //! - [`assurance`]: NIST and NSIS levels, their forms, equivalence and IdP profiles (pure).
 //! - [`token`]: the assertions chsim issues, per attribute profile.
-//! - [`broker`]: one login as a state machine; what it remembers lives behind `broker::store`.
+//! - [`broker`]: one login as a state machine, the SSO session and single logout; what it
+//!   remembers lives behind `broker::store` (moka in memory, or Redis).
 //! - [`test_idp`], [`demo_sp`]: built-in separate SAML parties for demos and tests;
 //!   [`party_logout`]: the single logout they both do with chsim.
 //! - [`attribute_service`]: the attribute-service fallback (SOAP AttributeQuery, cache).
