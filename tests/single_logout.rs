@@ -657,3 +657,220 @@ fn now() -> chrono::DateTime<chrono::Utc> {
     use chsim::clock::Clock;
     chsim::clock::SystemClock.now()
 }
+
+/// What a back-channel party received, and how it answers.
+#[derive(Default)]
+struct SoapParty {
+    received: std::sync::Mutex<Vec<ParsedLogoutRequest>>,
+}
+
+/// Serves a user system at `http://127.0.0.1:<port>/soap-sp` whose only SingleLogoutService is
+/// SOAP at `…/slo`: it verifies chsim's SOAP LogoutRequest with chsim's certificate and answers
+/// `Success`, signed with its own key. Returns its entityID.
+async fn serve_soap_party(
+    chsim_cert: chsim::saml::TrustedCert,
+    party: std::sync::Arc<SoapParty>,
+    dead_sp: &str,
+) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let entity = format!(
+        "http://127.0.0.1:{}/soap-sp",
+        listener.local_addr().unwrap().port()
+    );
+    // Its metadata and the unreachable party's, served signed over plain http on loopback.
+    let own_metadata = soap_only_metadata(&entity, &format!("{entity}/slo"));
+    let dead_metadata = soap_only_metadata(dead_sp, &format!("{dead_sp}/slo"));
+    let issuer = entity.clone();
+    let slo = format!("{entity}/slo");
+    let app = axum::Router::new()
+        .route(
+            "/soap-sp/metadata",
+            axum::routing::get(move || async move { own_metadata }),
+        )
+        .route(
+            "/dead-sp/metadata",
+            axum::routing::get(move || async move { dead_metadata }),
+        )
+        .route(
+            "/soap-sp/slo",
+            axum::routing::post(move |body: String| {
+                let (party, issuer, slo, cert) = (
+                    party.clone(),
+                    issuer.clone(),
+                    slo.clone(),
+                    chsim_cert.clone(),
+                );
+                async move {
+                    let request = receive_request(Incoming::Soap { envelope: body }, 1 << 20)
+                        .unwrap()
+                        .verify(&Expectations {
+                            trusted_certs: &[cert],
+                            algorithms: Default::default(),
+                            destination: &slo,
+                            now: now(),
+                            clock_skew: chrono::Duration::seconds(60),
+                        })
+                        .unwrap()
+                        .into_message();
+                    let response = NewLogoutResponse {
+                        id: chsim::ids::new_saml_id(),
+                        issue_instant: now(),
+                        destination: None,
+                        issuer,
+                        in_response_to: request.id.clone(),
+                        status: Status::success(),
+                    };
+                    party.received.lock().unwrap().push(request);
+                    let Outgoing::Soap(envelope) = response
+                        .encode(Binding::Soap, None, &key("demo-sp-oiosaml2"))
+                        .unwrap()
+                    else {
+                        panic!()
+                    };
+                    ([("content-type", "text/xml")], envelope)
+                }
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    entity
+}
+
+/// Signed SP metadata for `entity`: ACS `<entity>/acs`, SingleLogoutService only by SOAP.
+fn soap_only_metadata(entity: &str, soap_slo: &str) -> String {
+    use chsim::saml::bindings;
+    use chsim::saml::metadata::{build_signed, Endpoint, RoleSpec};
+    let xml = build_signed(
+        entity,
+        &RoleSpec::Sp {
+            acs: vec![Endpoint::new(bindings::POST, format!("{entity}/acs"))],
+            slo: vec![Endpoint::new(bindings::SOAP, soap_slo)],
+            authn_requests_signed: true,
+            want_assertions_signed: true,
+        },
+        &key("demo-sp-oiosaml2"),
+        None,
+    )
+    .unwrap();
+    xml
+}
+
+fn user_system(name: &str, metadata: String) -> chsim::config::UserSystemConfig {
+    chsim::config::UserSystemConfig {
+        name: name.into(),
+        metadata,
+        metadata_signing_cert: Some("../keys/demo-sp-oiosaml2.cert.pem".into()),
+        entity_id: None,
+        profile: chsim::config::Profile::Oiosaml3,
+        nist_level: None,
+        nsis_level: Some(chsim::assurance::NsisLevel::Substantial),
+        role: Vec::new(),
+        mapping: Vec::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_channel_parties_are_logged_out_by_soap_and_one_that_cannot_be_reached_is_named() {
+    // A second back-channel party whose SOAP endpoint nobody listens on.
+    let dead_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dead_sp = format!("http://127.0.0.1:{dead_port}/dead-sp");
+    let party = std::sync::Arc::new(SoapParty::default());
+    let soap_sp = serve_soap_party(key("broker").trusted_cert(), party.clone(), &dead_sp).await;
+    let host = soap_sp.trim_end_matches("/soap-sp").to_string();
+    let mut config = demo_config();
+    config
+        .user_systems
+        .user_system
+        .push(user_system("SOAP system", format!("{soap_sp}/metadata")));
+    config.user_systems.user_system.push(user_system(
+        "Unreachable system",
+        format!("{host}/dead-sp/metadata"),
+    ));
+    let chsim = start(config).await;
+    let mut b = browser(&chsim);
+    let plain = Browser {
+        client: b.client.clone(),
+        stop_at: None,
+    };
+    let a = login_as(&chsim, &plain, "oiosaml3", "korsbaek", "karen").await;
+    assert!(a.body.contains("Logged in."), "{}", a.body);
+    let in_a = issued(&chsim, &a, "oiosaml3").await;
+    // Both back-channel systems join the session (answered without the IdP); the browser stops
+    // at their ACS.
+    let mut soap_index = String::new();
+    for entity in [&soap_sp, &dead_sp] {
+        let request = authn_request_from(&chsim, entity, now());
+        let url = chsim::saml::binding::encode_redirect(
+            &format!("{}/runtime/saml2/issue.idp", chsim.base),
+            chsim::saml::binding::MessageKind::Request,
+            &request.to_xml(None).unwrap(),
+            None,
+            Some(key("demo-sp-oiosaml2").key()),
+        )
+        .unwrap();
+        let stopping = Browser {
+            client: b.client.clone(),
+            stop_at: Some(format!("{entity}/acs")),
+        };
+        let out = stopping.get(url.as_str()).await;
+        let token = out
+            .posted_to(&format!("{entity}/acs"), "SAMLResponse")
+            .expect("answered from the session");
+        assert!(token.xml.contains("status:Success"), "{}", token.xml);
+        if entity == &soap_sp {
+            let doc = chsim::saml::xml::parse(&token.xml).unwrap();
+            soap_index = doc
+                .descendants()
+                .find(|n| chsim::saml::xml::is(n, NS_SAML, "AuthnStatement"))
+                .unwrap()
+                .attribute("SessionIndex")
+                .unwrap()
+                .to_string();
+        }
+    }
+    // System A logs out; the SOAP parties are asked at once, then the IdP through the browser.
+    b.stop_at = Some(format!("{}/test-idp/", chsim.base));
+    let (url, request_id) = logout_request_from(&chsim, "oiosaml3", &in_a);
+    let at_idp = b.get(&url).await;
+    let received = party.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 1, "the SOAP system was asked once");
+    assert_eq!(received[0].session_indexes, vec![soap_index]);
+    assert_eq!(received[0].name_id.value, in_a.0);
+    let (to_idp, relay) = chsim_request_at(
+        &chsim,
+        &at_idp.url,
+        &format!("{}/test-idp/korsbaek/slo", chsim.base),
+    )
+    .await;
+    b.stop_at = Some(format!("{}/demo-sp/", chsim.base));
+    let back = b
+        .get(&answer(
+            &format!("{}/test-idp/korsbaek", chsim.base),
+            "test-idp-korsbaek",
+            &to_idp,
+            relay.as_deref(),
+            &format!("{}/runtime/saml2auth/signoffresponse.idp", chsim.base),
+            Status::success(),
+        ))
+        .await;
+    let (final_answer, _) = chsim_response_at(
+        &chsim,
+        &back.url,
+        &format!("{}/demo-sp/oiosaml3/slo", chsim.base),
+    )
+    .await;
+    assert_eq!(final_answer.in_response_to, request_id);
+    assert_eq!(
+        final_answer.status.sub_code.as_deref(),
+        Some(status::PARTIAL_LOGOUT)
+    );
+    let message = final_answer.status.message.unwrap();
+    assert!(message.contains(&dead_sp), "{message}");
+    assert!(message.contains("could not be reached (SOAP)"), "{message}");
+    assert!(
+        !message.contains(&soap_sp),
+        "the SOAP system logged out: {message}"
+    );
+}
