@@ -180,6 +180,32 @@ fn answer(
     url.to_string()
 }
 
+/// Korsbæk's `Success` answer to chsim's `to_idp`.
+fn korsbaek_answers(chsim: &Chsim, to_idp: &ParsedLogoutRequest, relay: Option<&str>) -> String {
+    answer(
+        &format!("{}/test-idp/korsbaek", chsim.base),
+        "test-idp-korsbaek",
+        to_idp,
+        relay,
+        &format!("{}/runtime/saml2auth/signoffresponse.idp", chsim.base),
+        Status::success(),
+    )
+}
+
+/// chsim's LogoutRequest to Korsbæk the browser was stopped at.
+async fn request_at_korsbaek(chsim: &Chsim, url: &str) -> (ParsedLogoutRequest, Option<String>) {
+    chsim_request_at(chsim, url, &format!("{}/test-idp/korsbaek/slo", chsim.base)).await
+}
+
+/// chsim's LogoutResponse to demo user system `sp` the browser was stopped at.
+async fn response_at_sp(
+    chsim: &Chsim,
+    url: &str,
+    sp: &str,
+) -> (ParsedLogoutResponse, Option<String>) {
+    chsim_response_at(chsim, url, &format!("{}/demo-sp/{sp}/slo", chsim.base)).await
+}
+
 /// chsim's LogoutResponse the browser was stopped at, verified.
 async fn chsim_response_at(
     chsim: &Chsim,
@@ -272,21 +298,9 @@ async fn a_user_system_logs_out_and_chsim_logs_out_the_other_system_and_the_idp(
     // 3. The IdP answers; chsim answers system B: Success.
     b_idp.stop_at = Some(format!("{}/demo-sp/", chsim.base));
     let back = b_idp
-        .get(&answer(
-            &format!("{}/test-idp/korsbaek", chsim.base),
-            "test-idp-korsbaek",
-            &to_idp,
-            relay.as_deref(),
-            &format!("{}/runtime/saml2auth/signoffresponse.idp", chsim.base),
-            Status::success(),
-        ))
+        .get(&korsbaek_answers(&chsim, &to_idp, relay.as_deref()))
         .await;
-    let (final_answer, relay) = chsim_response_at(
-        &chsim,
-        &back.url,
-        &format!("{}/demo-sp/oiosaml2/slo", chsim.base),
-    )
-    .await;
+    let (final_answer, relay) = response_at_sp(&chsim, &back.url, "oiosaml2").await;
     assert_eq!(final_answer.in_response_to, request_id);
     assert_eq!(final_answer.status.code, status::SUCCESS);
     assert_eq!(final_answer.status.sub_code, None);
@@ -326,29 +340,12 @@ async fn a_party_that_refuses_makes_the_logout_partial_and_is_named() {
             refusal,
         ))
         .await;
-    let (to_idp, relay) = chsim_request_at(
-        &chsim,
-        &at_idp.url,
-        &format!("{}/test-idp/korsbaek/slo", chsim.base),
-    )
-    .await;
+    let (to_idp, relay) = request_at_korsbaek(&chsim, &at_idp.url).await;
     b_idp.stop_at = Some(format!("{}/demo-sp/", chsim.base));
     let back = b_idp
-        .get(&answer(
-            &format!("{}/test-idp/korsbaek", chsim.base),
-            "test-idp-korsbaek",
-            &to_idp,
-            relay.as_deref(),
-            &format!("{}/runtime/saml2auth/signoffresponse.idp", chsim.base),
-            Status::success(),
-        ))
+        .get(&korsbaek_answers(&chsim, &to_idp, relay.as_deref()))
         .await;
-    let (final_answer, _) = chsim_response_at(
-        &chsim,
-        &back.url,
-        &format!("{}/demo-sp/oiosaml2/slo", chsim.base),
-    )
-    .await;
+    let (final_answer, _) = response_at_sp(&chsim, &back.url, "oiosaml2").await;
     assert_eq!(final_answer.status.code, status::SUCCESS);
     assert_eq!(
         final_answer.status.sub_code.as_deref(),
@@ -448,12 +445,7 @@ async fn a_request_for_an_unknown_session_gets_a_signed_requester_answer() {
     );
     let (url, request_id) = logout_request_from(&chsim, "oiosaml2", &who);
     let out = b.get(&url).await;
-    let (answer, _) = chsim_response_at(
-        &chsim,
-        &out.url,
-        &format!("{}/demo-sp/oiosaml2/slo", chsim.base),
-    )
-    .await;
+    let (answer, _) = response_at_sp(&chsim, &out.url, "oiosaml2").await;
     assert_eq!(answer.in_response_to, request_id);
     assert_eq!(answer.status.code, status::REQUESTER);
     assert_eq!(
@@ -472,12 +464,7 @@ async fn a_replayed_logout_request_is_refused_with_a_signed_answer() {
     let first = b.get(&url).await;
     assert!(first.url.contains("/demo-sp/oiosaml3/slo"), "{}", first.url);
     let again = b.get(&url).await;
-    let (answer, _) = chsim_response_at(
-        &chsim,
-        &again.url,
-        &format!("{}/demo-sp/oiosaml2/slo", chsim.base),
-    )
-    .await;
+    let (answer, _) = response_at_sp(&chsim, &again.url, "oiosaml2").await;
     assert_eq!(answer.status.code, status::REQUESTER);
     assert_eq!(
         answer.status.sub_code.as_deref(),
@@ -626,22 +613,10 @@ async fn the_session_page_logs_out_every_system_and_shows_the_result() {
             ))
             .await;
     }
-    let (to_idp, relay) = chsim_request_at(
-        &chsim,
-        &hop.url,
-        &format!("{}/test-idp/korsbaek/slo", chsim.base),
-    )
-    .await;
+    let (to_idp, relay) = request_at_korsbaek(&chsim, &hop.url).await;
     b.stop_at = None;
     let done = b
-        .get(&answer(
-            &format!("{}/test-idp/korsbaek", chsim.base),
-            "test-idp-korsbaek",
-            &to_idp,
-            relay.as_deref(),
-            &format!("{}/runtime/saml2auth/signoffresponse.idp", chsim.base),
-            Status::success(),
-        ))
+        .get(&korsbaek_answers(&chsim, &to_idp, relay.as_deref()))
         .await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert!(
@@ -838,29 +813,12 @@ async fn back_channel_parties_are_logged_out_by_soap_and_one_that_cannot_be_reac
     assert_eq!(received.len(), 1, "the SOAP system was asked once");
     assert_eq!(received[0].session_indexes, vec![soap_index]);
     assert_eq!(received[0].name_id.value, in_a.0);
-    let (to_idp, relay) = chsim_request_at(
-        &chsim,
-        &at_idp.url,
-        &format!("{}/test-idp/korsbaek/slo", chsim.base),
-    )
-    .await;
+    let (to_idp, relay) = request_at_korsbaek(&chsim, &at_idp.url).await;
     b.stop_at = Some(format!("{}/demo-sp/", chsim.base));
     let back = b
-        .get(&answer(
-            &format!("{}/test-idp/korsbaek", chsim.base),
-            "test-idp-korsbaek",
-            &to_idp,
-            relay.as_deref(),
-            &format!("{}/runtime/saml2auth/signoffresponse.idp", chsim.base),
-            Status::success(),
-        ))
+        .get(&korsbaek_answers(&chsim, &to_idp, relay.as_deref()))
         .await;
-    let (final_answer, _) = chsim_response_at(
-        &chsim,
-        &back.url,
-        &format!("{}/demo-sp/oiosaml3/slo", chsim.base),
-    )
-    .await;
+    let (final_answer, _) = response_at_sp(&chsim, &back.url, "oiosaml3").await;
     assert_eq!(final_answer.in_response_to, request_id);
     assert_eq!(
         final_answer.status.sub_code.as_deref(),
