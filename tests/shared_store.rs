@@ -624,6 +624,15 @@ enum At {
     Two,
 }
 
+impl At {
+    fn other(self) -> At {
+        match self {
+            At::One => At::Two,
+            At::Two => At::One,
+        }
+    }
+}
+
 impl Pair {
     fn at(&self, at: At) -> &Chsim {
         match at {
@@ -828,6 +837,79 @@ async fn an_sso_session_started_at_one_instance_is_used_at_the_other() {
     assert_eq!(session["nsis_level"], "Substantial", "{at_two}");
     // And instance one sees the session as instance two left it.
     assert_eq!(pair.session_at(At::One, Some(&cookie)).await, at_two);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_started_at_one_instance_reaches_the_systems_logged_in_through_the_other() {
+    let pair = Pair::start().await;
+    let person = Person::new(&pair);
+    // Both logins through instance one: the parties' sessions are all in instance one.
+    person.route(|_| At::One);
+    let a = person.logs_in_at_korsbaek("oiosaml3", USER).await;
+    assert_page(a.status, &a.body, 200, "Logged in.");
+    let b = person.get(person.url("/demo-sp/oiosaml2/login")).await;
+    assert_page(b.status, &b.body, 200, "Logged in.");
+    let cookie = person
+        .session_cookie()
+        .expect("chsim set its session cookie");
+    let before = pair.session_at(At::Two, Some(&cookie)).await;
+    assert_eq!(
+        before["session"]["user_systems"].as_array().unwrap().len(),
+        2,
+        "{before}"
+    );
+
+    // System B's "Log out". The parties' pages stay at instance one, where their sessions are;
+    // chsim's hops alternate, starting at instance two: each finds the logout the other instance
+    // left in the store.
+    let mut next = At::Two;
+    person.route(move |path| {
+        if path.starts_with("/runtime/") {
+            let at = next;
+            next = at.other();
+            at
+        } else {
+            At::One
+        }
+    });
+    let done = person
+        .post(person.url("/demo-sp/oiosaml2/logout"), &[])
+        .await;
+    person.assert_hops(&[
+        (At::One, "POST /demo-sp/oiosaml2/logout"),
+        (At::Two, "GET /runtime/saml2/issue.idp"),
+        (At::One, "GET /demo-sp/oiosaml3/slo"),
+        (At::One, "GET /runtime/saml2/signoff.idp"),
+        (At::One, "GET /test-idp/korsbaek/slo"),
+        (At::Two, "GET /runtime/saml2auth/signoffresponse.idp"),
+        (At::One, "GET /demo-sp/oiosaml2/slo"),
+    ]);
+    assert_page(done.status, &done.body, 200, "Logged out.");
+    assert!(
+        done.body.contains("chsim confirmed single logout of"),
+        "{}",
+        done.body
+    );
+
+    // System A and the IdP, logged in through instance one, were logged out by single logout.
+    person.route(|_| At::One);
+    let single_logout = "You were logged out by single logout at";
+    let a = person.get(person.url("/demo-sp/oiosaml3/")).await;
+    assert_page(a.status, &a.body, 200, single_logout);
+    assert!(
+        a.body
+            .contains(&on_page(&format!("(started by {}/runtime", pair.public))),
+        "{}",
+        a.body
+    );
+    let idp = person.get(person.url(&format!("/test-idp/{IDP}/"))).await;
+    assert_page(idp.status, &idp.body, 200, single_logout);
+
+    // chsim's session is gone at both instances, even for the cookie the browser had.
+    for at in [At::One, At::Two] {
+        let after = pair.session_at(at, Some(&cookie)).await;
+        assert_eq!(after["session"], serde_json::Value::Null, "{at:?}: {after}");
+    }
 }
 
 #[test]
