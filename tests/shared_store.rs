@@ -12,7 +12,8 @@
 //! goes to the public port and fails loudly. The user system and the IdP are played in the test
 //! process, with the demo's real keys, by instance one's built-in demo user system and test IdP
 //! (they keep their own pending requests in memory, like separate parties would), as
-//! `benches/login.rs` does.
+//! `benches/login.rs` does. The SSO-session and single-logout tests instead drive a person's
+//! browser through the built-in parties over HTTP, routed by a rule per test (see `Person`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -28,10 +29,14 @@ use chsim::saml::{authn_request, binding};
 use chsim::test_idp::TestIdp;
 use common::on_disk::run_chsim;
 use common::redis::{free_port, RedisServer};
-use common::{auto_post_form, demo_config, on_page, Chsim};
+use common::{auto_post_form, demo_config, on_page, user_form, Chsim};
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::header::{HeaderValue, ACCEPT, COOKIE, LOCATION, SET_COOKIE};
+use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use url::Url;
 
 const SP: &str = "oiosaml2";
 const IDP: &str = "korsbaek";
@@ -599,6 +604,312 @@ async fn a_hung_redis_ends_the_login_on_a_503_page_within_the_timeout() {
         "{page}"
     );
     assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A person's browser behind the balancer: the SSO session and single logout across instances.
+//
+// Here the person's browser goes through the built-in parties over HTTP. Those parties keep
+// their own state — the demo user systems' pending AuthnRequests and sessions, the test IdPs'
+// sessions, the LogoutRequests each sent — in the process memory of the instance that serves
+// them: they are separate parties that happen to be served by chsim, not part of chsim's shared
+// state. So the rule routes a party's pages consistently to the instance whose party holds that
+// session, and routes chsim's `/runtime/…` to whichever instance the test means to prove shared
+// state with.
+
+/// An instance, as the balancer's rule names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    One,
+    Two,
+}
+
+impl At {
+    fn other(self) -> At {
+        match self {
+            At::One => At::Two,
+            At::Two => At::One,
+        }
+    }
+}
+
+impl Pair {
+    fn at(&self, at: At) -> &Chsim {
+        match at {
+            At::One => &self.one,
+            At::Two => &self.two,
+        }
+    }
+
+    /// chsim's session as instance `at`'s `/runtime/session` shows it (JSON) to a browser that
+    /// sends `cookie`.
+    async fn session_at(&self, at: At, cookie: Option<&HeaderValue>) -> serde_json::Value {
+        let mut request = self
+            .client
+            .get(format!("{}/runtime/session", self.at(at).base))
+            .header(ACCEPT, "application/json");
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie.clone());
+        }
+        let text = request.send().await.unwrap().text().await.unwrap();
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+}
+
+/// Where the browser stopped: a page that needs the person.
+struct Page {
+    status: u16,
+    url: Url,
+    body: String,
+}
+
+/// The balancer's rule: the instance that serves a request for this path.
+type Rule = Box<dyn FnMut(&str) -> At>;
+
+/// A person's browser in front of the balancer. It knows only the public URL, and keeps its
+/// cookies for it (so chsim's session cookie reaches whichever instance serves the request, as
+/// it reaches one site in production); it follows redirects and auto-submitting forms. Each
+/// request goes to the instance the current rule names, and is logged as a hop.
+struct Person<'p> {
+    pair: &'p Pair,
+    cookies: Jar,
+    rule: RefCell<Rule>,
+    hops: RefCell<Vec<(At, String)>>,
+}
+
+impl<'p> Person<'p> {
+    fn new(pair: &'p Pair) -> Self {
+        Person {
+            pair,
+            cookies: Jar::default(),
+            rule: RefCell::new(Box::new(|path| panic!("no rule routes {path}"))),
+            hops: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// From now on requests are routed by `rule`; the hop log starts afresh.
+    fn route(&self, rule: impl FnMut(&str) -> At + 'static) {
+        *self.rule.borrow_mut() = Box::new(rule);
+        self.hops.borrow_mut().clear();
+    }
+
+    /// The hops since the rule was set: each request's instance, method and path.
+    fn assert_hops(&self, expected: &[(At, &str)]) {
+        let hops = self.hops.borrow();
+        let found: Vec<(At, &str)> = hops.iter().map(|(at, h)| (*at, h.as_str())).collect();
+        assert_eq!(found, expected);
+    }
+
+    /// `path` under the public URL.
+    fn url(&self, path: &str) -> Url {
+        Url::parse(&format!("{}{path}", self.pair.public)).unwrap()
+    }
+
+    /// chsim's session cookie, as the browser would send it.
+    fn session_cookie(&self) -> Option<HeaderValue> {
+        self.cookies.cookies(&self.url("/runtime/session"))
+    }
+
+    /// Sends one request for the public `url` to the instance the rule names.
+    async fn send(&self, url: &Url, form: Option<&[(String, String)]>) -> reqwest::Response {
+        let rest = url
+            .as_str()
+            .strip_prefix(&self.pair.public)
+            .filter(|rest| rest.starts_with('/'))
+            .unwrap_or_else(|| panic!("`{url}` is not under the public URL {}", self.pair.public));
+        let at = (self.rule.borrow_mut())(url.path());
+        let method = if form.is_some() { "POST" } else { "GET" };
+        self.hops
+            .borrow_mut()
+            .push((at, format!("{method} {}", url.path())));
+        let to = format!("{}{rest}", self.pair.at(at).base);
+        let mut request = match form {
+            Some(form) => self.pair.client.post(to).form(form),
+            None => self.pair.client.get(to),
+        };
+        if let Some(cookies) = self.cookies.cookies(url) {
+            request = request.header(COOKIE, cookies);
+        }
+        let resp = request.send().await.unwrap();
+        self.cookies
+            .set_cookies(&mut resp.headers().get_all(SET_COOKIE).iter(), url);
+        resp
+    }
+
+    async fn get(&self, url: Url) -> Page {
+        let resp = self.send(&url, None).await;
+        self.follow(url, resp).await
+    }
+
+    async fn post(&self, url: Url, form: &[(String, String)]) -> Page {
+        let resp = self.send(&url, Some(form)).await;
+        self.follow(url, resp).await
+    }
+
+    async fn follow(&self, mut url: Url, mut resp: reqwest::Response) -> Page {
+        for _ in 0..20 {
+            let status = resp.status().as_u16();
+            if (300..400).contains(&status) {
+                url = url
+                    .join(resp.headers()[LOCATION].to_str().unwrap())
+                    .unwrap();
+                resp = self.send(&url, None).await;
+                continue;
+            }
+            let body = resp.text().await.unwrap();
+            if let Some((action, fields)) = auto_post_form(&body) {
+                url = url.join(&action).unwrap();
+                resp = self.send(&url, Some(&fields)).await;
+                continue;
+            }
+            return Page { status, url, body };
+        }
+        panic!("too many hops: {:?}", self.hops.borrow());
+    }
+
+    /// Logs in to demo user system `sp` at korsbæk as `user` (`?idp=`: no chooser).
+    async fn logs_in_at_korsbaek(&self, sp: &str, user: &str) -> Page {
+        let mut login = self.url(&format!("/demo-sp/{sp}/login"));
+        login
+            .query_pairs_mut()
+            .append_pair("idp", self.url(&format!("/test-idp/{IDP}")).as_str());
+        let idp_page = self.get(login).await;
+        assert!(
+            idp_page.url.path() == format!("/test-idp/{IDP}/sso"),
+            "{}\n{}",
+            idp_page.url,
+            idp_page.body
+        );
+        let (action, fields) = user_form(&idp_page.body, user);
+        self.post(idp_page.url.join(&action).unwrap(), &fields)
+            .await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sso_session_started_at_one_instance_is_used_at_the_other() {
+    let pair = Pair::start().await;
+    let person = Person::new(&pair);
+    // System A's login, every request at instance one.
+    person.route(|_| At::One);
+    let a = person.logs_in_at_korsbaek("oiosaml3", USER).await;
+    assert_page(a.status, &a.body, 200, "Logged in.");
+    let cookie = person
+        .session_cookie()
+        .expect("chsim set its session cookie");
+    let at_one = pair.session_at(At::One, Some(&cookie)).await;
+    assert_eq!(
+        at_one["session"]["user_systems"].as_array().unwrap().len(),
+        1,
+        "{at_one}"
+    );
+
+    // System B's login at instance two: chsim's side, and system B's own pages too (its pending
+    // AuthnRequest and then its session are in instance two's demo user system). No `?idp=`:
+    // without a session the chooser would appear. chsim answers from the session at once.
+    person.route(|_| At::Two);
+    let b = person.get(person.url("/demo-sp/oiosaml2/login")).await;
+    assert_page(b.status, &b.body, 200, "Logged in.");
+    person.assert_hops(&[
+        (At::Two, "GET /demo-sp/oiosaml2/login"),
+        (At::Two, "POST /runtime/saml2/issue.idp"),
+        (At::Two, "POST /demo-sp/oiosaml2/acs"),
+    ]);
+
+    // Instance two's session page shows the session instance one started, with both systems.
+    let at_two = pair.session_at(At::Two, Some(&cookie)).await;
+    let session = &at_two["session"];
+    assert_eq!(session["reference"], at_one["session"]["reference"]);
+    let systems: Vec<&str> = session["user_systems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["entity_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        systems,
+        [
+            format!("{}/demo-sp/oiosaml3", pair.public),
+            format!("{}/demo-sp/oiosaml2", pair.public)
+        ],
+        "{at_two}"
+    );
+    assert_eq!(session["nsis_level"], "Substantial", "{at_two}");
+    // And instance one sees the session as instance two left it.
+    assert_eq!(pair.session_at(At::One, Some(&cookie)).await, at_two);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_started_at_one_instance_reaches_the_systems_logged_in_through_the_other() {
+    let pair = Pair::start().await;
+    let person = Person::new(&pair);
+    // Both logins through instance one: the parties' sessions are all in instance one.
+    person.route(|_| At::One);
+    let a = person.logs_in_at_korsbaek("oiosaml3", USER).await;
+    assert_page(a.status, &a.body, 200, "Logged in.");
+    let b = person.get(person.url("/demo-sp/oiosaml2/login")).await;
+    assert_page(b.status, &b.body, 200, "Logged in.");
+    let cookie = person
+        .session_cookie()
+        .expect("chsim set its session cookie");
+    let before = pair.session_at(At::Two, Some(&cookie)).await;
+    assert_eq!(
+        before["session"]["user_systems"].as_array().unwrap().len(),
+        2,
+        "{before}"
+    );
+
+    // System B's "Log out". The parties' pages stay at instance one, where their sessions are;
+    // chsim's hops alternate, starting at instance two: each finds the logout the other instance
+    // left in the store.
+    let mut next = At::Two;
+    person.route(move |path| {
+        if path.starts_with("/runtime/") {
+            let at = next;
+            next = at.other();
+            at
+        } else {
+            At::One
+        }
+    });
+    let done = person
+        .post(person.url("/demo-sp/oiosaml2/logout"), &[])
+        .await;
+    person.assert_hops(&[
+        (At::One, "POST /demo-sp/oiosaml2/logout"),
+        (At::Two, "GET /runtime/saml2/issue.idp"),
+        (At::One, "GET /demo-sp/oiosaml3/slo"),
+        (At::One, "GET /runtime/saml2/signoff.idp"),
+        (At::One, "GET /test-idp/korsbaek/slo"),
+        (At::Two, "GET /runtime/saml2auth/signoffresponse.idp"),
+        (At::One, "GET /demo-sp/oiosaml2/slo"),
+    ]);
+    assert_page(done.status, &done.body, 200, "Logged out.");
+    assert!(
+        done.body.contains("chsim confirmed single logout of"),
+        "{}",
+        done.body
+    );
+
+    // System A and the IdP, logged in through instance one, were logged out by single logout.
+    person.route(|_| At::One);
+    let single_logout = "You were logged out by single logout at";
+    let a = person.get(person.url("/demo-sp/oiosaml3/")).await;
+    assert_page(a.status, &a.body, 200, single_logout);
+    assert!(
+        a.body
+            .contains(&on_page(&format!("(started by {}/runtime", pair.public))),
+        "{}",
+        a.body
+    );
+    let idp = person.get(person.url(&format!("/test-idp/{IDP}/"))).await;
+    assert_page(idp.status, &idp.body, 200, single_logout);
+
+    // chsim's session is gone at both instances, even for the cookie the browser had.
+    for at in [At::One, At::Two] {
+        let after = pair.session_at(at, Some(&cookie)).await;
+        assert_eq!(after["session"], serde_json::Value::Null, "{at:?}: {after}");
+    }
 }
 
 #[test]
