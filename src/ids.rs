@@ -137,25 +137,32 @@ mod tests {
 #[serde(transparent)]
 pub struct SessionId(String);
 
+/// 256 random bits from OpenSSL's CSPRNG, base64url: a bearer handle for a cookie.
+pub fn random_handle() -> Result<String, openssl::error::ErrorStack> {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    openssl::rand::rand_bytes(&mut bytes)?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Whether a cookie value can be one of [`random_handle`]'s (so that a stranger's cookie of
+/// any shape never reaches the store).
+pub fn is_handle(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 impl SessionId {
-    /// A fresh random handle (OpenSSL's CSPRNG, base64url).
+    /// A fresh random handle.
     pub fn generate() -> Result<Self, openssl::error::ErrorStack> {
-        use base64::Engine;
-        let mut bytes = [0u8; 32];
-        openssl::rand::rand_bytes(&mut bytes)?;
-        Ok(Self(
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
-        ))
+        random_handle().map(Self)
     }
 
-    /// A handle as the browser sent it; None when it cannot be one of chsim's (so that a
-    /// stranger's cookie of any shape never reaches the store).
+    /// A handle as the browser sent it; None when it cannot be one of chsim's.
     pub fn from_cookie(value: &str) -> Option<Self> {
-        (value.len() == 43
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-        .then(|| Self(value.to_string()))
+        is_handle(value).then(|| Self(value.to_string()))
     }
 
     /// The cookie value.

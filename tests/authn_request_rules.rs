@@ -35,7 +35,13 @@ async fn start(chsim: &Chsim, raw_query: String) -> Result<Next, Failure> {
     chsim
         .state
         .broker
-        .start(IncomingRequest::Redirect { raw_query }, None, None, None)
+        .start(
+            IncomingRequest::Redirect { raw_query },
+            None,
+            None,
+            None,
+            None,
+        )
         .await
 }
 
@@ -75,7 +81,11 @@ async fn accepts_a_signed_post_request() {
         relay_state: None,
     };
     assert!(matches!(
-        chsim.state.broker.start(incoming, None, None, None).await,
+        chsim
+            .state
+            .broker
+            .start(incoming, None, None, None, None)
+            .await,
         Ok(Next::Choose { .. })
     ));
 }
@@ -160,7 +170,11 @@ async fn refuses_a_post_request_whose_signed_content_was_changed() {
         saml_request: binding::encode_post(&xml),
         relay_state: None,
     };
-    let result = chsim.state.broker.start(incoming, None, None, None).await;
+    let result = chsim
+        .state
+        .broker
+        .start(incoming, None, None, None, None)
+        .await;
     assert!(
         matches!(
             result,
@@ -281,6 +295,7 @@ async fn idp_parameter_skips_the_chooser_and_unknown_idps_are_refused() {
             Some(&bakkeby),
             None,
             None,
+            None,
         )
         .await
         .unwrap();
@@ -302,6 +317,7 @@ async fn idp_parameter_skips_the_chooser_and_unknown_idps_are_refused() {
                 raw_query: redirect_query(&request(&chsim, &issuer), Some(&key)),
             },
             Some("https://no-such-idp.example"),
+            None,
             None,
             None,
         )
@@ -332,6 +348,7 @@ async fn an_ip_range_preselects_the_only_idp_that_lists_the_address() {
             IncomingRequest::Redirect { raw_query },
             None,
             Some("127.0.0.1".parse().unwrap()),
+            None,
             None,
         )
         .await

@@ -78,7 +78,7 @@ async fn an_assertion_encrypted_to_the_signing_certificate_is_refused() {
     let result = chsim
         .state
         .broker
-        .consume(&binding::encode_post(&xml))
+        .consume(&binding::encode_post(&xml), None)
         .await;
     let Err(failure) = result else {
         panic!("chsim must not decrypt with its signing key");
@@ -103,7 +103,7 @@ async fn an_assertion_encrypted_to_the_encryption_certificate_is_accepted_and_a_
     chsim
         .state
         .broker
-        .consume(&binding::encode_post(&xml))
+        .consume(&binding::encode_post(&xml), None)
         .await
         .unwrap();
     // And a whole browser login through Korsbæk's test IdP, which encrypts to what it learnt

@@ -86,7 +86,7 @@ impl Harness {
     /// when refused. A panic or time-out inside chsim, or a step-up, is an `Err`.
     async fn consume(&self, bytes: &[u8]) -> Result<Option<Facts>, String> {
         let posted = base64::engine::general_purpose::STANDARD.encode(bytes);
-        match self.chsim.state.broker.consume(&posted).await {
+        match self.chsim.state.broker.consume(&posted, None).await {
             Ok(Consumed::Deliver(d)) => Ok(Some(self.facts(&d.saml_response))),
             Ok(Consumed::StepUp(url)) => Err(format!("a mutant led to a step-up to {url}")),
             Err(f) => match f.error {

@@ -22,7 +22,7 @@ impl Setup {
             .chsim
             .state
             .broker
-            .consume(&binding::encode_post(xml))
+            .consume(&binding::encode_post(xml), None)
             .await?
         {
             chsim::broker::Consumed::Deliver(d) => Ok(d),
@@ -601,7 +601,7 @@ async fn refuses_a_response_with_a_dtd() {
 async fn refuses_garbage_with_a_clear_error_and_no_panic() {
     let s = setup().await;
     for input in ["", "not base64!!", "PHh4", "PD94bWwgdmVyc2lvbj0iMS4wIj8+"] {
-        let result = s.chsim.state.broker.consume(input).await;
+        let result = s.chsim.state.broker.consume(input, None).await;
         assert!(
             matches!(
                 result,

@@ -109,7 +109,7 @@ async fn a_second_user_system_is_answered_from_the_session_without_chooser_or_id
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_session_cookie_is_http_only_and_lax_on_plain_http() {
     let chsim = start(demo_config()).await;
-    let browser = Browser::new();
+    let browser = Browser::with_cookies();
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     q.append_pair("idp", &format!("{}/test-idp/korsbaek", chsim.base));
     let idp_page = browser

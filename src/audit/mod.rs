@@ -80,3 +80,8 @@ pub fn logout_started(session: &str, started_by: &str) {
 pub fn logout_party(session: &str, party: &str, ended: bool, detail: &str) {
     info!(target: "chsim::audit", event = "logout_party", session, party, result = if ended { "logged out" } else { "failed" }, detail);
 }
+
+/// A login succeeded but started no SSO session (and left the browser's alone).
+pub fn session_not_started(login: &str, reason: &str) {
+    info!(target: "chsim::audit", event = "session_not_started", login, reason);
+}

@@ -14,7 +14,12 @@ use crate::saml::xml;
 
 impl Broker {
     /// Consumes an IdP's HTTP-POST Response and returns the token to deliver to the user system.
-    pub async fn consume(&self, saml_response: &str) -> Result<Consumed, Failure> {
+    /// `browser` is the `chsim_browser` cookie the answer came with.
+    pub async fn consume(
+        &self,
+        saml_response: &str,
+        browser: Option<&str>,
+    ) -> Result<Consumed, Failure> {
         let s = &self.settings;
         let response_xml = binding::decode_post(saml_response, s.max_message_bytes)
             .map_err(BrokerError::BadIdpResponse)?;
@@ -103,10 +108,12 @@ impl Broker {
             .await
             .map_err(BrokerError::from)?;
         let assertion = checked.map_err(fail)?;
+        // The same browser that started the login carries its answer (see PendingLogin::browser).
+        let bound = login.browser.is_some() && login.browser == browser.map(super::browser_digest);
         // The second leg of a NemLog-in fallback (issue #3 §3).
         if let Some(nemlogin) = nemlogin {
             return self
-                .consume_nemlogin(&login, user_system, nemlogin, &assertion)
+                .consume_nemlogin(&login, user_system, nemlogin, &assertion, bound)
                 .await;
         }
         let Some(idp) = idp else {
@@ -157,6 +164,7 @@ impl Broker {
                 let url = self
                     .send_to_idp(&again, idp.target(), user_system, true)
                     .await
+                    .map(|(url, _)| url)
                     .map_err(fail)?;
                 audit::step_up(
                     login.id.as_str(),
@@ -201,7 +209,7 @@ impl Broker {
             }));
         }
         let legs = vec![IdpLeg::of(&idp.entity_id, &assertion)];
-        self.finish(&login, user_system, idp, facts, attributes, legs)
+        self.finish(&login, user_system, idp, facts, attributes, legs, bound)
             .await
     }
 

@@ -16,6 +16,9 @@ use crate::trust::{Profile, TrustedIdp, TrustedUserSystem};
 
 impl Broker {
     /// The rest of a login at an IdP whose level is met: the roles, the session, the token.
+    /// `bound`: the answer came back in the browser that started the login; only then does it
+    /// start or upgrade the browser's SSO session (else the token is issued without one).
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn finish(
         &self,
         login: &PendingLogin,
@@ -24,27 +27,28 @@ impl Broker {
         identity: Identity,
         attributes: Vec<(String, Vec<String>)>,
         legs: Vec<IdpLeg>,
+        bound: bool,
     ) -> Result<Consumed, Failure> {
         let fail = |e: BrokerError| self.fail_to_user_system(login, user_system, e);
         let roles = self
             .held_roles(idp, &identity, attributes)
             .await
             .map_err(fail)?;
+        let existing = login.session.as_ref().filter(|_| bound);
         let mut session = self
-            .session_after_login(
-                login.session.as_ref(),
-                &idp.entity_id,
-                &identity,
-                roles,
-                legs,
-            )
+            .session_after_login(existing, &idp.entity_id, &identity, roles, legs)
             .await
             .map_err(fail)?;
         let started = session.participants.is_empty();
         let delivery = self
-            .issue_from_session(login, user_system, &mut session)
+            .issue_from_session(login, user_system, &mut session, bound)
             .await?;
-        if started {
+        if !bound {
+            audit::session_not_started(
+                login.id.as_str(),
+                "the IdP's answer came in a browser without the login's chsim_browser cookie",
+            );
+        } else if started {
             audit::session_started(
                 &session.reference,
                 idp.entity_id.as_str(),
@@ -102,12 +106,14 @@ impl Broker {
     }
 
     /// Maps the session's roles for `user_system`, issues its token at the session's level and
-    /// original AuthnInstant, records the user system in the session and keeps the session.
+    /// original AuthnInstant, records the user system in the session and keeps the session
+    /// (when `keep`; else the token goes out without a session).
     pub(super) async fn issue_from_session(
         &self,
         login: &PendingLogin,
         user_system: &TrustedUserSystem,
         session: &mut Session,
+        keep: bool,
     ) -> Result<Delivery, Failure> {
         let fail = |e: BrokerError| self.fail_to_user_system(login, user_system, e);
         let now = self.clock.now();
@@ -163,7 +169,9 @@ impl Broker {
             &session_index,
             now,
         );
-        self.save_session(session).await.map_err(fail)?;
+        if keep {
+            self.save_session(session).await.map_err(fail)?;
+        }
         audit::token_issued(
             login.id.as_str(),
             user_system.entity_id.as_str(),
@@ -192,7 +200,7 @@ impl Broker {
             relay_state: login.relay_state.clone(),
             user_system_name: user_system.name.clone(),
             passive: login.is_passive,
-            session: Some(session.id.clone()),
+            session: keep.then(|| session.id.clone()),
         })
     }
 }

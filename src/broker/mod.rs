@@ -107,6 +107,16 @@ pub struct PendingLogin {
     /// The browser's live SSO session when the login started (upgraded by this login when it
     /// is the same person).
     pub session: Option<SessionId>,
+    /// The AuthnRequest chsim sent an IdP from the chooser, replaced when the person chooses
+    /// again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp_request: Option<String>,
+    /// SHA-256 of the browser's `chsim_browser` cookie when the login started: only an IdP
+    /// answer carried by the same browser starts or upgrades an SSO session (else a stranger's
+    /// browser could be made to carry the attacker's answer and be logged in as the attacker
+    /// everywhere — login CSRF).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
 }
 
 /// What an IdP's answer leads to.
@@ -143,6 +153,14 @@ pub struct Delivery {
     pub passive: bool,
     /// The SSO session the browser is in after this login (its cookie is set with the token).
     pub session: Option<SessionId>,
+}
+
+/// The SHA-256 (hex) of a browser's `chsim_browser` cookie, as pending logins keep it.
+pub fn browser_digest(cookie: &str) -> String {
+    openssl::sha::sha256(cookie.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The broker.

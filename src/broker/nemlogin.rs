@@ -67,7 +67,8 @@ impl Broker {
         };
         let url = self
             .send_to_idp(&continued, target, user_system, login.force_authn)
-            .await?;
+            .await?
+            .0;
         audit::nemlogin_fallback(
             login.id.as_str(),
             idp.as_str(),
@@ -85,6 +86,7 @@ impl Broker {
         user_system: &TrustedUserSystem,
         nemlogin: &TrustedNemlogin,
         assertion: &ValidatedAssertion,
+        bound: bool,
     ) -> Result<Consumed, Failure> {
         let fail = |e: BrokerError| self.fail_to_user_system(login, user_system, e);
         let Some(first) = login.first_leg.as_deref() else {
@@ -159,6 +161,7 @@ impl Broker {
             facts,
             first.attributes.clone(),
             legs,
+            bound,
         )
         .await
     }

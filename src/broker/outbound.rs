@@ -16,14 +16,14 @@ use url::Url;
 impl Broker {
     /// Chsim's signed HTTP-Redirect AuthnRequest to `idp` for `login`: the requirement as the
     /// IdP's profile wants it (issue #3 §2, reference §7.4), Scoping naming the user system when
-    /// the IdP supports it.
+    /// the IdP supports it. Returns the redirect and the request's ID.
     pub(super) async fn send_to_idp(
         &self,
         login: &PendingLogin,
         idp: IdpTarget<'_>,
         user_system: &TrustedUserSystem,
         force_authn: bool,
-    ) -> Result<Url, BrokerError> {
+    ) -> Result<(Url, String), BrokerError> {
         let asked = idp.profile.request(login.requirement);
         let request = NewAuthnRequest {
             id: new_saml_id(),
@@ -71,7 +71,7 @@ impl Broker {
             )
             .await?;
         audit::sent_to_idp(login.id.as_str(), idp.entity_id.as_str(), &request.id);
-        Ok(url)
+        Ok((url, request.id))
     }
 
     /// Ends `login` with `error`, preparing the signed non-success Response for the user system.

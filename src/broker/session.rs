@@ -217,12 +217,15 @@ impl Broker {
         legs: Vec<IdpLeg>,
     ) -> Result<Session, BrokerError> {
         let now = self.clock.now();
+        // The lifetime counts from when the person authenticated at the IdP (an IdP answering
+        // from its own session does not extend chsim's), never from the future.
+        let authenticated = identity.authn_instant.min(now);
         if let Some(mut session) = self.live_session(existing).await? {
             if session.same_person(idp, identity) {
                 session.identity = identity.clone();
                 session.roles = roles;
                 session.idp_legs = legs;
-                session.started = now;
+                session.started = authenticated;
                 session.last_used = now;
                 return Ok(session);
             }
@@ -236,7 +239,7 @@ impl Broker {
             roles,
             idp_legs: legs,
             participants: Vec::new(),
-            started: now,
+            started: authenticated,
             last_used: now,
         })
     }

@@ -1,6 +1,7 @@
 //! Step 1 and 2 of a login: accept the user system's AuthnRequest (reference §3.1), pick the IdP
 //! (chooser, `?idp=`, or IP range) and send chsim's signed AuthnRequest to it (§2.1).
 
+use super::store::Kind;
 use super::{Broker, BrokerError, Failure, PendingLogin};
 use crate::assurance::{requested_minimum, Requirement};
 use crate::audit;
@@ -65,13 +66,16 @@ pub enum Next {
 
 impl Broker {
     /// Accepts a user system's AuthnRequest. `idp_hint` is the `?idp=` parameter;
-    /// `client_ip` enables IP-range pre-selection; `session` is the browser's session cookie.
+    /// `client_ip` enables IP-range pre-selection; `session` is the browser's session cookie and
+    /// `browser` its `chsim_browser` cookie (which the IdP's answer must come back with for the
+    /// login to start an SSO session).
     pub async fn start(
         &self,
         incoming: IncomingRequest,
         idp_hint: Option<&str>,
         client_ip: Option<IpAddr>,
         session: Option<&SessionId>,
+        browser: Option<&str>,
     ) -> Result<Next, Failure> {
         let s = &self.settings;
         // Decoding, parsing and the signature check are CPU work on a stranger's input: on the
@@ -177,6 +181,8 @@ impl Broker {
             stepped_up: false,
             first_leg: None,
             session: None,
+            idp_request: None,
+            browser: browser.map(super::browser_digest),
         };
         // From here on the user system is verified: failures are also reported to it.
         if request.destination.as_deref() != Some(s.sso_url.as_str()) {
@@ -223,7 +229,7 @@ impl Broker {
                 .is_met_by(&session.level(), &s.equivalence)
             {
                 let delivery = self
-                    .issue_from_session(&login, user_system, &mut session)
+                    .issue_from_session(&login, user_system, &mut session, true)
                     .await?;
                 audit::session_joined(
                     &session.reference,
@@ -255,7 +261,7 @@ impl Broker {
                 let next = self
                     .send_to_idp(&login, idp.target(), user_system, false)
                     .await
-                    .map(Next::Redirect)
+                    .map(|(url, _)| Next::Redirect(url))
                     .map_err(|e| self.fail_to_user_system(&login, user_system, e));
                 return self.forget_failed(&login.id, next).await;
             }
@@ -294,7 +300,10 @@ impl Broker {
     ) -> Result<Next, Failure> {
         let s = &self.settings;
         if let Some(hint) = idp_hint.filter(|h| !h.is_empty()) {
-            return self.send_chosen(login, user_system, hint).await;
+            return self
+                .send_chosen(login, user_system, hint)
+                .await
+                .map(|(url, _)| Next::Redirect(url));
         }
         // Only IdPs that can reach the level are offered; with none, the person learns why
         // before being sent anywhere.
@@ -330,15 +339,16 @@ impl Broker {
             if let [only] = matching.as_slice() {
                 return self
                     .send_chosen(login, user_system, only.entity_id.as_str())
-                    .await;
+                    .await
+                    .map(|(url, _)| Next::Redirect(url));
             }
         }
         match candidates.as_slice() {
             [] => Err(self.fail_to_user_system(login, user_system, BrokerError::NoIdpAvailable)),
-            [only] => {
-                self.send_chosen(login, user_system, only.entity_id.as_str())
-                    .await
-            }
+            [only] => self
+                .send_chosen(login, user_system, only.entity_id.as_str())
+                .await
+                .map(|(url, _)| Next::Redirect(url)),
             // The chooser needs the person (saml-core §3.4.1: IsPassive forbids that).
             _ if login.is_passive => Err(self.fail_to_user_system(
                 login,
@@ -375,16 +385,38 @@ impl Broker {
                 timeout_seconds: self.settings.login_timeout.num_seconds(),
             })?;
         let user_system = self.user_system_of(&pending)?;
-        let next = self.send_chosen(&pending, user_system, idp_entity_id).await;
+        // One outstanding IdP request per login: choosing again (the Back button, or a stranger
+        // replaying the chooser's link) replaces the request, so it cannot pile up entries.
+        if let Some(previous) = &pending.idp_request {
+            self.store
+                .remove(Kind::IdpRequest, previous)
+                .await
+                .map_err(BrokerError::from)?;
+        }
+        let next = match self.send_chosen(&pending, user_system, idp_entity_id).await {
+            Ok((url, request_id)) => {
+                let sent = PendingLogin {
+                    idp_request: Some(request_id),
+                    ..pending.clone()
+                };
+                self.store
+                    .put_login(&sent)
+                    .await
+                    .map(|()| Next::Redirect(url))
+                    .map_err(|e| self.fail_to_user_system(&pending, user_system, e.into()))
+            }
+            Err(failure) => Err(failure),
+        };
         self.forget_failed(login, next).await
     }
 
+    /// The signed AuthnRequest to the IdP `idp_entity_id`: the redirect and the request's ID.
     async fn send_chosen(
         &self,
         pending: &PendingLogin,
         user_system: &TrustedUserSystem,
         idp_entity_id: &str,
-    ) -> Result<Next, Failure> {
+    ) -> Result<(Url, String), Failure> {
         let Some(idp) = self.trust.idp(idp_entity_id) else {
             return Err(self.fail_to_user_system(
                 pending,
@@ -409,11 +441,9 @@ impl Broker {
                 },
             ));
         }
-        let url = self
-            .send_to_idp(pending, idp.target(), user_system, pending.force_authn)
+        self.send_to_idp(pending, idp.target(), user_system, pending.force_authn)
             .await
-            .map_err(|e| self.fail_to_user_system(pending, user_system, e))?;
-        Ok(Next::Redirect(url))
+            .map_err(|e| self.fail_to_user_system(pending, user_system, e))
     }
 }
 

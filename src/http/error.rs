@@ -23,6 +23,8 @@ pub enum AppError {
     NotFound(String),
     /// A request the endpoint cannot take.
     BadRequest(String),
+    /// A request from another site to a button only chsim's own pages may press.
+    Forbidden(String),
     /// A request body refused before it was read (too large, not a form), with its status.
     Request {
         /// 413, 415 or 400.
@@ -244,6 +246,13 @@ impl IntoResponse for AppError {
                 "Bad request",
                 &what,
                 "Check the request parameters.",
+                "",
+            ),
+            AppError::Forbidden(message) => error_page(
+                StatusCode::FORBIDDEN,
+                "Refused",
+                &message,
+                "Open chsim's start page or /runtime/session and use the button there.",
                 "",
             ),
             AppError::Request { status, message } => error_page(

@@ -14,7 +14,7 @@ use crate::broker::logout::{Face, LogoutFailure, LogoutStep, LogoutSummary};
 use crate::broker::{BrokerError, Failure};
 use crate::saml::logout::Incoming;
 use axum::extract::{RawQuery, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 
@@ -204,12 +204,37 @@ pub async fn idp_response_post(
 /// every system the session reached, then shows what happened.
 pub async fn from_session_page(
     State(s): State<AppState>,
+    headers: HeaderMap,
     jar: CookieJar,
 ) -> Result<Response, AppError> {
+    // Over https the session cookie is SameSite=None, so another site's form could log the
+    // person out of everything: only chsim's own pages may press this button.
+    if let Some(site) = cross_site(&s, &headers) {
+        return Err(AppError::Forbidden(format!(
+            "chsim's Log out button was pressed from another site ({site}); log out from chsim's own session page"
+        )));
+    }
     let step = s
         .broker
         .logout_from_chsim(super::session::session_id(&jar).as_ref())
         .await
         .map_err(failed)?;
     Ok(render(&s, step))
+}
+
+/// Where a browser's POST came from, when that is another site than chsim: `Sec-Fetch-Site`
+/// (modern browsers), else `Origin` against `public_url`. Clients that send neither carry no
+/// victim's cookie.
+fn cross_site(s: &AppState, headers: &HeaderMap) -> Option<String> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return (!matches!(site, "same-origin" | "none"))
+            .then(|| format!("Sec-Fetch-Site: {site}"));
+    }
+    let origin = header("origin")?;
+    let ours = url::Url::parse(&s.public_url)
+        .ok()?
+        .origin()
+        .ascii_serialization();
+    (origin != ours).then(|| format!("Origin: {origin}"))
 }

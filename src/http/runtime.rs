@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::broker::{Delivery, IncomingRequest, Next};
 use crate::ids::LoginId;
 use axum::extract::{ConnectInfo, Query, RawQuery, State};
-use axum::http::{header, HeaderMap};
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Extension;
 use axum_extra::extract::cookie::CookieJar;
@@ -83,15 +83,14 @@ pub async fn issue_redirect(
         )
     })?;
     let incoming = IncomingRequest::Redirect { raw_query };
-    let next = start(
+    start(
         &s,
         incoming,
         params.get("idp").cloned(),
         client_ip(connect),
         &jar,
     )
-    .await?;
-    Ok(render_next(&s, next))
+    .await
 }
 
 /// `POST /runtime/saml2/issue.idp` — HTTP-POST AuthnRequest.
@@ -111,22 +110,35 @@ pub async fn issue_post(
         saml_request,
         relay_state: form.get("RelayState").cloned(),
     };
-    let next = start(&s, incoming, idp, client_ip(connect), &jar).await?;
-    Ok(render_next(&s, next))
+    start(&s, incoming, idp, client_ip(connect), &jar).await
 }
 
-/// The broker's `start`, with the browser's SSO session.
+/// The broker's `start`, with the browser's SSO session and its `chsim_browser` cookie (set
+/// on the answer when the browser has none).
 async fn start(
     s: &AppState,
     incoming: IncomingRequest,
     idp_hint: Option<String>,
     client_ip: Option<std::net::IpAddr>,
     jar: &CookieJar,
-) -> Result<Next, AppError> {
+) -> Result<Response, AppError> {
     let session = super::session::session_id(jar);
-    Ok(s.broker
-        .start(incoming, idp_hint.as_deref(), client_ip, session.as_ref())
-        .await?)
+    let (browser, new_cookie) = super::session::browser_or_new(s, jar);
+    let next = s
+        .broker
+        .start(
+            incoming,
+            idp_hint.as_deref(),
+            client_ip,
+            session.as_ref(),
+            browser.as_deref(),
+        )
+        .await?;
+    let page = render_next(s, next);
+    Ok(match new_cookie {
+        Some(c) => (CookieJar::new().add(c), page).into_response(),
+        None => page,
+    })
 }
 
 /// `GET /runtime/saml2/choose?login=…&idp=…` — the chooser's links.
@@ -161,13 +173,14 @@ pub fn deliver(s: &AppState, d: &Delivery) -> Response {
 /// `POST /runtime/saml2auth/consume.idp` — the IdP's Response.
 pub async fn consume(
     State(s): State<AppState>,
-    _headers: HeaderMap,
+    jar: CookieJar,
     PostedForm(form): PostedForm,
 ) -> Result<Response, AppError> {
     let saml_response = form
         .get("SAMLResponse")
         .ok_or_else(|| AppError::BadRequest("the form has no SAMLResponse field".into()))?;
-    match s.broker.consume(saml_response).await? {
+    let browser = super::session::browser_id(&jar);
+    match s.broker.consume(saml_response, browser.as_deref()).await? {
         crate::broker::Consumed::Deliver(delivery) => Ok(deliver(&s, &delivery)),
         // Step-up: back to the same IdP, which is asked for the higher level with ForceAuthn.
         crate::broker::Consumed::StepUp(url) => Ok(Redirect::to(url.as_str()).into_response()),

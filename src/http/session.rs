@@ -18,6 +18,40 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 /// The cookie's name.
 pub const COOKIE: &str = "chsim_session";
 
+/// The cookie that ties a login to the browser that started it (see `PendingLogin::browser`).
+pub const BROWSER_COOKIE: &str = "chsim_browser";
+
+/// The browser's `chsim_browser` cookie, if it can be one of chsim's.
+pub fn browser_id(jar: &CookieJar) -> Option<String> {
+    jar.get(BROWSER_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| crate::ids::is_handle(v))
+}
+
+/// The browser's `chsim_browser` value, and the cookie to set when it has none yet.
+pub fn browser_or_new(s: &AppState, jar: &CookieJar) -> (Option<String>, Option<Cookie<'static>>) {
+    if let Some(existing) = browser_id(jar) {
+        return (Some(existing), None);
+    }
+    // Without randomness the login still works; it just cannot start an SSO session.
+    let Ok(fresh) = crate::ids::random_handle() else {
+        return (None, None);
+    };
+    let https = s.public_url.starts_with("https://");
+    let c = Cookie::build((BROWSER_COOKIE, fresh.clone()))
+        .path("/runtime/")
+        .http_only(true)
+        .max_age(cookie::time::Duration::seconds(
+            s.broker.settings().session.lifetime.num_seconds(),
+        ));
+    let c = if https {
+        c.secure(true).same_site(SameSite::None).build()
+    } else {
+        c.same_site(SameSite::Lax).build()
+    };
+    (Some(fresh), Some(c))
+}
+
 /// The session handle the browser sent, if it can be one.
 pub fn session_id(jar: &CookieJar) -> Option<SessionId> {
     jar.get(COOKIE)

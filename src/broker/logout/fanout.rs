@@ -283,7 +283,9 @@ impl Broker {
             .results
             .iter()
             .filter(|r| !r.ended)
-            .map(|r| format!("{} {}", r.party, r.detail))
+            // The initiator learns which parties did not confirm, not why (internal addresses
+            // and errors stay in the audit log and on the person's own summary page).
+            .map(|r| r.party.to_string())
             .collect();
         let status = if failed.is_empty() {
             Status::success()
@@ -292,7 +294,10 @@ impl Broker {
             Status {
                 code: status::SUCCESS.to_string(),
                 sub_code: Some(status::PARTIAL_LOGOUT.to_string()),
-                message: Some(format!("not every party logged out: {}", failed.join("; "))),
+                message: Some(format!(
+                    "not every party confirmed the logout: {}",
+                    failed.join(", ")
+                )),
             }
         };
         match &logout.initiator {

@@ -144,10 +144,11 @@ impl Broker {
             .await
             .map_err(BrokerError::Cpu)??;
         let in_response_to = unverified.message().in_response_to.clone();
-        // Taken once: a second answer (or a replay) finds nothing.
+        // Looked at only: it is taken once the answer is shown to come from the party asked, so
+        // a stranger who learned the request's ID cannot break the chain with a forged answer.
         let Some(logout_id) = self
             .store
-            .take::<String>(Kind::LogoutSent, &in_response_to)
+            .get::<String>(Kind::LogoutSent, &in_response_to)
             .await
             .map_err(BrokerError::from)?
         else {
@@ -198,6 +199,16 @@ impl Broker {
             .verify(unverified, certs, destination)
             .await?
             .into_message();
+        // Taken once: a second answer (or a replay) finds nothing.
+        if self
+            .store
+            .take::<String>(Kind::LogoutSent, &in_response_to)
+            .await
+            .map_err(BrokerError::from)?
+            .is_none()
+        {
+            return Err(LogoutFailure::Unsolicited { in_response_to });
+        }
         logout
             .results
             .push(result_of(&target, "front channel", &response.status));

@@ -50,7 +50,9 @@ fn budget(kind: Kind) -> u64 {
         Kind::Report => 8 * MIB,
         // A session is a few KiB (identity, roles, participants): some ten thousand people.
         Kind::Session => 64 * MIB,
-        Kind::SessionIndex => 16 * MIB,
+        // One key per participant and IdP leg of every session: sized so that sessions are
+        // evicted before their index keys (else a logout could not find a live session).
+        Kind::SessionIndex => 64 * MIB,
         Kind::Logout => 16 * MIB,
         Kind::LogoutSent => 4 * MIB,
         Kind::LogoutRequest => 8 * MIB,
