@@ -150,7 +150,11 @@ impl Broker {
         id: Option<&SessionId>,
     ) -> Result<Option<Session>, BrokerError> {
         let Some(id) = id else { return Ok(None) };
-        let Some(session) = self.store.session(id).await? else {
+        let Some(session) = self
+            .store
+            .get::<Session>(Kind::Session, id.as_str())
+            .await?
+        else {
             return Ok(None);
         };
         let now = self.clock.now();
@@ -161,10 +165,14 @@ impl Broker {
 
     /// Ends a session (the session page's "Log out").
     pub async fn end_session(&self, id: &SessionId) -> Result<(), BrokerError> {
-        if let Some(session) = self.store.session(id).await? {
+        if let Some(session) = self
+            .store
+            .get::<Session>(Kind::Session, id.as_str())
+            .await?
+        {
             crate::audit::session_ended(&session.reference, "the person logged out at chsim");
         }
-        Ok(self.store.remove_session(id).await?)
+        Ok(self.store.remove(Kind::Session, id.as_str()).await?)
     }
 
     /// Stores `session` until it expires.
@@ -173,7 +181,9 @@ impl Broker {
             .to_std()
             .unwrap_or(std::time::Duration::from_secs(1))
             .max(std::time::Duration::from_secs(1));
-        self.store.put_session(session, ttl).await?;
+        self.store
+            .put(Kind::Session, session.id.as_str(), session, ttl)
+            .await?;
         // Single logout finds the session by a SessionIndex (issue #9 §3).
         for p in &session.participants {
             self.store

@@ -1,6 +1,7 @@
 //! The HTTP face of chsim — the only module that imports axum (STYLE.md). Paths follow the real
 //! Context Handler so user systems and IdPs can swap metadata URLs (reference §1.2).
 
+mod builtin;
 mod error;
 mod form;
 mod home;

@@ -7,8 +7,7 @@ use super::form::PostedForm;
 use super::pages;
 use super::party_logout::{demo_sp_session_box, party_cookie};
 use crate::app::AppState;
-use crate::demo_sp::{DemoSp, Outgoing};
-use crate::test_idp::TestIdp;
+use crate::demo_sp::Outgoing;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -17,19 +16,7 @@ use axum_extra::extract::cookie::CookieJar;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub(super) fn test_idp(s: &AppState, id: &str) -> Result<Arc<TestIdp>, AppError> {
-    s.test_idps
-        .get(id)
-        .cloned()
-        .ok_or_else(|| AppError::NotFound(format!("there is no test IdP `{id}`")))
-}
-
-pub(super) fn demo_sp(s: &AppState, id: &str) -> Result<Arc<DemoSp>, AppError> {
-    s.demo_sps
-        .get(id)
-        .cloned()
-        .ok_or_else(|| AppError::NotFound(format!("there is no demo user system `{id}`")))
-}
+use super::builtin::{demo_sp, test_idp};
 
 fn metadata(xml: String) -> Response {
     (

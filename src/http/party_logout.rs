@@ -130,7 +130,7 @@ pub async fn demo_sp_logout(
     Path(id): Path<String>,
     jar: CookieJar,
 ) -> Result<Response, AppError> {
-    let sp = super::parties::demo_sp(&s, &id)?;
+    let sp = super::builtin::demo_sp(&s, &id)?;
     let url = sp.start_logout(jar.get(DEMO_SP_COOKIE).map(|c| c.value()))?;
     Ok(Redirect::to(url.as_str()).into_response())
 }
@@ -141,7 +141,7 @@ pub async fn demo_sp_slo(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let sp = super::parties::demo_sp(&s, &id)?;
+    let sp = super::builtin::demo_sp(&s, &id)?;
     let party = sp.config().name.clone();
     // Verifying a message from outside runs off the async workers (issue #8 §1).
     let outcome = crate::cpu::run(move || sp.slo(raw.as_deref().unwrap_or("")))
@@ -156,7 +156,7 @@ pub async fn test_idp_page(
     Path(id): Path<String>,
     jar: CookieJar,
 ) -> Result<Response, AppError> {
-    let idp = super::parties::test_idp(&s, &id)?;
+    let idp = super::builtin::test_idp(&s, &id)?;
     let cfg = idp.config();
     let mut body = format!(
         r#"<p>This is <strong>{}</strong>, a test identity provider built into chsim (entityID <code>{}</code>). Metadata: <a href="metadata">metadata</a>.</p>"#,
@@ -190,7 +190,7 @@ pub async fn test_idp_logout(
     Path(id): Path<String>,
     jar: CookieJar,
 ) -> Result<Response, AppError> {
-    let idp = super::parties::test_idp(&s, &id)?;
+    let idp = super::builtin::test_idp(&s, &id)?;
     let url = idp.start_logout(jar.get(IDP_COOKIE).map(|c| c.value()))?;
     Ok(Redirect::to(url.as_str()).into_response())
 }
@@ -201,7 +201,7 @@ pub async fn test_idp_slo(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let idp = super::parties::test_idp(&s, &id)?;
+    let idp = super::builtin::test_idp(&s, &id)?;
     let party = idp.config().name.clone();
     let outcome = crate::cpu::run(move || idp.slo(raw.as_deref().unwrap_or("")))
         .await

@@ -44,7 +44,7 @@ impl Broker {
         initiator: Initiator,
     ) -> Result<LogoutStep, LogoutFailure> {
         self.store
-            .remove_session(&session.id)
+            .remove(Kind::Session, session.id.as_str())
             .await
             .map_err(BrokerError::from)?;
         let started_by = match &initiator {

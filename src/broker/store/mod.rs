@@ -18,9 +18,8 @@ pub mod memory;
 pub mod redis;
 
 use super::report::LoginReport;
-use super::session::Session;
 use super::{IdpRequest, PendingLogin};
-use crate::ids::{LoginId, SessionId};
+use crate::ids::LoginId;
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -307,22 +306,6 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.put(Kind::Report, session_index, report, self.lifetimes.report)
             .await
-    }
-
-    /// Keeps a session for `ttl` (until it expires unless used).
-    pub async fn put_session(&self, session: &Session, ttl: Duration) -> Result<(), StoreError> {
-        self.put(Kind::Session, session.id.as_str(), session, ttl)
-            .await
-    }
-
-    /// A session.
-    pub async fn session(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
-        self.get(Kind::Session, id.as_str()).await
-    }
-
-    /// Ends a session.
-    pub async fn remove_session(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.backend.remove(Kind::Session, id.as_str()).await
     }
 
     /// The report of a login.
