@@ -401,6 +401,7 @@ impl BrokerError {
             BrokerError::Token(_) => "chsim's own signing or encryption key failed; check the keys named in chsim.toml.",
             BrokerError::Cpu(_) => "Try again in a moment. If it keeps happening, the message may be built to be slow, or chsim is overloaded.",
             BrokerError::Logout(f) => f.advice(),
+            BrokerError::Store(super::store::StoreError::Full { .. }) => "chsim is receiving more logins than its in-memory replay check can hold; it refuses new ones rather than forget used IDs early. Try again in a few minutes, when older IDs have expired; whoever runs chsim should spread the load over several instances with a shared store (`[store]` in chsim.toml).",
             BrokerError::Store(_) => "chsim could not reach the state it shares with other chsim instances. Whoever runs chsim should check that the store in `[store]` of chsim.toml (redis_url) is running and reachable; then log in again.",
         }
     }

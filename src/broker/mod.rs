@@ -79,7 +79,8 @@ pub struct BrokerSettings {
     pub session: session::SessionSettings,
 }
 
-/// A user system's login waiting for an IdP.
+/// A user system's login waiting for an IdP. Stored as JSON for every pending login, so absent
+/// options and false flags are left out (issue #10 §4); older items with them still read.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PendingLogin {
     /// chsim's handle.
@@ -91,21 +92,28 @@ pub struct PendingLogin {
     /// Where the token goes.
     pub acs_url: String,
     /// RelayState to give back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relay_state: Option<String>,
     /// ForceAuthn from the user system.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub force_authn: bool,
     /// IsPassive from the user system: chsim and the IdP must answer without interaction.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub is_passive: bool,
     /// RequestedAuthnContext from the user system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_authn_context: Option<RequestedAuthnContext>,
     /// The level this login must reach: the user system's, raised by its request.
     pub requirement: Requirement,
     /// Whether chsim already asked the IdP again for a higher level (step-up happens once).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stepped_up: bool,
     /// The municipality's answer, kept while the person continues at NemLog-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_leg: Option<std::sync::Arc<nemlogin::FirstLeg>>,
     /// The browser's live SSO session when the login started (upgraded by this login when it
     /// is the same person).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<SessionId>,
     /// The AuthnRequest chsim sent an IdP from the chooser, replaced when the person chooses
     /// again.
@@ -242,5 +250,50 @@ impl Broker {
     /// The report of the login that got chsim's SessionIndex `session_index` (kept an hour; the most recent few thousand).
     pub async fn report(&self, session_index: &str) -> Result<Option<LoginReport>, BrokerError> {
         Ok(self.store.report(session_index).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pending_login_is_stored_without_its_absent_options_and_reads_back() {
+        let login = PendingLogin {
+            id: LoginId::new("l1"),
+            user_system: EntityId::new("https://us.example"),
+            request_id: "_r1".to_string(),
+            acs_url: "https://us.example/acs".to_string(),
+            relay_state: None,
+            force_authn: false,
+            is_passive: false,
+            requested_authn_context: None,
+            requirement: Requirement::Nist(crate::assurance::NistLevel::new(3).unwrap()),
+            stepped_up: false,
+            first_leg: None,
+            session: None,
+        };
+        let json = serde_json::to_string(&login).unwrap();
+        for absent in [
+            "relay_state",
+            "force_authn",
+            "is_passive",
+            "stepped_up",
+            "null",
+        ] {
+            assert!(!json.contains(absent), "{absent} in {json}");
+        }
+        let back: PendingLogin = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.request_id, "_r1");
+        assert!(!back.is_passive && back.relay_state.is_none());
+        // An item written with every field (an older chsim, a shared store) still reads.
+        let full = json.replacen(
+            '{',
+            r#"{"relay_state":"rs","is_passive":true,"session":null,"#,
+            1,
+        );
+        let back: PendingLogin = serde_json::from_str(&full).unwrap();
+        assert!(back.is_passive);
+        assert_eq!(back.relay_state.as_deref(), Some("rs"));
     }
 }

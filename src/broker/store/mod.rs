@@ -16,6 +16,7 @@
 
 pub mod memory;
 pub mod redis;
+pub mod seen;
 
 use super::report::LoginReport;
 use super::{IdpRequest, PendingLogin};
@@ -107,6 +108,20 @@ pub enum StoreError {
         key: String,
         /// What failed.
         reason: String,
+    },
+    /// The in-memory replay marks of a kind reached their bound: chsim refuses new messages
+    /// rather than forget IDs before their time (which would let a replay through).
+    #[error(
+        "chsim's in-memory store holds {ids} {kind} IDs, all its budget of {budget_bytes} bytes \
+         allows; it refuses new ones until older ones expire rather than forget any early"
+    )]
+    Full {
+        /// The namespace.
+        kind: &'static str,
+        /// How many IDs it holds.
+        ids: usize,
+        /// Its budget.
+        budget_bytes: u64,
     },
 }
 
