@@ -272,6 +272,8 @@ mod tests {
             stepped_up: false,
             first_leg: None,
             session: None,
+            idp_request: None,
+            browser: None,
         };
         let json = serde_json::to_string(&login).unwrap();
         for absent in [
@@ -279,6 +281,8 @@ mod tests {
             "force_authn",
             "is_passive",
             "stepped_up",
+            "idp_request",
+            "browser",
             "null",
         ] {
             assert!(!json.contains(absent), "{absent} in {json}");
