@@ -9,7 +9,8 @@
 //! - [`privileges`]: OIOBPP PrivilegeList parsing and emission (both namespaces, constraints).
 //! - [`roles`]: job-function → user-system roles with data constraints (pure).
 //! - [`assurance`]: NIST and NSIS levels, their forms, equivalence and IdP profiles (pure).
-//! - [`token`]: the assertions chsim issues, per attribute profile.
+//! - [`token`]: the assertions chsim issues, per attribute profile, and the OIDC JWTs.
+//! - [`oidc`]: the OpenID Provider's protocol rules for OIDC user systems (pure).
 //! - [`broker`]: one login as a state machine, the SSO session and single logout; what it
 //!   remembers lives behind `broker::store` (moka in memory, or Redis).
 //! - [`test_idp`], [`demo_sp`]: built-in separate SAML parties for demos and tests;
@@ -41,6 +42,7 @@ pub mod deployment;
 pub mod fetch;
 pub mod http;
 pub mod ids;
+pub mod oidc;
 pub mod party_logout;
 pub mod privileges;
 pub mod roles;

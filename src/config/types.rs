@@ -395,9 +395,90 @@ pub struct UserSystemsFile {
     /// `[[user_system]]`.
     #[serde(default)]
     pub user_system: Vec<UserSystemConfig>,
+    /// `[[oidc_user_system]]`.
+    #[serde(default)]
+    pub oidc_user_system: Vec<OidcUserSystemConfig>,
 }
 
 pub use crate::trust::Profile;
+
+pub use crate::oidc::registration::{
+    ApplicationType, AuthMethod, ContentEnc, KeyWrapAlg, SigningAlg,
+};
+
+/// One OIDC user system (`OIDCBrugervendtSystem`, issue #11 §1): the registration's fields as
+/// Context Handler 2's admin API names them, and the role catalogue of a SAML user system.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcUserSystemConfig {
+    /// `client_id` (the registration's `Id`): unique across all user systems.
+    pub client_id: String,
+    /// Name shown to people.
+    pub name: String,
+    /// The CVR the system is registered under.
+    pub cvr: Cvr,
+    /// `web`, `native` or `javascript`.
+    pub application_type: ApplicationType,
+    /// How it authenticates at the token endpoint.
+    pub token_endpoint_auth_method: AuthMethod,
+    /// Its secret (`client_secret_post`/`client_secret_basic`; A*KW encryption).
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// A JWK Set: inline JSON (starting with `{`) or a file relative to the configuration
+    /// directory. Its `use=sig` RSA keys verify `private_key_jwt` assertions; its `use=enc` key
+    /// encrypts the ID token.
+    #[serde(default)]
+    pub jwks: Option<String>,
+    /// Where codes may be sent: exact match, no wildcards. `{public_url}` is replaced by chsim's
+    /// public URL.
+    pub redirect_uris: Vec<String>,
+    /// Where `logout.idp` may send the browser after logout.
+    #[serde(default)]
+    pub post_logout_redirect_uri: Option<String>,
+    /// Front-channel logout (loaded in an iframe with `iss` and `sid`).
+    #[serde(default)]
+    pub frontchannel_logout_uri: Option<String>,
+    /// Back-channel logout (a `logout_token` POSTed).
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+    /// The minimum NIST level (exclusive with `nsis_level`).
+    #[serde(default)]
+    pub nist_level: Option<NistLevel>,
+    /// The minimum NSIS level.
+    #[serde(default)]
+    pub nsis_level: Option<NsisLevel>,
+    /// The JWS algorithm of its ID and access tokens.
+    #[serde(default)]
+    pub signed_response_alg: SigningAlg,
+    /// Encrypt its ID token (JWE) with this key wrapping.
+    #[serde(default)]
+    pub encrypted_response_alg: Option<KeyWrapAlg>,
+    /// …and this content encryption (default A256GCM when `encrypted_response_alg` is set).
+    #[serde(default)]
+    pub encrypted_response_enc: Option<ContentEnc>,
+    /// Lifetime of the ID and access tokens.
+    #[serde(default = "default_token_minutes")]
+    pub token_lifetime_minutes: u32,
+    /// Issue refresh tokens.
+    #[serde(default)]
+    pub issue_refresh_token: bool,
+    /// Rotate refresh tokens on use (a rotated-out one used again revokes the family).
+    #[serde(default)]
+    pub use_token_rotation: bool,
+    /// Lifetime of refresh tokens.
+    #[serde(default = "default_token_minutes")]
+    pub refresh_token_lifetime_minutes: u32,
+    /// Its user-system roles.
+    #[serde(default)]
+    pub role: Vec<UserSystemRoleConfig>,
+    /// Its role mappings.
+    #[serde(default)]
+    pub mapping: Vec<RoleMappingConfig>,
+}
+
+fn default_token_minutes() -> u32 {
+    60
+}
 
 /// One user system (brugervendt system).
 #[derive(Debug, Clone, Deserialize)]
