@@ -4,3 +4,5 @@
 //! broker's; the JWTs are rendered by `token::jwt`.
 
 pub mod registration;
+
+pub use registration::OidcClient;

@@ -2,8 +2,59 @@
 //! Handler 2's admin API): the values, their defaults, and the rules the Context Handler applies
 //! to them, as `check-config` enforces them (issue #11 §1).
 
+use chrono::Duration;
+use jsonwebtoken::jwk::JwkSet;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// A registered OIDC user system as chsim trusts it, built from `[[oidc_user_system]]` once the
+/// configuration is checked (its JWK Set decoded once).
+#[derive(Debug, Clone)]
+pub struct OidcClient {
+    /// `client_id`.
+    pub client_id: String,
+    /// `application_type`.
+    pub application_type: ApplicationType,
+    /// `token_endpoint_auth_method`.
+    pub auth_method: AuthMethod,
+    /// `client_secret` (for the secret methods, and A*KW encryption).
+    pub client_secret: Option<String>,
+    /// `jwks`: `use=sig` keys for `private_key_jwt`, a `use=enc` key for an encrypted ID token.
+    pub jwks: Option<JwkSet>,
+    /// `redirect_uris`, matched exactly.
+    pub redirect_uris: Vec<String>,
+    /// `post_logout_redirect_uri`.
+    pub post_logout_redirect_uri: Option<String>,
+    /// `frontchannel_logout_uri` (wins over back-channel when both are set).
+    pub frontchannel_logout_uri: Option<String>,
+    /// `backchannel_logout_uri`.
+    pub backchannel_logout_uri: Option<String>,
+    /// `id_token.signed_response_alg` (also the access token's).
+    pub signed_response_alg: SigningAlg,
+    /// `encrypted_response_alg` and `encrypted_response_enc`, when the ID token is encrypted.
+    pub encryption: Option<(KeyWrapAlg, ContentEnc)>,
+    /// `token_lifetime`: ID and access tokens.
+    pub token_lifetime: Duration,
+    /// Refresh tokens, when issued.
+    pub refresh: Option<RefreshPolicy>,
+}
+
+impl OidcClient {
+    /// Whether `uri` is one of its redirect URIs (exact string match, as the Context Handler
+    /// requires).
+    pub fn allows_redirect(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|r| r == uri)
+    }
+}
+
+/// `refresh_token` of the registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshPolicy {
+    /// `use_token_rotation`: each use gives a new refresh token and retires the old one.
+    pub rotation: bool,
+    /// `token_lifetime`.
+    pub lifetime: Duration,
+}
 
 /// `application_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
