@@ -50,7 +50,7 @@ fn system(every: usize) -> SystemRoles {
     }
     let us: UserSystemConfig = toml::from_str(&toml_text).unwrap();
     assert_eq!(us.mapping.len(), JOB_ROLES * ROLES_PER_JOB_ROLE);
-    SystemRoles::from_config(&us)
+    SystemRoles::from_config(&us.role, &us.mapping)
 }
 
 fn catalogue(owner: &Cvr) -> JobRoleCatalogue {

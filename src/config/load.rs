@@ -189,6 +189,7 @@ pub fn load_unchecked(source: ConfigSource) -> Result<(Config, Vec<ConfigProblem
     check(&config, &mut problems);
     super::roles::check(&config, &mut problems);
     super::assurance::check(&config, &mut problems);
+    super::oidc::check(&config, &mut problems);
     Ok((config, problems))
 }
 

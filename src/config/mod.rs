@@ -11,6 +11,7 @@
 
 mod assurance;
 mod load;
+mod oidc;
 mod roles;
 mod types;
 mod warnings;
@@ -19,6 +20,7 @@ pub use load::{
     load, load_broker_credentials, load_credential, load_credential_for, load_key_pair,
     load_unchecked, ConfigSource,
 };
+pub use oidc::{jwks_of, resolved};
 pub use roles::*;
 pub use types::*;
 pub use warnings::warnings;

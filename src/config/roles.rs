@@ -124,10 +124,24 @@ pub(super) fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
         }
     }
     let mut all_system_roles: HashMap<&str, usize> = HashMap::new();
-    for (u, us) in c.user_systems.user_system.iter().enumerate() {
+    // SAML and OIDC user systems keep the same catalogue; a role id is unique across both.
+    let systems = c
+        .user_systems
+        .user_system
+        .iter()
+        .enumerate()
+        .map(|(u, us)| (format!("user_system[{u}]"), &us.role, &us.mapping))
+        .chain(
+            c.user_systems
+                .oidc_user_system
+                .iter()
+                .enumerate()
+                .map(|(u, us)| (format!("oidc_user_system[{u}]"), &us.role, &us.mapping)),
+        );
+    for (u, (prefix, system_roles, mappings)) in systems.enumerate() {
         let mut roles = HashMap::new();
-        for (i, r) in us.role.iter().enumerate() {
-            let key = format!("user_system[{u}].role[{i}]");
+        for (i, r) in system_roles.iter().enumerate() {
+            let key = format!("{prefix}.role[{i}]");
             if roles.insert(r.id.as_str(), r).is_some()
                 || all_system_roles.insert(r.id.as_str(), u).is_some()
             {
@@ -154,8 +168,8 @@ pub(super) fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
                 }
             }
         }
-        for (m, mapping) in us.mapping.iter().enumerate() {
-            let key = format!("user_system[{u}].mapping[{m}]");
+        for (m, mapping) in mappings.iter().enumerate() {
+            let key = format!("{prefix}.mapping[{m}]");
             if !job_roles.contains(mapping.job_role.as_str()) {
                 problems.push(ConfigProblem::new(
                     US,

@@ -17,6 +17,7 @@ pub fn warnings(c: &Config) -> Vec<ConfigProblem> {
         ));
     }
     found.extend(builtin_idp_warnings(c));
+    found.extend(super::oidc::warnings(c));
     found
 }
 

@@ -47,6 +47,48 @@ impl OidcClient {
     }
 }
 
+/// Reads a registration's `jwks`: a JWK Set whose keys chsim can use — RSA keys (with `n` and
+/// `e`) for signatures (`use` absent or `sig`) and encryption (`use=enc`). Other key types are
+/// refused, not skipped, so a typo never leaves a client with fewer keys than it thinks.
+pub fn parse_jwks(text: &str) -> Result<JwkSet, String> {
+    let set: JwkSet = serde_json::from_str(text)
+        .map_err(|e| format!("is not a JWK Set ({{\"keys\": [...]}}): {e}"))?;
+    if set.keys.is_empty() {
+        return Err("is a JWK Set without keys".into());
+    }
+    for (i, key) in set.keys.iter().enumerate() {
+        if !matches!(
+            key.algorithm,
+            jsonwebtoken::jwk::AlgorithmParameters::RSA(_)
+        ) {
+            return Err(format!(
+                "key {i} is not an RSA key (kty \"RSA\" with n and e): Context Handler 2 takes RS256 client assertions and RSA-OAEP encryption keys"
+            ));
+        }
+    }
+    Ok(set)
+}
+
+/// Whether the set holds a key for `use=enc` (an encrypted ID token needs one).
+pub fn has_encryption_key(set: &JwkSet) -> bool {
+    set.keys.iter().any(|k| {
+        matches!(
+            k.common.public_key_use,
+            Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
+        )
+    })
+}
+
+/// Whether the set holds a key usable for signatures (`use` absent or `sig`).
+pub fn has_signing_key(set: &JwkSet) -> bool {
+    set.keys.iter().any(|k| {
+        matches!(
+            k.common.public_key_use,
+            None | Some(jsonwebtoken::jwk::PublicKeyUse::Signature)
+        )
+    })
+}
+
 /// `refresh_token` of the registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RefreshPolicy {

@@ -1,7 +1,7 @@
 //! The role catalogue at run time (reference §6.1): job-function roles with their owner and
 //! delegations, and per user system its roles and role mappings. Built from the configuration.
 
-use crate::config::{JobRoleConfig, UserSystemConfig};
+use crate::config::{JobRoleConfig, RoleMappingConfig, UserSystemRoleConfig};
 use crate::ids::Cvr;
 use crate::privileges::Text;
 use std::collections::HashMap;
@@ -95,12 +95,12 @@ pub struct SystemRoles {
 }
 
 impl SystemRoles {
-    /// From a `[[user_system]]` entry (already checked by `check-config`).
-    pub fn from_config(us: &UserSystemConfig) -> Self {
-        let required = |role: &str, constraint_type: &str| {
-            us.role
-                .iter()
-                .find(|r| r.id == role)
+    /// From a `[[user_system]]` or `[[oidc_user_system]]` entry's `role` and `mapping` tables
+    /// (already checked by `check-config`).
+    pub fn from_config(role: &[UserSystemRoleConfig], mapping: &[RoleMappingConfig]) -> Self {
+        let required = |id: &str, constraint_type: &str| {
+            role.iter()
+                .find(|r| r.id == id)
                 .and_then(|r| {
                     r.constraints
                         .iter()
@@ -118,8 +118,8 @@ impl SystemRoles {
                 .clone()
         };
 
-        let mut mappings = Vec::with_capacity(us.mapping.len());
-        for m in &us.mapping {
+        let mut mappings = Vec::with_capacity(mapping.len());
+        for m in mapping {
             let mut constraints = Vec::with_capacity(m.constraints.len());
             for v in &m.constraints {
                 constraints.push(MappedConstraint {
@@ -140,13 +140,12 @@ impl SystemRoles {
             });
         }
         let mut by_job_role: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, m) in us.mapping.iter().enumerate() {
+        for (i, m) in mapping.iter().enumerate() {
             by_job_role.entry(m.job_role.clone()).or_default().push(i);
         }
         Self {
             by_job_role,
-            roles: us
-                .role
+            roles: role
                 .iter()
                 .map(|r| (r.id.clone(), r.name.clone()))
                 .collect(),

@@ -41,7 +41,7 @@ fn system(toml_text: &str) -> SystemRoles {
         "name = \"S\"\nmetadata = \"builtin:demo-sp/x\"\nprofile = \"OIOSAML3\"\n{toml_text}"
     ))
     .unwrap();
-    SystemRoles::from_config(&us)
+    SystemRoles::from_config(&us.role, &us.mapping)
 }
 
 fn sapa() -> SystemRoles {

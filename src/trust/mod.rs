@@ -462,7 +462,7 @@ pub async fn resolve(
                 acs,
                 signing_certs,
                 encryption_cert: role.encryption_certs.first().and_then(to_x509),
-                roles: SystemRoles::from_config(us),
+                roles: SystemRoles::from_config(&us.role, &us.mapping),
                 requirement,
                 slo,
             },
