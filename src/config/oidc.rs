@@ -124,14 +124,15 @@ pub(super) fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
                 "encrypted_response_enc",
                 "needs encrypted_response_alg (the key wrapping) as well".into(),
             ),
-            (Some(alg), _) if alg.is_rsa() => {
-                if !jwks.as_ref().is_some_and(registration::has_encryption_key) {
-                    problem("jwks", format!(
-                        "needs a key with \"use\": \"enc\": encrypted_response_alg = \"{}\" encrypts the ID token to it",
-                        alg.as_str()
-                    ));
-                }
+            (Some(alg), _)
+                if alg.is_rsa() && !jwks.as_ref().is_some_and(registration::has_encryption_key) =>
+            {
+                problem("jwks", format!(
+                    "needs a key with \"use\": \"enc\": encrypted_response_alg = \"{}\" encrypts the ID token to it",
+                    alg.as_str()
+                ));
             }
+            (Some(alg), _) if alg.is_rsa() => {}
             (Some(alg), _) if secret.is_none() => problem(
                 "client_secret",
                 format!(
