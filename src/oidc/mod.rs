@@ -3,6 +3,7 @@
 //! PKCE, discovery and chsim's JWKS — pure, no axum. The login behind `authorize.idp` is the
 //! broker's; the JWTs are rendered by `token::jwt`.
 
+pub mod authorize;
 pub mod discovery;
 pub mod error;
 pub mod pkce;
