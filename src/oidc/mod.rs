@@ -3,6 +3,12 @@
 //! PKCE, discovery and chsim's JWKS — pure, no axum. The login behind `authorize.idp` is the
 //! broker's; the JWTs are rendered by `token::jwt`.
 
+pub mod authorize;
+pub mod client_auth;
+pub mod discovery;
+pub mod error;
+pub mod pkce;
 pub mod registration;
 
+pub use error::{ErrorCode, OAuthError};
 pub use registration::OidcClient;
