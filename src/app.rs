@@ -463,7 +463,18 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             "insecure_allow_rsa1_5 is on: RSA 1.5 key transport is accepted (a padding oracle risk)"
         );
     }
+    let oidc_endpoints = crate::oidc::discovery::Endpoints::new(&public_url);
+    let jwt = crate::token::jwt::JwtSigner::new(oidc_endpoints.issuer.clone(), &credential)
+        .map_err(|e| {
+            ConfigReport(vec![ConfigProblem::new(
+                "chsim.toml",
+                "broker.signing_key",
+                format!("chsim's signing key cannot sign OIDC tokens: {e}"),
+            )])
+        })?;
     let settings = BrokerSettings {
+        oidc_endpoints,
+        jwt,
         entity_id: crate::ids::EntityId::new(entity_id),
         sso_url: urls.sso,
         acs_url: urls.acs,

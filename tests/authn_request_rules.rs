@@ -202,7 +202,7 @@ async fn refuses_a_wrong_destination_and_tells_the_user_system() {
         panic!("{result:?}")
     };
     assert!(found.starts_with("https://n2adgangsstyring"));
-    assert!(d.acs_url.ends_with("/demo-sp/oiosaml3/acs"));
+    assert!(d.url.ends_with("/demo-sp/oiosaml3/acs"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

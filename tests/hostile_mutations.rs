@@ -87,7 +87,10 @@ impl Harness {
     async fn consume(&self, bytes: &[u8]) -> Result<Option<Facts>, String> {
         let posted = base64::engine::general_purpose::STANDARD.encode(bytes);
         match self.chsim.state.broker.consume(&posted, None).await {
-            Ok(Consumed::Deliver(d)) => Ok(Some(self.facts(&d.saml_response))),
+            Ok(Consumed::Deliver(d)) => match &d.saml {
+                Some(post) => Ok(Some(self.facts(&post.saml_response))),
+                None => Err("a SAML login was answered with an OIDC redirect".into()),
+            },
             Ok(Consumed::StepUp(url)) => Err(format!("a mutant led to a step-up to {url}")),
             Err(f) => match f.error {
                 BrokerError::Cpu(e) => Err(format!("chsim failed inside: {e}")),

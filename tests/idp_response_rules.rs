@@ -56,7 +56,7 @@ async fn accepts_a_correct_response_signed_on_the_assertion_or_on_the_response()
             .consume_xml(&s.signed("bakkeby", &r, &a, what))
             .await
             .unwrap();
-        assert!(delivery.acs_url.ends_with("/demo-sp/oiosaml2/acs"));
+        assert!(delivery.url.ends_with("/demo-sp/oiosaml2/acs"));
     }
 }
 
@@ -477,7 +477,7 @@ async fn rule9_passes_a_non_success_status_to_the_person_and_the_user_system() {
     let sp_xml = String::from_utf8(
         base64::Engine::decode(
             &base64::engine::general_purpose::STANDARD,
-            &to_sp.saml_response,
+            &to_sp.saml.as_ref().unwrap().saml_response,
         )
         .unwrap(),
     )

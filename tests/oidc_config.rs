@@ -98,17 +98,26 @@ role = "http://jwt.test.example/roles/none/1"
         ("oidc_user_system[1].client_id", "registered twice"),
         ("oidc_user_system[1].client_secret", "is required"),
         ("oidc_user_system[1].redirect_uris[0]", "https"),
-        ("oidc_user_system[1].redirect_uris[1]", "unique across systems"),
+        (
+            "oidc_user_system[1].redirect_uris[1]",
+            "unique across systems",
+        ),
         ("oidc_user_system[1].redirect_uris[2]", "wildcard"),
         ("oidc_user_system[1].redirect_uris[3]", "fragment"),
         ("oidc_user_system[1]", "no logout URI"),
         ("oidc_user_system[1]", "both nist_level and nsis_level"),
         ("oidc_user_system[1].token_lifetime_minutes", "out of range"),
-        ("oidc_user_system[1].use_token_rotation", "issue_refresh_token"),
+        (
+            "oidc_user_system[1].use_token_rotation",
+            "issue_refresh_token",
+        ),
         ("oidc_user_system[2].token_endpoint_auth_method", "\"none\""),
         ("oidc_user_system[3].jwks", "private_key_jwt"),
         ("oidc_user_system[3].jwks", "\"use\": \"enc\""),
-        ("oidc_user_system[3].mapping[0].job_role", "no job-function role"),
+        (
+            "oidc_user_system[3].mapping[0].job_role",
+            "no job-function role",
+        ),
     ] {
         assert!(
             out.lines()
@@ -124,7 +133,10 @@ fn http_on_loopback_is_a_warning_for_a_web_client_and_fine_for_a_native_one() {
     append(
         &dir,
         &VALID
-            .replace("https://app.test.example/callback", "http://localhost:9999/cb")
+            .replace(
+                "https://app.test.example/callback",
+                "http://localhost:9999/cb",
+            )
             .replace(
                 "redirect_uris = [",
                 "redirect_uris = [\"{public_url}/demo-oidc/x\", ",
@@ -147,7 +159,8 @@ nist_level = 2
     let (code, out) = check(&dir);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("oidc_user_system[0].redirect_uris[1]") && out.contains("http://localhost:9999/cb"),
+        out.contains("oidc_user_system[0].redirect_uris[1]")
+            && out.contains("http://localhost:9999/cb"),
         "{out}"
     );
     assert!(!out.contains("oidc_user_system[1].redirect_uris"), "{out}");

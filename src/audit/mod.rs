@@ -85,3 +85,8 @@ pub fn logout_party(session: &str, party: &str, ended: bool, detail: &str) {
 pub fn session_not_started(login: &str, reason: &str) {
     info!(target: "chsim::audit", event = "session_not_started", login, reason);
 }
+
+/// chsim's token endpoint issued OIDC tokens (`grant`: `authorization_code` or `refresh_token`).
+pub fn oidc_tokens_issued(client_id: &str, sub: &str, grant: &str) {
+    info!(target: "chsim::audit", event = "oidc_tokens_issued", client_id, sub, grant);
+}

@@ -291,6 +291,9 @@ pub enum BrokerError {
     /// Signing or encrypting the token failed.
     #[error("chsim could not issue the token: {0}")]
     Token(String),
+    /// An OIDC authorization request was refused (issue #11 §3).
+    #[error("the authorization request was refused: {}", .0.description)]
+    OidcRequest(crate::oidc::OAuthError),
 }
 
 impl BrokerError {
@@ -311,6 +314,7 @@ impl BrokerError {
             | BrokerError::BadAuthnRequestSignature { .. }
             | BrokerError::UnknownUserSystem { .. }
             | BrokerError::UnknownAcs { .. }
+            | BrokerError::OidcRequest(_)
             | BrokerError::Logout(_) => (status::REQUESTER, Some(status::REQUEST_DENIED)),
             BrokerError::UnknownIdp { .. } | BrokerError::NoIdpAvailable => {
                 (status::RESPONDER, Some(status::NO_AVAILABLE_IDP))
@@ -352,6 +356,9 @@ impl BrokerError {
     /// What the person (or the municipality/vendor behind them) can do about it.
     pub fn advice(&self) -> &'static str {
         match self {
+            BrokerError::OidcRequest(_) => {
+                "The OIDC user system sent an authorization request chsim cannot accept. Its vendor should send the code flow request of the README's \"OIDC user systems\" section: response_type=code, scope=openid, a registered client_id and redirect_uri, state, nonce and a PKCE S256 code_challenge."
+            }
             BrokerError::NoPassive { .. } => {
                 "The user system asked chsim to log the person in without showing anything (IsPassive). That works only when chsim can pick the identity provider itself (one IdP, ?idp=, or an IP range) and that IdP can log the person in silently; otherwise the user system should ask again without IsPassive."
             }

@@ -6,7 +6,9 @@
 
 use super::privileges::{self, PrivilegeInputs};
 use super::session::{HeldRoles, IdpLeg, Session};
-use super::{Broker, BrokerError, Consumed, Delivery, Failure, LoginReport, PendingLogin};
+use super::{
+    Broker, BrokerError, Consumed, Delivery, Failure, LoginReport, PendingLogin, SamlPost,
+};
 use crate::attribute_service::Provenance;
 use crate::audit;
 use crate::ids::new_saml_id;
@@ -153,16 +155,34 @@ impl Broker {
             );
         }
         identity.privileges = decision.attribute.clone();
-        let to = Recipient {
-            user_system,
-            acs_url: &login.acs_url,
-            in_response_to: &login.request_id,
-        };
         let session_index = new_saml_id();
-        let xml = self
-            .tokens
-            .issue(&identity, to, now, &session_index)
-            .map_err(|e| fail(BrokerError::Token(e.to_string())))?;
+        // SAML: the signed assertion, POSTed. OIDC (issue #11 §3): a code in a redirect, which
+        // the token endpoint exchanges for JWTs saying what this assertion would have said.
+        let (url, saml) = match &login.oidc {
+            None => {
+                let to = Recipient {
+                    user_system,
+                    acs_url: &login.acs_url,
+                    in_response_to: &login.request_id,
+                };
+                let xml = self
+                    .tokens
+                    .issue(&identity, to, now, &session_index)
+                    .map_err(|e| fail(BrokerError::Token(e.to_string())))?;
+                let post = SamlPost {
+                    saml_response: binding::encode_post(&xml),
+                    relay_state: login.relay_state.clone(),
+                };
+                (login.acs_url.clone(), Some(post))
+            }
+            Some(oidc) => {
+                let url = self
+                    .issue_code(login, oidc, &identity, &session_index, now)
+                    .await
+                    .map_err(fail)?;
+                (url, None)
+            }
+        };
         session.join(
             &user_system.entity_id,
             &identity.name_id,
@@ -195,9 +215,8 @@ impl Broker {
             tracing::warn!(error = %e, "the login report was not kept");
         }
         Ok(Delivery {
-            acs_url: login.acs_url.clone(),
-            saml_response: binding::encode_post(&xml),
-            relay_state: login.relay_state.clone(),
+            url,
+            saml,
             user_system_name: user_system.name.clone(),
             passive: login.is_passive,
             session: keep.then(|| session.id.clone()),

@@ -15,6 +15,7 @@ mod idp_status;
 mod issue;
 pub mod logout;
 mod nemlogin;
+pub mod oidc;
 mod outbound;
 mod privileges;
 mod report;
@@ -77,6 +78,10 @@ pub struct BrokerSettings {
     pub equivalence: crate::assurance::Equivalence,
     /// How long SSO sessions last.
     pub session: session::SessionSettings,
+    /// The OpenID Provider's URLs (issue #11 §2).
+    pub oidc_endpoints: crate::oidc::discovery::Endpoints,
+    /// chsim's JWT signer (its signing key, decoded once), issuer `oidc_endpoints.issuer`.
+    pub jwt: crate::token::jwt::JwtSigner,
 }
 
 /// A user system's login waiting for an IdP. Stored as JSON for every pending login, so absent
@@ -125,6 +130,9 @@ pub struct PendingLogin {
     /// everywhere — login CSRF).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub browser: Option<String>,
+    /// An OIDC login's request (its redirect URI is in `acs_url`); None for SAML.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<Box<oidc::OidcLogin>>,
 }
 
 /// What an IdP's answer leads to.
@@ -145,22 +153,30 @@ pub struct IdpRequest {
     pub idp: EntityId,
 }
 
-/// A token ready to be POSTed to a user system's ACS.
+/// A user system's answer, ready for the browser: a SAML token POSTed to its ACS, or an OIDC
+/// redirect to its redirect URI with a code or an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
-    /// The ACS URL.
-    pub acs_url: String,
+    /// The ACS URL (SAML), or the whole redirect with its query (OIDC).
+    pub url: String,
+    /// The SAML form to POST to `url`; None for an OIDC redirect.
+    pub saml: Option<SamlPost>,
+    /// The user system's name, for the page.
+    pub user_system_name: String,
+    /// The login was passive (IsPassive, `prompt=none`): a failure goes back at once, without
+    /// asking the person to press anything (saml-core §3.4.1, OIDC Core §3.1.2.1).
+    pub passive: bool,
+    /// The SSO session the browser is in after this login (its cookie is set with the token).
+    pub session: Option<SessionId>,
+}
+
+/// The fields of a SAML HTTP-POST delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlPost {
     /// Base64 SAMLResponse.
     pub saml_response: String,
     /// RelayState to return.
     pub relay_state: Option<String>,
-    /// The user system's name, for the page.
-    pub user_system_name: String,
-    /// The login was passive (IsPassive): a failure goes back at once, without asking the
-    /// person to press anything (saml-core §3.4.1).
-    pub passive: bool,
-    /// The SSO session the browser is in after this login (its cookie is set with the token).
-    pub session: Option<SessionId>,
 }
 
 /// The SHA-256 (hex) of a browser's `chsim_browser` cookie, as pending logins keep it.
@@ -274,6 +290,7 @@ mod tests {
             session: None,
             idp_request: None,
             browser: None,
+            oidc: None,
         };
         let json = serde_json::to_string(&login).unwrap();
         for absent in [

@@ -3,7 +3,7 @@
 //! login at the user system. Start, consume and the NemLog-in leg all send through here, so they
 //! never call each other.
 
-use super::{Broker, BrokerError, Delivery, Failure, IdpRequest, PendingLogin};
+use super::{Broker, BrokerError, Delivery, Failure, IdpRequest, PendingLogin, SamlPost};
 use crate::audit;
 use crate::ids::{new_saml_id, EntityId};
 use crate::saml::authn_request::{NewAuthnRequest, RequestedAuthnContext};
@@ -83,6 +83,13 @@ impl Broker {
         error: BrokerError,
     ) -> Failure {
         audit::refused("login", &error.to_string());
+        if let Some(oidc) = &login.oidc {
+            let delivery = self.oidc_failure(login, oidc, &user_system.name, &error);
+            return Failure {
+                error,
+                to_user_system: Some(delivery),
+            };
+        }
         let to = Recipient {
             user_system,
             acs_url: &login.acs_url,
@@ -93,9 +100,11 @@ impl Broker {
             .issue_failure(to, self.clock.now(), error.saml_status())
             .ok()
             .map(|xml| Delivery {
-                acs_url: login.acs_url.clone(),
-                saml_response: binding::encode_post(&xml),
-                relay_state: login.relay_state.clone(),
+                url: login.acs_url.clone(),
+                saml: Some(SamlPost {
+                    saml_response: binding::encode_post(&xml),
+                    relay_state: login.relay_state.clone(),
+                }),
                 user_system_name: user_system.name.clone(),
                 passive: login.is_passive,
                 session: None,

@@ -101,8 +101,7 @@ impl Broker {
         let relay_state = decoded.relay_state.clone();
         let user_system = self
             .trust
-            .user_systems
-            .get(&EntityId::new(request.issuer.clone()))
+            .saml_user_system(&request.issuer)
             .ok_or_else(|| BrokerError::UnknownUserSystem {
                 issuer: request.issuer.clone(),
             })?;
@@ -183,6 +182,7 @@ impl Broker {
             session: None,
             idp_request: None,
             browser: browser.map(super::browser_digest),
+            oidc: None,
         };
         // From here on the user system is verified: failures are also reported to it.
         if request.destination.as_deref() != Some(s.sso_url.as_str()) {
@@ -211,6 +211,22 @@ impl Broker {
                 },
             ));
         }
+        self.proceed(login, user_system, session, idp_hint, client_ip)
+            .await
+    }
+
+    /// A verified login request (SAML AuthnRequest or OIDC authorization request) from here on:
+    /// answered from the browser's SSO session, stepped up at the session's IdP, or sent to an
+    /// IdP (by hint, IP range or the chooser).
+    pub(super) async fn proceed(
+        &self,
+        login: PendingLogin,
+        user_system: &TrustedUserSystem,
+        session: Option<&SessionId>,
+        idp_hint: Option<&str>,
+        client_ip: Option<IpAddr>,
+    ) -> Result<Next, Failure> {
+        let s = &self.settings;
         audit::login_started(
             login.id.as_str(),
             user_system.entity_id.as_str(),
@@ -223,7 +239,10 @@ impl Broker {
             session: session.as_ref().map(|s| s.id.clone()),
             ..login
         };
-        if let Some(mut session) = session.filter(|_| !login.force_authn) {
+        let now = self.clock.now();
+        if let Some(mut session) =
+            session.filter(|s| !login.force_authn && login.fresh_enough(s, now))
+        {
             if login
                 .requirement
                 .is_met_by(&session.level(), &s.equivalence)

@@ -8,7 +8,7 @@ use crate::demo_sp::DemoSpError;
 use crate::party_logout::SloError;
 use crate::test_idp::TestIdpError;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 
 /// A handler failure.
 #[derive(Debug)]
@@ -53,6 +53,7 @@ impl From<DemoSpError> for AppError {
 fn broker_http_status(e: &BrokerError) -> StatusCode {
     match e {
         BrokerError::BadAuthnRequest(_)
+        | BrokerError::OidcRequest(_)
         | BrokerError::RelayStateTooLong { .. }
         | BrokerError::StaleAuthnRequest { .. }
         | BrokerError::WrongDestination { .. }
@@ -153,47 +154,62 @@ impl IntoResponse for AppError {
         match self {
             AppError::Broker(failure) => {
                 let status = broker_http_status(&failure.error);
-                // IsPassive (saml-core §3.4.1): the person may not be asked anything, not even to
-                // press "Return"; the NoPassive answer goes back to the user system at once.
+                // IsPassive (saml-core §3.4.1), prompt=none (OIDC Core §3.1.2.1) and refused
+                // authorization requests (RFC 6749 §4.1.2.1): the answer goes back to the user
+                // system at once, without asking the person to press anything.
                 if let Some(d) = &failure.to_user_system {
                     let saml = failure.error.saml_status();
                     if d.passive || saml.sub_code.as_deref() == Some(crate::saml::status::NO_PASSIVE)
                     {
-                        let page = pages::auto_post(
-                            &d.acs_url,
-                            "SAMLResponse",
-                            &d.saml_response,
-                            d.relay_state.as_deref(),
-                            &failure.error.to_string(),
-                        );
-                        return (status, Html(page)).into_response();
+                        return match &d.saml {
+                            Some(post) => {
+                                let page = pages::auto_post(
+                                    &d.url,
+                                    "SAMLResponse",
+                                    &post.saml_response,
+                                    post.relay_state.as_deref(),
+                                    &failure.error.to_string(),
+                                );
+                                (status, Html(page)).into_response()
+                            }
+                            None => Redirect::to(&d.url).into_response(),
+                        };
                     }
                 }
                 let extra = match &failure.to_user_system {
-                    Some(d) => {
-                        let saml = failure.error.saml_status();
-                        format!(
-                            r#"<p>chsim tells {name} that the login failed with SAML status <code>{code}</code>{sub}.</p>
+                    Some(d) => match &d.saml {
+                        Some(post) => {
+                            let saml = failure.error.saml_status();
+                            format!(
+                                r#"<p>chsim tells {name} that the login failed with SAML status <code>{code}</code>{sub}.</p>
 <form method="post" action="{action}"><input type="hidden" name="SAMLResponse" value="{value}">{relay}
 <button type="submit">Return to {name}</button></form>"#,
+                                name = pages::esc(&d.user_system_name),
+                                code = pages::esc(&saml.code),
+                                sub = saml
+                                    .sub_code
+                                    .map(|s| format!(" / <code>{}</code>", pages::esc(&s)))
+                                    .unwrap_or_default(),
+                                action = pages::esc_attr(&d.url),
+                                value = pages::esc_attr(&post.saml_response),
+                                relay = post
+                                    .relay_state
+                                    .as_deref()
+                                    .map(|r| format!(
+                                        r#"<input type="hidden" name="RelayState" value="{}">"#,
+                                        pages::esc_attr(r)
+                                    ))
+                                    .unwrap_or_default(),
+                            )
+                        }
+                        None => format!(
+                            r#"<p>chsim tells {name} that the login failed with the OAuth error <code>{code}</code>.</p>
+<p><a class="button" href="{url}">Return to {name}</a></p>"#,
                             name = pages::esc(&d.user_system_name),
-                            code = pages::esc(&saml.code),
-                            sub = saml
-                                .sub_code
-                                .map(|s| format!(" / <code>{}</code>", pages::esc(&s)))
-                                .unwrap_or_default(),
-                            action = pages::esc_attr(&d.acs_url),
-                            value = pages::esc_attr(&d.saml_response),
-                            relay = d
-                                .relay_state
-                                .as_deref()
-                                .map(|r| format!(
-                                    r#"<input type="hidden" name="RelayState" value="{}">"#,
-                                    pages::esc_attr(r)
-                                ))
-                                .unwrap_or_default(),
-                        )
-                    }
+                            code = failure.error.oauth_error(false).code,
+                            url = pages::esc_attr(&d.url),
+                        ),
+                    },
                     None => String::new(),
                 };
                 let title = match failure.error {

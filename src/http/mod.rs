@@ -6,6 +6,7 @@ mod error;
 mod form;
 mod home;
 mod logout;
+mod oidc;
 mod pages;
 mod parties;
 mod party_logout;
@@ -55,6 +56,22 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/runtime/saml2auth/signoffresponse.idp",
             get(logout::idp_response_redirect).post(logout::idp_response_post),
+        )
+        // Issue #11: the OpenID Provider.
+        .route(
+            crate::oidc::discovery::DISCOVERY_PATH,
+            get(oidc::discovery_document),
+        )
+        .route(crate::oidc::discovery::CERTS_PATH, get(oidc::certs))
+        .route(
+            crate::oidc::discovery::AUTHORIZE_PATH,
+            get(oidc::authorize_get).post(oidc::authorize_post),
+        )
+        .route(crate::oidc::discovery::TOKEN_PATH, post(oidc::token))
+        .route(crate::oidc::discovery::REVOKE_PATH, post(oidc::revoke))
+        .route(
+            crate::oidc::discovery::USERINFO_PATH,
+            get(oidc::userinfo).post(oidc::userinfo),
         );
     let router = if state.builtin_parties {
         builtin_routes(router)

@@ -33,11 +33,13 @@ pub async fn sp_metadata(State(s): State<AppState>) -> Response {
     xml(&s.sp_metadata)
 }
 
-fn client_ip(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> Option<std::net::IpAddr> {
+pub(super) fn client_ip(
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Option<std::net::IpAddr> {
     connect.map(|Extension(ConnectInfo(addr))| addr.ip())
 }
 
-fn render_next(s: &AppState, next: Next) -> Response {
+pub(super) fn render_next(s: &AppState, next: Next) -> Response {
     match next {
         Next::Redirect(url) => Redirect::to(url.as_str()).into_response(),
         Next::Deliver(delivery) => deliver(s, &delivery),
@@ -157,13 +159,18 @@ pub async fn choose(
 
 /// Renders the auto-POST of a token to the user system, keeping the browser's SSO session.
 pub fn deliver(s: &AppState, d: &Delivery) -> Response {
-    let page = Html(pages::auto_post(
-        &d.acs_url,
-        "SAMLResponse",
-        &d.saml_response,
-        d.relay_state.as_deref(),
-        &format!("Returning you to {}…", d.user_system_name),
-    ));
+    let page = match &d.saml {
+        Some(post) => Html(pages::auto_post(
+            &d.url,
+            "SAMLResponse",
+            &post.saml_response,
+            post.relay_state.as_deref(),
+            &format!("Returning you to {}…", d.user_system_name),
+        ))
+        .into_response(),
+        // OIDC: the code (or error) goes back in a redirect (RFC 6749 §4.1.2).
+        None => Redirect::to(&d.url).into_response(),
+    };
     match &d.session {
         Some(id) => (CookieJar::new().add(super::session::cookie(s, id)), page).into_response(),
         None => page.into_response(),

@@ -81,11 +81,13 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
-    /// An error with `code` and `description`.
+    /// An error with `code` and `description`, the description cut to what RFC 6749 §5.2
+    /// allows (printable ASCII without `"` and `\`): Danish letters are spelled out, dashes and
+    /// quotes replaced, anything else becomes `?`.
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
         Self {
             code,
-            description: description.into(),
+            description: to_nqschar(&description.into()),
         }
     }
 
@@ -95,9 +97,51 @@ impl OAuthError {
     }
 }
 
+/// `text` in RFC 6749's NQSCHAR set (%x20-21 / %x23-5B / %x5D-7E), at most 1,000 characters.
+fn to_nqschar(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' | '“' | '”' | '‘' | '’' => out.push('\''),
+            '\\' => out.push('/'),
+            '—' | '–' => out.push('-'),
+            '…' => out.push_str("..."),
+            '→' => out.push_str("->"),
+            'æ' => out.push_str("ae"),
+            'ø' => out.push_str("oe"),
+            'å' => out.push_str("aa"),
+            'Æ' => out.push_str("Ae"),
+            'Ø' => out.push_str("Oe"),
+            'Å' => out.push_str("Aa"),
+            '\n' | '\t' | '\r' => out.push(' '),
+            ' '..='~' => out.push(c),
+            _ => out.push('?'),
+        }
+        if out.len() >= 1000 {
+            break;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descriptions_keep_to_the_characters_rfc_6749_allows() {
+        let e = OAuthError::new(
+            ErrorCode::AccessDenied,
+            "Korsbæk's IdP — \"Søby\" \\ `x`\n€",
+        );
+        assert_eq!(e.description, "Korsbaek's IdP - 'Soeby' / `x` ?");
+        assert!(e
+            .description
+            .bytes()
+            .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\'));
+        let long = OAuthError::new(ErrorCode::InvalidRequest, "x".repeat(5000));
+        assert_eq!(long.description.len(), 1000);
+    }
 
     #[test]
     fn serialises_as_the_token_endpoints_json_body() {

@@ -12,6 +12,7 @@ use crate::assurance::{AssertedLevel, Equivalence, IdpProfile, NistLevel, NsisLe
 use crate::attribute_service::AttributeService;
 use crate::config::{Config, ConfigProblem};
 use crate::ids::{Cvr, EntityId};
+use crate::oidc::OidcClient;
 use crate::roles::{JobRoleCatalogue, SystemRoles};
 use crate::saml::bindings;
 use crate::saml::logout::SloEndpoints;
@@ -20,7 +21,9 @@ use crate::saml::TrustedCert;
 use openssl::x509::X509;
 use source::{fetch_metadata, MetadataRef};
 use std::collections::HashMap;
+use std::sync::Arc;
 
+mod oidc;
 mod profile;
 mod source;
 
@@ -126,7 +129,8 @@ pub struct TrustedUserSystem {
     pub name: String,
     /// Attribute profile.
     pub profile: Profile,
-    /// HTTP-POST AssertionConsumerService endpoints with their index, default first; never empty.
+    /// HTTP-POST AssertionConsumerService endpoints with their index, default first; never
+    /// empty for a SAML user system, empty for an OIDC one.
     pub acs: Vec<(u32, String)>,
     /// Signing certificates for its AuthnRequests, decoded once.
     pub signing_certs: Vec<TrustedCert>,
@@ -138,6 +142,9 @@ pub struct TrustedUserSystem {
     pub requirement: Requirement,
     /// Its SingleLogoutService endpoints (the Redirect one may be missing: see [`Trust::warnings`]).
     pub slo: SloEndpoints,
+    /// The OIDC registration, for an OIDC user system (keyed by its `client_id`); SAML entry
+    /// points refuse such a system, the OIDC ones every other.
+    pub oidc: Option<Arc<OidcClient>>,
 }
 
 impl TrustedUserSystem {
@@ -189,6 +196,20 @@ impl Trust {
                     .nemlogin
                     .as_ref()
                     .is_some_and(|n| n.can_meet(requirement, eq)))
+    }
+
+    /// The SAML user system with this entityID (never an OIDC client of the same name).
+    pub fn saml_user_system(&self, entity_id: &str) -> Option<&TrustedUserSystem> {
+        self.user_systems
+            .get(&EntityId::new(entity_id.to_string()))
+            .filter(|u| u.oidc.is_none())
+    }
+
+    /// The OIDC user system with this `client_id`, with its registration.
+    pub fn oidc_client(&self, client_id: &str) -> Option<(&TrustedUserSystem, &Arc<OidcClient>)> {
+        self.user_systems
+            .get(&EntityId::new(client_id.to_string()))
+            .and_then(|u| u.oidc.as_ref().map(|c| (u, c)))
     }
 
     /// The IdP with this entityID.
@@ -465,9 +486,11 @@ pub async fn resolve(
                 roles: SystemRoles::from_config(&us.role, &us.mapping),
                 requirement,
                 slo,
+                oidc: None,
             },
         );
     }
+    oidc::add_clients(config, &mut trust, &mut problems);
     if problems.is_empty() {
         Ok(trust)
     } else {

@@ -36,14 +36,13 @@ impl Broker {
         };
         let unverified = self.receive_request(incoming).await?;
         let issuer = EntityId::new(unverified.message().issuer.clone());
-        let user_system =
-            self.trust
-                .user_systems
-                .get(&issuer)
-                .ok_or_else(|| LogoutFailure::UnknownIssuer {
-                    issuer: issuer.to_string(),
-                    kind: "user system",
-                })?;
+        let user_system = self
+            .trust
+            .saml_user_system(issuer.as_str())
+            .ok_or_else(|| LogoutFailure::UnknownIssuer {
+                issuer: issuer.to_string(),
+                kind: "user system",
+            })?;
         let verified = self
             .verify(unverified, user_system.signing_certs.clone(), destination)
             .await?;

@@ -50,7 +50,7 @@ pub const MOKA_ENTRY_BYTES: usize = 432;
 fn is_mark(kind: Kind) -> bool {
     matches!(
         kind,
-        Kind::Assertion | Kind::AuthnRequest | Kind::LogoutRequest
+        Kind::Assertion | Kind::AuthnRequest | Kind::LogoutRequest | Kind::ClientAssertion
     )
 }
 
@@ -74,6 +74,13 @@ fn budget(kind: Kind) -> u64 {
         Kind::Logout => 16 * MIB,
         Kind::LogoutSent => 4 * MIB,
         Kind::LogoutRequest => 8 * MIB,
+        // OIDC: a code lives a minute, a grant (~1 KB of claims) as long as its tokens.
+        Kind::OidcCode => 8 * MIB,
+        Kind::OidcCodeUsed => 4 * MIB,
+        Kind::OidcGrant => 32 * MIB,
+        Kind::OidcRefresh => 16 * MIB,
+        Kind::OidcRevoked => 4 * MIB,
+        Kind::ClientAssertion => 8 * MIB,
     }
 }
 

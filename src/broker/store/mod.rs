@@ -52,11 +52,23 @@ pub enum Kind {
     LogoutSent,
     /// A LogoutRequest received (`issuer \n ID`), accepted once.
     LogoutRequest,
+    /// An OIDC authorization code (by its SHA-256) → what it grants.
+    OidcCode,
+    /// A code exchanged once (by its SHA-256) → the grant it gave, revoked on a second use.
+    OidcCodeUsed,
+    /// The tokens of one code and its refresh family, by grant handle.
+    OidcGrant,
+    /// A refresh token (by its SHA-256) → its grant.
+    OidcRefresh,
+    /// A revoked access token's `jti`, until it expires.
+    OidcRevoked,
+    /// A client assertion's `client_id \n jti`, accepted once (private_key_jwt replay).
+    ClientAssertion,
 }
 
 impl Kind {
     /// Every kind, for backends that set up one space per kind.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Login,
         Kind::IdpRequest,
         Kind::Answered,
@@ -68,6 +80,12 @@ impl Kind {
         Kind::Logout,
         Kind::LogoutSent,
         Kind::LogoutRequest,
+        Kind::OidcCode,
+        Kind::OidcCodeUsed,
+        Kind::OidcGrant,
+        Kind::OidcRefresh,
+        Kind::OidcRevoked,
+        Kind::ClientAssertion,
     ];
 
     /// The namespace's name (a Redis key prefix, a log field).
@@ -84,6 +102,12 @@ impl Kind {
             Kind::Logout => "logout",
             Kind::LogoutSent => "logout-sent",
             Kind::LogoutRequest => "logout-request",
+            Kind::OidcCode => "oidc-code",
+            Kind::OidcCodeUsed => "oidc-code-used",
+            Kind::OidcGrant => "oidc-grant",
+            Kind::OidcRefresh => "oidc-refresh",
+            Kind::OidcRevoked => "oidc-revoked",
+            Kind::ClientAssertion => "client-assertion",
         }
     }
 }
@@ -334,6 +358,8 @@ fn shown(kind: Kind, key: &str) -> String {
     match kind {
         Kind::Session => "[a session]".to_string(),
         Kind::Logout => "[a logout]".to_string(),
+        // A grant handle is the prefix of its access tokens' jti: not for error pages.
+        Kind::OidcGrant => "[a grant]".to_string(),
         _ => key.to_string(),
     }
 }

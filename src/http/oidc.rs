@@ -1,0 +1,227 @@
+//! The OpenID Provider's endpoints at Context Handler 2's paths (issue #11 §2): discovery, the
+//! JWK Set, `authorize.idp` (GET and POST), `token.idp`, `revoke.idp` and `userinfo.idp`. The
+//! broker does the work; here requests are bounded and read, and answers get the headers RFC
+//! 6749 and RFC 6750 ask for.
+
+use super::error::AppError;
+use super::runtime::{client_ip, render_next};
+use crate::app::AppState;
+use crate::broker::oidc::{TokenFailure, TokenRequest, UserinfoFailure};
+use crate::oidc::{discovery, ErrorCode};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use axum_extra::extract::cookie::CookieJar;
+use std::net::SocketAddr;
+
+/// A query string longer than this is refused before it is parsed (the parser's own bounds
+/// are 30 parameters of at most 2 KB each).
+const MAX_QUERY_BYTES: usize = 64 * 1024;
+
+/// `GET {issuer}/.well-known/openid-configuration`.
+pub async fn discovery_document(State(s): State<AppState>) -> Response {
+    Json(discovery::document(&s.broker.settings().oidc_endpoints)).into_response()
+}
+
+/// `GET /runtime/oauth2/certs.idp`: chsim's JWK Set.
+pub async fn certs(State(s): State<AppState>) -> Response {
+    Json(s.broker.settings().jwt.jwks().clone()).into_response()
+}
+
+/// The URL-decoded pairs of a query or form body, in order (repeated names kept, so that the
+/// broker can refuse them).
+fn pairs(encoded: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(encoded).into_owned().collect()
+}
+
+/// A form body: url-encoded, as RFC 6749 requires of every POST here.
+fn form_body(headers: &HeaderMap, body: &Bytes) -> Result<Vec<(String, String)>, String> {
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            t.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        });
+    if !form {
+        return Err("send the parameters as Content-Type application/x-www-form-urlencoded".into());
+    }
+    Ok(pairs(body))
+}
+
+/// `GET /runtime/oauth2/authorize.idp`.
+pub async fn authorize_get(
+    State(s): State<AppState>,
+    RawQuery(raw): RawQuery,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
+    let raw = raw.unwrap_or_default();
+    if raw.len() > MAX_QUERY_BYTES {
+        return Err(AppError::BadRequest(format!(
+            "the authorization request's query is longer than {MAX_QUERY_BYTES} bytes"
+        )));
+    }
+    authorize(&s, pairs(raw.as_bytes()), connect, &jar).await
+}
+
+/// `POST /runtime/oauth2/authorize.idp` (OIDC Core §3.1.2.1: the same parameters as a form).
+pub async fn authorize_post(
+    State(s): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let params = form_body(&headers, &body).map_err(|message| AppError::Request {
+        status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        message,
+    })?;
+    authorize(&s, params, connect, &jar).await
+}
+
+async fn authorize(
+    s: &AppState,
+    params: Vec<(String, String)>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    jar: &CookieJar,
+) -> Result<Response, AppError> {
+    let session = super::session::session_id(jar);
+    let (browser, new_cookie) = super::session::browser_or_new(s, jar);
+    let next = s
+        .broker
+        .authorize(
+            &params,
+            session.as_ref(),
+            browser.as_deref(),
+            client_ip(connect),
+        )
+        .await?;
+    let page = render_next(s, next);
+    Ok(match new_cookie {
+        Some(c) => (CookieJar::new().add(c), page).into_response(),
+        None => page,
+    })
+}
+
+/// Token answers are never cached (RFC 6749 §5.1).
+const NO_STORE: [(header::HeaderName, &str); 2] = [
+    (header::CACHE_CONTROL, "no-store"),
+    (header::PRAGMA, "no-cache"),
+];
+
+fn token_refusal(f: TokenFailure, basic: bool) -> Response {
+    tracing::info!(target: "chsim::audit", event = "refused", stage = "token", reason = %f.log);
+    let status = match f.error.code {
+        ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let mut response = (status, NO_STORE, Json(f.error)).into_response();
+    // RFC 6749 §5.2: a client that used the Authorization header is challenged the same way.
+    if basic && status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Basic realm=\"chsim\""),
+        );
+    }
+    response
+}
+
+fn malformed(message: String) -> TokenFailure {
+    TokenFailure {
+        error: crate::oidc::OAuthError::invalid_request(message.clone()),
+        log: message,
+    }
+}
+
+/// `POST /runtime/oauth2/token.idp`.
+pub async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let form = match form_body(&headers, &body) {
+        Ok(form) => form,
+        Err(message) => return token_refusal(malformed(message), false),
+    };
+    let request = TokenRequest {
+        authorization,
+        form: &form,
+    };
+    match s.broker.token(request).await {
+        Ok(answer) => (NO_STORE, Json(answer)).into_response(),
+        Err(f) => token_refusal(f, authorization.is_some()),
+    }
+}
+
+/// `POST /runtime/oauth2/revoke.idp` (RFC 7009).
+pub async fn revoke(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let form = match form_body(&headers, &body) {
+        Ok(form) => form,
+        Err(message) => return token_refusal(malformed(message), false),
+    };
+    let request = TokenRequest {
+        authorization,
+        form: &form,
+    };
+    match s.broker.revoke(request).await {
+        Ok(()) => (StatusCode::OK, NO_STORE).into_response(),
+        Err(f) => token_refusal(f, authorization.is_some()),
+    }
+}
+
+/// `GET` and `POST /runtime/openidconnect/userinfo.idp` (OIDC Core §5.3, RFC 6750 §2.1).
+pub async fn userinfo(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match s.broker.userinfo(authorization).await {
+        Ok(claims) => (NO_STORE, Json(claims)).into_response(),
+        Err(UserinfoFailure {
+            error,
+            description,
+            log,
+        }) => {
+            tracing::info!(target: "chsim::audit", event = "refused", stage = "userinfo", reason = %log);
+            // RFC 6750 §3: the error in the challenge; quotes and backslashes cannot appear in
+            // a quoted-string unescaped.
+            let clean: String = description
+                .chars()
+                .map(|c| {
+                    if c == '"' || c == '\\' || !c.is_ascii() {
+                        '\''
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            let challenge =
+                format!("Bearer realm=\"chsim\", error=\"{error}\", error_description=\"{clean}\"");
+            let status = if error == "invalid_request" {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            let mut response = (
+                status,
+                NO_STORE,
+                Json(serde_json::json!({"error": error, "error_description": description})),
+            )
+                .into_response();
+            if let Ok(value) = header::HeaderValue::from_str(&challenge) {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, value);
+            }
+            response
+        }
+    }
+}

@@ -1,0 +1,536 @@
+//! chsim as an OpenID Provider end to end (issue #11 §5), over real HTTP: the code flow behind
+//! the same broker as SAML (test IdP, roles, SSO session), the token endpoint's refusals each
+//! with its OAuth error, single-use codes, refresh rotation with reuse detection, revocation,
+//! `prompt=none`, and tokens checked with the keys chsim publishes.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod common;
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use common::*;
+use serde_json::Value;
+
+const CLIENT: &str = "demo-oidc";
+const SECRET: &str = "demo-oidc-secret-not-for-production";
+const PRIVILEGES: &str = "https://data.gov.dk/model/core/eid/privilegesIntermediate";
+
+/// A PKCE pair (RFC 7636 §4.1–4.2).
+fn pkce() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    openssl::rand::rand_bytes(&mut bytes).unwrap();
+    let verifier = URL_SAFE_NO_PAD.encode(bytes);
+    let challenge = URL_SAFE_NO_PAD.encode(openssl::sha::sha256(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+fn callback(chsim: &Chsim) -> String {
+    format!("{}/demo-oidc/callback", chsim.base)
+}
+
+/// A browser that stops where the demo OIDC system would take over.
+fn browser(chsim: &Chsim) -> Browser {
+    Browser {
+        stop_at: Some(format!("{}/demo-oidc/", chsim.base)),
+        ..Browser::with_cookies()
+    }
+}
+
+/// The authorization request URL with the usual parameters, `extra` added or (empty value)
+/// removed.
+fn authorize_url(chsim: &Chsim, challenge: &str, extra: &[(&str, &str)]) -> String {
+    let idp = format!("{}/test-idp/korsbaek", chsim.base);
+    let cb = callback(chsim);
+    let mut params: Vec<(&str, &str)> = vec![
+        ("response_type", "code"),
+        ("client_id", CLIENT),
+        ("redirect_uri", &cb),
+        ("scope", "openid"),
+        ("state", "st-1"),
+        ("nonce", "n-1"),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+        ("idp", &idp),
+    ];
+    for (k, v) in extra {
+        params.retain(|(n, _)| n != k);
+        if !v.is_empty() {
+            params.push((k, v));
+        }
+    }
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        q.append_pair(k, v);
+    }
+    format!("{}/runtime/oauth2/authorize.idp?{}", chsim.base, q.finish())
+}
+
+/// The query of the redirect a login ended with.
+fn redirect_query(out: &Outcome) -> std::collections::HashMap<String, String> {
+    let url = reqwest::Url::parse(&out.url).unwrap();
+    url.query_pairs().into_owned().collect()
+}
+
+/// Logs `user` in at Korsbæk's test IdP through `authorize.idp`; the code's redirect query.
+async fn login(
+    chsim: &Chsim,
+    browser: &Browser,
+    user: &str,
+    challenge: &str,
+) -> std::collections::HashMap<String, String> {
+    let idp_page = browser.get(&authorize_url(chsim, challenge, &[])).await;
+    assert!(
+        idp_page.url.contains("/test-idp/korsbaek/sso"),
+        "{} {}",
+        idp_page.url,
+        idp_page.body
+    );
+    let out = pick_user(browser, &idp_page, user).await;
+    assert!(
+        out.url.starts_with(&callback(chsim)),
+        "{} {}",
+        out.url,
+        out.body
+    );
+    redirect_query(&out)
+}
+
+/// POSTs `form` to `path` with the demo client's Basic credentials (unless `basic` is None).
+async fn post(
+    chsim: &Chsim,
+    path: &str,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .post(format!("{}{path}", chsim.base))
+        .form(form);
+    if let Some((id, secret)) = basic {
+        let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        req = req.header(
+            "authorization",
+            format!(
+                "Basic {}",
+                STANDARD.encode(format!("{}:{}", enc(id), enc(secret)))
+            ),
+        );
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn exchange(chsim: &Chsim, code: &str, verifier: &str) -> (u16, Value) {
+    let cb = callback(chsim);
+    post(
+        chsim,
+        "/runtime/oauth2/token.idp",
+        Some((CLIENT, SECRET)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &cb),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await
+}
+
+async fn userinfo(chsim: &Chsim, access_token: &str) -> (u16, Value, String) {
+    let resp = reqwest::Client::new()
+        .get(format!("{}/runtime/openidconnect/userinfo.idp", chsim.base))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let challenge = resp
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        challenge,
+    )
+}
+
+/// Verifies `token` with the key chsim publishes at its `jwks_uri` (found through discovery),
+/// as a relying party does: the key by `kid`, the algorithm from the JWK.
+async fn verified(chsim: &Chsim, token: &str, typ: &str) -> serde_json::Map<String, Value> {
+    let get = |url: String| async move { reqwest::get(url).await.unwrap().text().await.unwrap() };
+    let discovery: Value = serde_json::from_str(
+        &get(format!(
+            "{}/runtime/oauth2/.well-known/openid-configuration",
+            chsim.base
+        ))
+        .await,
+    )
+    .unwrap();
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_str(&get(discovery["jwks_uri"].as_str().unwrap().to_string()).await)
+            .unwrap();
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.typ.as_deref(), Some(typ));
+    let jwk = jwks.find(header.kid.as_deref().unwrap()).unwrap();
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_audience(&[CLIENT]);
+    validation.set_issuer(&[discovery["issuer"].as_str().unwrap()]);
+    jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, &key, &validation)
+        .unwrap()
+        .claims
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_code_flow_gives_verified_tokens_with_the_persons_roles_and_userinfo() {
+    let chsim = start(demo_config()).await;
+    let browser = browser(&chsim);
+    let (verifier, challenge) = pkce();
+    let q = login(&chsim, &browser, "karen", &challenge).await;
+    assert_eq!(q["state"], "st-1");
+    assert_eq!(q["iss"], format!("{}/runtime/oauth2", chsim.base));
+    let (status, tokens) = exchange(&chsim, &q["code"], &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["expires_in"], 3600);
+    assert!(tokens["refresh_token"].is_string(), "{tokens}");
+    let id = verified(&chsim, tokens["id_token"].as_str().unwrap(), "JWT").await;
+    assert_eq!(id["nonce"], "n-1");
+    // `sub` is the NameID the IdP gave (X509SubjectName), as a SAML user system gets it.
+    let sub = id["sub"].as_str().unwrap();
+    assert!(
+        sub.contains("O=11111111") && sub.contains("Serial="),
+        "{sub}"
+    );
+    assert_eq!(
+        id["acr"],
+        "https://data.gov.dk/concept/core/nsis/loa/Substantial"
+    );
+    assert_eq!(
+        id["https://data.gov.dk/concept/core/nsis/loa"],
+        "Substantial"
+    );
+    assert!(id["sid"].is_string() && id["auth_time"].is_i64());
+    // The roles are system C's, mapped from Karen's job-function roles.
+    let privileges =
+        String::from_utf8(STANDARD.decode(id[PRIVILEGES].as_str().unwrap()).unwrap()).unwrap();
+    assert!(
+        privileges.contains("http://fagsystem-c.demo/roles/usersystemrole/laes-sag/1"),
+        "{privileges}"
+    );
+    let access = tokens["access_token"].as_str().unwrap();
+    let at = verified(&chsim, access, "at+jwt").await;
+    assert_eq!(at["sub"], id["sub"]);
+    assert_eq!(at["client_id"], CLIENT);
+    let (status, info, _) = userinfo(&chsim, access).await;
+    assert_eq!(status, 200, "{info}");
+    assert_eq!(info["sub"], id["sub"]);
+    assert_eq!(info[PRIVILEGES], id[PRIVILEGES]);
+    assert!(
+        info.get("aud").is_none() && info.get("jti").is_none(),
+        "{info}"
+    );
+
+    // A code is good once; a second use fails and revokes what the first gave.
+    let (status, again) = exchange(&chsim, &q["code"], &verifier).await;
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{again}"
+    );
+    assert!(again["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("already used"));
+    let (status, _, challenge) = userinfo(&chsim, access).await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_endpoint_refuses_each_fault_with_its_oauth_error() {
+    let chsim = start(demo_config()).await;
+    // A new browser for each login, so that each goes to the IdP (no SSO session).
+    let cb = callback(&chsim);
+    // A wrong PKCE verifier (the code is spent by the attempt).
+    let (_, challenge) = pkce();
+    let q = login(&chsim, &browser(&chsim), "karen", &challenge).await;
+    let (wrong, _) = pkce();
+    let (status, e) = exchange(&chsim, &q["code"], &wrong).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    assert!(
+        e["error_description"].as_str().unwrap().contains("PKCE"),
+        "{e}"
+    );
+    // A wrong redirect_uri.
+    let (verifier, challenge) = pkce();
+    let q = login(&chsim, &browser(&chsim), "karen", &challenge).await;
+    let (status, e) = post(
+        &chsim,
+        "/runtime/oauth2/token.idp",
+        Some((CLIENT, SECRET)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("redirect_uri", &format!("{cb}/other")),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    assert!(
+        e["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("redirect_uri"),
+        "{e}"
+    );
+    // A wrong secret: 401 invalid_client, challenged as Basic; nothing says which part failed.
+    let (verifier, challenge) = pkce();
+    let q = login(&chsim, &browser(&chsim), "karen", &challenge).await;
+    let (status, e) = post(
+        &chsim,
+        "/runtime/oauth2/token.idp",
+        Some((CLIENT, "wrong")),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("redirect_uri", &cb),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{e}"
+    );
+    // The code survived the failed authentication and still works.
+    let (status, tokens) = exchange(&chsim, &q["code"], &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    // An unknown grant type, and a missing verifier.
+    let (status, e) = post(
+        &chsim,
+        "/runtime/oauth2/token.idp",
+        Some((CLIENT, SECRET)),
+        &[("grant_type", "password")],
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("unsupported_grant_type")),
+        "{e}"
+    );
+    let (status, e) = post(
+        &chsim,
+        "/runtime/oauth2/token.idp",
+        Some((CLIENT, SECRET)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", "x"),
+            ("redirect_uri", &cb),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_code_is_refused_as_expired() {
+    let clock = fixed_clock();
+    let chsim = start_with_clock(demo_config(), clock.clone()).await;
+    let browser = browser(&chsim);
+    let (verifier, challenge) = pkce();
+    let q = login(&chsim, &browser, "karen", &challenge).await;
+    clock.advance(chrono::Duration::seconds(61));
+    let (status, e) = exchange(&chsim, &q["code"], &verifier).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    assert!(
+        e["error_description"].as_str().unwrap().contains("expired"),
+        "{e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_requests_are_refused_on_a_page_or_at_the_redirect_uri() {
+    let chsim = start(demo_config()).await;
+    let browser = browser(&chsim);
+    let (_, challenge) = pkce();
+    // Unknown redirect URI: nowhere safe to send the error, so chsim's page says it.
+    let out = browser
+        .get(&authorize_url(
+            &chsim,
+            &challenge,
+            &[("redirect_uri", "https://evil.example/cb")],
+        ))
+        .await;
+    assert_eq!(out.status, 400, "{}", out.body);
+    assert!(out.body.contains("redirect_uri"), "{}", out.body);
+    // Missing state, nonce or PKCE: invalid_request at the redirect URI.
+    for missing in ["nonce", "code_challenge"] {
+        let out = browser
+            .get(&authorize_url(&chsim, &challenge, &[(missing, "")]))
+            .await;
+        let q = redirect_query(&out);
+        assert_eq!(q["error"], "invalid_request", "{missing}: {q:?}");
+        assert_eq!(q["state"], "st-1");
+        assert!(q["error_description"].contains(missing), "{q:?}");
+    }
+    let out = browser
+        .get(&authorize_url(&chsim, &challenge, &[("state", "")]))
+        .await;
+    let q = redirect_query(&out);
+    assert_eq!(q["error"], "invalid_request", "{q:?}");
+    assert!(!q.contains_key("state"));
+    // prompt=none without a session: login_required, without showing anything.
+    let out = browser
+        .get(&authorize_url(&chsim, &challenge, &[("prompt", "none")]))
+        .await;
+    let q = redirect_query(&out);
+    assert_eq!(q["error"], "login_required", "{q:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saml_session_answers_the_oidc_system_without_the_idp_and_prompt_none_works() {
+    let chsim = start(demo_config()).await;
+    let browser = browser(&chsim);
+    let saml = login_as(&chsim, &browser, "oiosaml3", "korsbaek", "karen").await;
+    assert!(saml
+        .posted_to("/demo-sp/oiosaml3/acs", "SAMLResponse")
+        .is_some());
+    let (verifier, challenge) = pkce();
+    let out = browser
+        .get(&authorize_url(&chsim, &challenge, &[("prompt", "none")]))
+        .await;
+    assert!(
+        !out.url.contains("/test-idp/"),
+        "went to the IdP: {}",
+        out.url
+    );
+    let q = redirect_query(&out);
+    assert!(q.contains_key("code"), "{q:?}");
+    let (status, tokens) = exchange(&chsim, &q["code"], &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    // prompt=login forces the IdP again.
+    let out = browser
+        .get(&authorize_url(&chsim, &challenge, &[("prompt", "login")]))
+        .await;
+    assert!(out.url.contains("/test-idp/korsbaek/sso"), "{}", out.url);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_rotates_and_a_rotated_out_token_revokes_its_family() {
+    let chsim = start(demo_config()).await;
+    let browser = browser(&chsim);
+    let (verifier, challenge) = pkce();
+    let q = login(&chsim, &browser, "karen", &challenge).await;
+    let (_, first) = exchange(&chsim, &q["code"], &verifier).await;
+    let refresh = |token: String| {
+        let chsim = &chsim;
+        async move {
+            post(
+                chsim,
+                "/runtime/oauth2/token.idp",
+                Some((CLIENT, SECRET)),
+                &[("grant_type", "refresh_token"), ("refresh_token", &token)],
+            )
+            .await
+        }
+    };
+    let r1 = first["refresh_token"].as_str().unwrap().to_string();
+    let (status, second) = refresh(r1.clone()).await;
+    assert_eq!(status, 200, "{second}");
+    let r2 = second["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(r1, r2);
+    let id = verified(&chsim, second["id_token"].as_str().unwrap(), "JWT").await;
+    assert_eq!(id["nonce"], "n-1");
+    let (status, _, _) = userinfo(&chsim, second["access_token"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    // The rotated-out token again: refused, and the whole family with it.
+    let (status, e) = refresh(r1).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    let (status, e) = refresh(r2).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    let (status, _, _) = userinfo(&chsim, second["access_token"].as_str().unwrap()).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_ends_an_access_token_and_a_refresh_tokens_grant() {
+    let chsim = start(demo_config()).await;
+    let browser = browser(&chsim);
+    let (verifier, challenge) = pkce();
+    let q = login(&chsim, &browser, "karen", &challenge).await;
+    let (_, tokens) = exchange(&chsim, &q["code"], &verifier).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let (status, _) = post(
+        &chsim,
+        "/runtime/oauth2/revoke.idp",
+        Some((CLIENT, SECRET)),
+        &[("token", access), ("token_type_hint", "access_token")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(userinfo(&chsim, access).await.0, 401);
+    // An unknown token is answered as revoked (RFC 7009 §2.2).
+    let (status, _) = post(
+        &chsim,
+        "/runtime/oauth2/revoke.idp",
+        Some((CLIENT, SECRET)),
+        &[("token", "no-such-token")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, _) = post(
+        &chsim,
+        "/runtime/oauth2/revoke.idp",
+        Some((CLIENT, SECRET)),
+        &[("token", refresh)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, e) = post(
+        &chsim,
+        "/runtime/oauth2/token.idp",
+        Some((CLIENT, SECRET)),
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+}
