@@ -88,8 +88,15 @@ pub(super) fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
             );
         }
         for (j, uri) in o.redirect_uris.iter().enumerate() {
+            let at_chsim = at_chsim(uri);
             let uri = resolved(c, uri);
-            if let UriVerdict::Refused(e) = redirect_uri_verdict(o.application_type, &uri) {
+            let verdict = match classify_uri(&uri) {
+                // chsim's own address is the operator's choice (https or not): a built-in party
+                // under it follows that choice rather than the scheme rules.
+                Ok(_) if at_chsim => UriVerdict::Fine,
+                _ => redirect_uri_verdict(o.application_type, &uri),
+            };
+            if let UriVerdict::Refused(e) = verdict {
                 problem(&format!("redirect_uris[{j}]"), e);
             }
             if let Some(other) = redirects.insert(uri.clone(), i) {
@@ -169,7 +176,12 @@ pub(super) fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
 pub(super) fn warnings(c: &Config) -> Vec<ConfigProblem> {
     let mut found = Vec::new();
     for (i, o) in c.user_systems.oidc_user_system.iter().enumerate() {
-        for (j, uri) in o.redirect_uris.iter().enumerate() {
+        for (j, uri) in o
+            .redirect_uris
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| !at_chsim(u))
+        {
             if let UriVerdict::Differs(w) =
                 redirect_uri_verdict(o.application_type, &resolved(c, uri))
             {
@@ -182,6 +194,11 @@ pub(super) fn warnings(c: &Config) -> Vec<ConfigProblem> {
         }
     }
     found
+}
+
+/// Whether a configured URI lives at chsim itself (a built-in party such as `/demo-oidc/`).
+fn at_chsim(uri: &str) -> bool {
+    uri.starts_with("{public_url}/")
 }
 
 /// `uri` with `{public_url}` replaced by chsim's public URL.

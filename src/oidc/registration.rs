@@ -282,7 +282,7 @@ impl ContentEnc {
 pub enum RedirectKind {
     /// `https://…`.
     Https,
-    /// `http://localhost…`, `http://127.0.0.1…`, `http://[::1]…`.
+    /// `http://localhost…`, `http://127.x.x.x…`, `http://[::1]…`.
     HttpLoopback,
     /// Any other `http://`.
     HttpElsewhere,
@@ -316,8 +316,10 @@ pub fn classify_uri(uri: &str) -> Result<RedirectKind, String> {
     }
     Ok(match parsed.scheme() {
         "https" => RedirectKind::Https,
-        "http" => match parsed.host_str() {
-            Some("localhost") | Some("127.0.0.1") | Some("[::1]") => RedirectKind::HttpLoopback,
+        "http" => match parsed.host() {
+            Some(url::Host::Domain("localhost")) => RedirectKind::HttpLoopback,
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => RedirectKind::HttpLoopback,
+            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => RedirectKind::HttpLoopback,
             _ => RedirectKind::HttpElsewhere,
         },
         _ => RedirectKind::CustomScheme,
