@@ -86,6 +86,7 @@ fn broker_http_status(e: &BrokerError) -> StatusCode {
                 | crate::saml::logout::LogoutError::SignedContentMismatch { .. },
             ) => StatusCode::FORBIDDEN,
             crate::broker::logout::LogoutFailure::Message(_)
+            | crate::broker::logout::LogoutFailure::OidcRequest(_)
             | crate::broker::logout::LogoutFailure::NoEndpoint { .. } => StatusCode::BAD_REQUEST,
             _ => StatusCode::FORBIDDEN,
         },

@@ -18,7 +18,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 
-fn failed(e: LogoutFailure) -> AppError {
+pub(super) fn failed(e: LogoutFailure) -> AppError {
     AppError::Broker(Failure::from(BrokerError::Logout(Box::new(e))))
 }
 
@@ -40,8 +40,58 @@ pub fn render(s: &AppState, step: LogoutStep) -> Response {
         )
             .into_response(),
         LogoutStep::Soap(envelope) => soap(envelope),
-        LogoutStep::Done(summary) => (jar, Html(summary_page(s, &summary))).into_response(),
+        LogoutStep::Done(summary) => (jar, Html(summary_page(s, &summary, ""))).into_response(),
+        LogoutStep::Frames { urls, then } => frames(s, jar, &urls, *then),
     }
+}
+
+/// Front-channel logout of OIDC user systems (Front-Channel Logout 1.0 §2): their logout pages
+/// in iframes, then the next step once they loaded (or after five seconds).
+fn frames(s: &AppState, jar: CookieJar, urls: &[String], then: LogoutStep) -> Response {
+    let iframes: String = urls
+        .iter()
+        .map(|u| {
+            format!(
+                r#"<iframe class="frontchannel-logout" src="{}" title="front-channel logout" width="1" height="1" style="border:0"></iframe>"#,
+                pages::esc_attr(u)
+            )
+        })
+        .collect();
+    let (continuation, go) = match then {
+        LogoutStep::Redirect(url) => (
+            format!(
+                r#"<p><a id="chsim-continue" class="button" href="{}">Continue</a></p>"#,
+                pages::esc_attr(url.as_str())
+            ),
+            "location.href=document.getElementById('chsim-continue').href;",
+        ),
+        LogoutStep::Post(form) => (
+            format!(
+                r#"<form method="post" action="{action}" id="chsim-continue-form"><input type="hidden" name="{field}" value="{value}">{relay}<button type="submit">Continue</button></form>"#,
+                action = pages::esc_attr(&form.action),
+                field = pages::esc_attr(form.field),
+                value = pages::esc_attr(&form.value),
+                relay = form
+                    .relay_state
+                    .as_deref()
+                    .map(|r| format!(
+                        r#"<input type="hidden" name="RelayState" value="{}">"#,
+                        pages::esc_attr(r)
+                    ))
+                    .unwrap_or_default(),
+            ),
+            "document.getElementById('chsim-continue-form').submit();",
+        ),
+        LogoutStep::Done(summary) => {
+            return (jar, Html(summary_page(s, &summary, &iframes))).into_response()
+        }
+        other => return render(s, other),
+    };
+    let body = format!(
+        r#"<p>Logging you out of the systems of your session…</p>{iframes}{continuation}
+<script>(function(){{var done=false;function go(){{if(done)return;done=true;{go}}}window.addEventListener('load',go);setTimeout(go,5000);}})();</script>"#
+    );
+    (jar, Html(pages::page("Logging out", &body))).into_response()
 }
 
 fn soap(envelope: String) -> Response {
@@ -52,7 +102,7 @@ fn soap(envelope: String) -> Response {
         .into_response()
 }
 
-fn summary_page(s: &AppState, summary: &LogoutSummary) -> String {
+fn summary_page(s: &AppState, summary: &LogoutSummary, frames: &str) -> String {
     let trust = s.broker.trust();
     let name = |id: &crate::ids::EntityId| {
         trust
@@ -76,6 +126,7 @@ fn summary_page(s: &AppState, summary: &LogoutSummary) -> String {
         body.push_str(&pages::table(("System", "Result"), &rows));
     }
     body.push_str(super::session::NO_SESSION);
+    body.push_str(frames);
     pages::page("Logged out", &body)
 }
 
@@ -225,7 +276,7 @@ pub async fn from_session_page(
 /// Where a browser's POST came from, when that is another site than chsim: `Sec-Fetch-Site`
 /// (modern browsers), else `Origin` against `public_url`. Clients that send neither carry no
 /// victim's cookie.
-fn cross_site(s: &AppState, headers: &HeaderMap) -> Option<String> {
+pub(super) fn cross_site(s: &AppState, headers: &HeaderMap) -> Option<String> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = header("sec-fetch-site") {
         return (!matches!(site, "same-origin" | "none"))

@@ -72,6 +72,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             crate::oidc::discovery::USERINFO_PATH,
             get(oidc::userinfo).post(oidc::userinfo),
+        )
+        .route(
+            crate::oidc::discovery::LOGOUT_PATH,
+            get(oidc::logout_get).post(oidc::logout_post),
         );
     let router = if state.builtin_parties {
         builtin_routes(router)

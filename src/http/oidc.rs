@@ -225,3 +225,94 @@ pub async fn userinfo(State(s): State<AppState>, headers: HeaderMap) -> Response
         }
     }
 }
+
+/// `GET /runtime/openidconnect/logout.idp` (RP-initiated logout).
+pub async fn logout_get(
+    State(s): State<AppState>,
+    RawQuery(raw): RawQuery,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
+    let raw = raw.unwrap_or_default();
+    if raw.len() > MAX_QUERY_BYTES {
+        return Err(AppError::BadRequest(format!(
+            "the logout request's query is longer than {MAX_QUERY_BYTES} bytes"
+        )));
+    }
+    logout(&s, pairs(raw.as_bytes()), &jar, None).await
+}
+
+/// `POST /runtime/openidconnect/logout.idp`: the same parameters as a form, and the person's
+/// confirmation of a logout without `id_token_hint`.
+pub async fn logout_post(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let params = form_body(&headers, &body).map_err(|message| AppError::Request {
+        status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        message,
+    })?;
+    logout(&s, params, &jar, Some(&headers)).await
+}
+
+/// Without a verified `id_token_hint` anyone could send a person's browser here: the person
+/// confirms on chsim's own page (RP-Initiated Logout 1.0 §2, "the OP SHOULD ask").
+async fn logout(
+    s: &AppState,
+    params: Vec<(String, String)>,
+    jar: &CookieJar,
+    posted: Option<&HeaderMap>,
+) -> Result<Response, AppError> {
+    use crate::broker::logout::LogoutFailure;
+    let broker = &s.broker;
+    let request = crate::oidc::logout::parse(
+        &params,
+        |hint| broker.verify_id_token_hint(hint),
+        |id| broker.trust().oidc_client(id).map(|(_, c)| c.clone()),
+    )
+    .map_err(|e| super::logout::failed(LogoutFailure::OidcRequest(e)))?;
+    let confirmed = params.iter().any(|(n, v)| n == "confirm" && v == "yes");
+    if !request.hinted {
+        match (confirmed, posted) {
+            (true, Some(headers)) => {
+                if let Some(site) = super::logout::cross_site(s, headers) {
+                    return Err(AppError::Forbidden(format!(
+                        "the logout was confirmed from another site ({site}); confirm it on chsim's own page"
+                    )));
+                }
+            }
+            _ => return Ok(confirm_page(&params, request.client.as_deref())),
+        }
+    }
+    let step = broker
+        .logout_from_oidc(request, super::session::session_id(jar).as_ref())
+        .await
+        .map_err(super::logout::failed)?;
+    Ok(super::logout::render(s, step))
+}
+
+fn confirm_page(params: &[(String, String)], client: Option<&crate::oidc::OidcClient>) -> Response {
+    let hidden: String = params
+        .iter()
+        .filter(|(n, _)| n != "confirm")
+        .map(|(n, v)| {
+            format!(
+                r#"<input type="hidden" name="{}" value="{}">"#,
+                super::pages::esc_attr(n),
+                super::pages::esc_attr(v)
+            )
+        })
+        .collect();
+    let who = client.map_or("A user system".to_string(), |c| {
+        format!("The user system `{}`", c.client_id)
+    });
+    let body = format!(
+        r#"<p>{who} asks chsim to log you out of chsim and of every system of your session.</p>
+<form method="post" action="{path}">{hidden}<input type="hidden" name="confirm" value="yes">
+<button type="submit">Log out</button></form>"#,
+        who = super::pages::esc(&who),
+        path = crate::oidc::discovery::LOGOUT_PATH,
+    );
+    axum::response::Html(super::pages::page("Log out?", &body)).into_response()
+}

@@ -349,7 +349,7 @@ fn prompt(value: &str) -> Result<Prompt, OAuthError> {
 
 /// `redirect_uri` with `params` appended to its query: an existing query is kept, values are
 /// form-urlencoded, and the registered URI is otherwise left exactly as registered.
-fn with_query(redirect_uri: &str, params: &[(&str, &str)]) -> String {
+pub(crate) fn with_query(redirect_uri: &str, params: &[(&str, &str)]) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in params {
         query.append_pair(name, value);

@@ -7,6 +7,7 @@ pub mod authorize;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
+pub mod logout;
 pub mod pkce;
 pub mod registration;
 

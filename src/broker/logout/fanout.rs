@@ -52,6 +52,9 @@ impl Broker {
                 entity.to_string()
             }
             Initiator::Person => "the person, at chsim".to_string(),
+            Initiator::OidcClient { entity, .. } => entity
+                .as_ref()
+                .map_or("an OIDC user system".to_string(), ToString::to_string),
         };
         audit::logout_started(&session.reference, &started_by);
         let by_soap = matches!(
@@ -65,6 +68,7 @@ impl Broker {
             Initiator::UserSystem { entity, .. } | Initiator::Idp { entity, .. } => {
                 Some(entity.clone())
             }
+            Initiator::OidcClient { entity, .. } => entity.clone(),
             Initiator::Person => None,
         };
         let targets: Vec<Target> = session
@@ -82,8 +86,18 @@ impl Broker {
             front: Vec::new(),
             awaiting: None,
             results: Vec::new(),
+            frames: Vec::new(),
         };
         for target in targets {
+            if let Target::UserSystem(p) = &target {
+                if let Some((_, client)) = self.trust.oidc_client(p.user_system.as_str()) {
+                    let result = self
+                        .oidc_participant(p, client, by_soap, &mut logout.frames)
+                        .await;
+                    logout.results.push(result);
+                    continue;
+                }
+            }
             let endpoints = self.endpoints_of(&target);
             match endpoints.and_then(|e| e.soap.clone()) {
                 Some(soap) => {
@@ -300,12 +314,27 @@ impl Broker {
                 )),
             }
         };
-        match &logout.initiator {
-            Initiator::Person => Ok(LogoutStep::Done(LogoutSummary {
+        let then = match &logout.initiator {
+            Initiator::Person
+            | Initiator::OidcClient {
+                redirect: None, ..
+            } => LogoutStep::Done(LogoutSummary {
                 results: logout.results,
-            })),
-            initiator => self.respond(initiator, status),
-        }
+            }),
+            // RP-initiated logout: back to the client (OIDC has no partial-logout status).
+            Initiator::OidcClient {
+                redirect: Some(url),
+                ..
+            } => LogoutStep::Redirect(super::oidc::parse_url(url)?),
+            initiator => self.respond(initiator, status)?,
+        };
+        Ok(match (logout.frames.is_empty(), then) {
+            (true, then) | (false, then @ LogoutStep::Soap(_)) => then,
+            (false, then) => LogoutStep::Frames {
+                urls: logout.frames,
+                then: Box::new(then),
+            },
+        })
     }
 
     /// Answers an initiator whose request was refused after it was verified.
@@ -351,7 +380,7 @@ impl Broker {
                 Binding::Redirect,
                 self.trust.idp(entity.as_str()).map(|i| &i.slo),
             ),
-            Initiator::Person => {
+            Initiator::Person | Initiator::OidcClient { .. } => {
                 return Ok(LogoutStep::Done(LogoutSummary::default()));
             }
         };

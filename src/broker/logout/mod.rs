@@ -19,6 +19,7 @@
 
 mod fanout;
 mod incoming;
+mod oidc;
 
 use super::session::{IdpLeg, Participant};
 use crate::ids::EntityId;
@@ -39,6 +40,14 @@ pub enum LogoutStep {
     Soap(String),
     /// A logout chsim started itself is finished: show what happened.
     Done(LogoutSummary),
+    /// Load these front-channel logout URLs of OIDC user systems in iframes, then go on with
+    /// `then` (issue #11 §3).
+    Frames {
+        /// The `frontchannel_logout_uri`s with `iss` and `sid`.
+        urls: Vec<String>,
+        /// The step after them (never `Soap`: a SOAP logout has no browser).
+        then: Box<LogoutStep>,
+    },
 }
 
 /// Who started a logout, and how they are answered.
@@ -66,6 +75,13 @@ pub enum Initiator {
     },
     /// The person, on chsim's session page.
     Person,
+    /// An OIDC user system at `logout.idp` (RP-initiated logout).
+    OidcClient {
+        /// Its client_id, when the request named it.
+        entity: Option<EntityId>,
+        /// Its `post_logout_redirect_uri` with `state`, when it asked to get the browser back.
+        redirect: Option<String>,
+    },
 }
 
 /// A binding, as stored.
@@ -144,6 +160,9 @@ pub struct Logout {
     pub awaiting: Option<(Target, String)>,
     /// What became of the parties reached so far.
     pub results: Vec<PartyResult>,
+    /// Front-channel logout URLs of OIDC participants, loaded when the logout is done.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frames: Vec<String>,
 }
 
 /// Why a logout message was refused before chsim could answer its sender.
@@ -183,6 +202,9 @@ pub enum LogoutFailure {
     /// chsim's state, signing or CPU limits failed.
     #[error("{0}")]
     Broker(#[from] super::BrokerError),
+    /// An RP-initiated logout request at `logout.idp` was refused (issue #11 §3).
+    #[error("the logout request was refused: {0}")]
+    OidcRequest(String),
 }
 
 impl LogoutFailure {
@@ -194,6 +216,7 @@ impl LogoutFailure {
             LogoutFailure::Unsolicited { .. } | LogoutFailure::WrongResponder { .. } => "Start the logout again from the user system or from chsim's start page.",
             LogoutFailure::NoEndpoint { .. } => "The party's metadata needs an HTTP-Redirect SingleLogoutService (the Context Handler requires one).",
             LogoutFailure::Broker(e) => e.advice(),
+            LogoutFailure::OidcRequest(_) => "Send id_token_hint (an ID token chsim issued to the system), or client_id, and if the browser should come back, the post_logout_redirect_uri registered for the system in user_systems.toml, with state.",
         }
     }
 }
