@@ -442,11 +442,11 @@ async fn client_assertions_for_another_audience_signed_hs256_or_by_another_key_a
     };
     let cases = [
         (
-            "aud is the issuer",
+            "aud is chsim's userinfo endpoint",
             assertion(
                 &key,
                 JWT_CLIENT,
-                &format!("{}/runtime/oauth2", chsim.base),
+                &format!("{}/runtime/openidconnect/userinfo.idp", chsim.base),
                 &jti(),
             ),
         ),
