@@ -121,6 +121,8 @@ pub fn document(endpoints: &Endpoints) -> Value {
         "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
         "revocation_endpoint_auth_methods_supported":
             names(&mut AuthMethod::ALL.into_iter().map(AuthMethod::as_str)),
+        // RFC 8414 §2: required once private_key_jwt is among the revocation methods.
+        "revocation_endpoint_auth_signing_alg_values_supported": ["RS256"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid"],
         "claims_supported": claims,
@@ -181,6 +183,10 @@ mod tests {
                 "private_key_jwt",
                 "none"
             ])
+        );
+        assert_eq!(
+            d["revocation_endpoint_auth_signing_alg_values_supported"],
+            json!(["RS256"])
         );
         assert_eq!(d["request_parameter_supported"], json!(false));
         assert_eq!(
