@@ -1,5 +1,6 @@
 //! `chsim check-config` on `[[oidc_user_system]]` registrations (issue #11 §1): the Context
-//! Handler 2 registration rules, each broken one reported with its file and key, and the laptop
+//! Handler 2 registration rules (the demo configuration's own `demo-oidc` is
+//! `oidc_user_system[0]`, so appended systems start at 1), each broken one reported with its file and key, and the laptop
 //! relaxations (http on loopback) as warnings.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
@@ -95,27 +96,27 @@ role = "http://jwt.test.example/roles/none/1"
     let (code, out) = check(&dir);
     assert_eq!(code, 1, "{out}");
     for (key, says) in [
-        ("oidc_user_system[1].client_id", "registered twice"),
-        ("oidc_user_system[1].client_secret", "is required"),
-        ("oidc_user_system[1].redirect_uris[0]", "https"),
+        ("oidc_user_system[2].client_id", "registered twice"),
+        ("oidc_user_system[2].client_secret", "is required"),
+        ("oidc_user_system[2].redirect_uris[0]", "https"),
         (
-            "oidc_user_system[1].redirect_uris[1]",
+            "oidc_user_system[2].redirect_uris[1]",
             "unique across systems",
         ),
-        ("oidc_user_system[1].redirect_uris[2]", "wildcard"),
-        ("oidc_user_system[1].redirect_uris[3]", "fragment"),
-        ("oidc_user_system[1]", "no logout URI"),
-        ("oidc_user_system[1]", "both nist_level and nsis_level"),
-        ("oidc_user_system[1].token_lifetime_minutes", "out of range"),
+        ("oidc_user_system[2].redirect_uris[2]", "wildcard"),
+        ("oidc_user_system[2].redirect_uris[3]", "fragment"),
+        ("oidc_user_system[2]", "no logout URI"),
+        ("oidc_user_system[2]", "both nist_level and nsis_level"),
+        ("oidc_user_system[2].token_lifetime_minutes", "out of range"),
         (
-            "oidc_user_system[1].use_token_rotation",
+            "oidc_user_system[2].use_token_rotation",
             "issue_refresh_token",
         ),
-        ("oidc_user_system[2].token_endpoint_auth_method", "\"none\""),
-        ("oidc_user_system[3].jwks", "private_key_jwt"),
-        ("oidc_user_system[3].jwks", "\"use\": \"enc\""),
+        ("oidc_user_system[3].token_endpoint_auth_method", "\"none\""),
+        ("oidc_user_system[4].jwks", "private_key_jwt"),
+        ("oidc_user_system[4].jwks", "\"use\": \"enc\""),
         (
-            "oidc_user_system[3].mapping[0].job_role",
+            "oidc_user_system[4].mapping[0].job_role",
             "no job-function role",
         ),
     ] {
@@ -159,11 +160,11 @@ nist_level = 2
     let (code, out) = check(&dir);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("oidc_user_system[0].redirect_uris[1]")
+        out.contains("oidc_user_system[1].redirect_uris[1]")
             && out.contains("http://localhost:9999/cb"),
         "{out}"
     );
-    assert!(!out.contains("oidc_user_system[1].redirect_uris"), "{out}");
+    assert!(!out.contains("oidc_user_system[2].redirect_uris"), "{out}");
 }
 
 #[test]
@@ -184,7 +185,7 @@ fn a_jwks_file_is_read_relative_to_the_config_and_must_hold_rsa_keys() {
     assert_eq!(code, 1, "{out}");
     assert!(
         out.lines()
-            .any(|l| l.contains("oidc_user_system[0].jwks:") && l.contains("RSA")),
+            .any(|l| l.contains("oidc_user_system[1].jwks:") && l.contains("RSA")),
         "{out}"
     );
 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 pub mod attribute_service;
 pub mod idp;
+pub mod oidc;
 pub mod on_disk;
 pub mod redis;
 

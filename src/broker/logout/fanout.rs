@@ -315,12 +315,11 @@ impl Broker {
             }
         };
         let then = match &logout.initiator {
-            Initiator::Person
-            | Initiator::OidcClient {
-                redirect: None, ..
-            } => LogoutStep::Done(LogoutSummary {
-                results: logout.results,
-            }),
+            Initiator::Person | Initiator::OidcClient { redirect: None, .. } => {
+                LogoutStep::Done(LogoutSummary {
+                    results: logout.results,
+                })
+            }
             // RP-initiated logout: back to the client (OIDC has no partial-logout status).
             Initiator::OidcClient {
                 redirect: Some(url),

@@ -46,7 +46,11 @@ impl Broker {
             );
         }
         let Some(uri) = &client.backchannel_logout_uri else {
-            return result(false, "not reached: no frontchannel_logout_uri or backchannel_logout_uri registered".into());
+            return result(
+                false,
+                "not reached: no frontchannel_logout_uri or backchannel_logout_uri registered"
+                    .into(),
+            );
         };
         let now = self.clock.now();
         let claims = logout_token_claims(
@@ -75,9 +79,24 @@ impl Broker {
             .await;
         match sent {
             // Back-Channel Logout §2.8: 200 OK (204 also seen) when the session ended.
-            Ok(r) if r.status().is_success() => result(true, format!("back-channel: answered {}", r.status().as_u16())),
-            Ok(r) => result(false, format!("back-channel: answered {} (the RP could not log the session out)", r.status().as_u16())),
-            Err(e) if e.is_timeout() => result(false, format!("back-channel: did not answer within {} s", BACKCHANNEL_TIMEOUT.as_secs())),
+            Ok(r) if r.status().is_success() => result(
+                true,
+                format!("back-channel: answered {}", r.status().as_u16()),
+            ),
+            Ok(r) => result(
+                false,
+                format!(
+                    "back-channel: answered {} (the RP could not log the session out)",
+                    r.status().as_u16()
+                ),
+            ),
+            Err(e) if e.is_timeout() => result(
+                false,
+                format!(
+                    "back-channel: did not answer within {} s",
+                    BACKCHANNEL_TIMEOUT.as_secs()
+                ),
+            ),
             Err(e) => result(false, format!("back-channel: could not be reached: {e}")),
         }
     }
@@ -97,7 +116,10 @@ impl Broker {
         };
         Ok(Hint {
             client_id,
-            sid: claims.get("sid").and_then(Value::as_str).map(str::to_string),
+            sid: claims
+                .get("sid")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         })
     }
 
