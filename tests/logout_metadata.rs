@@ -102,7 +102,8 @@ async fn built_in_parties_publish_redirect_single_logout_and_chsim_trusts_them_w
             format!("{base}/test-idp/{id}/slo")
         );
     }
-    for us in trust.user_systems.values() {
+    // SAML user systems; an OIDC one (demo-oidc) is logged out by front or back channel.
+    for us in trust.user_systems.values().filter(|u| u.oidc.is_none()) {
         let id = us.entity_id.as_str().rsplit('/').next().unwrap();
         assert_eq!(us.slo, redirect_only(format!("{base}/demo-sp/{id}/slo")));
     }
