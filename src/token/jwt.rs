@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 use std::fmt;
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;
 
 /// Each OIOSAML3 attribute chsim issues, the claim it becomes (the attribute URI itself) and
 /// what it says. The one table for SAML→OIDC: discovery's `claims_supported` comes from it, and

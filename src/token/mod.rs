@@ -1,12 +1,14 @@
 //! What chsim issues to user systems: a format-neutral [`Identity`] rendered as a SAML assertion
 //! per the user system's attribute profile (`saml`), or as the JWTs of an OIDC user system
-//! (`jwt`).
+//! (`jwt`), its ID token encrypted when the system registered encryption (`jwe`).
 
 mod identity;
+pub mod jwe;
 pub mod jwt;
 mod saml;
 
 pub use identity::Identity;
+pub use jwe::encrypt_id_token;
 pub use jwt::JwtSigner;
 pub use saml::{profile_attributes, Recipient, TokenIssuer};
 
@@ -31,5 +33,29 @@ pub enum TokenError {
         exp: i64,
         /// The injected clock's now.
         now: i64,
+    },
+    /// The OIDC client's registration holds no key for the encryption it registered: no
+    /// `use=enc` RSA key for RSA-OAEP*, no `client_secret` for A*KW.
+    #[error("cannot encrypt the ID token for client {client_id}: {missing}; {fix}")]
+    JweNoKey {
+        /// The client.
+        client_id: String,
+        /// What its registration lacks.
+        missing: &'static str,
+        /// How to fix the registration.
+        fix: &'static str,
+    },
+    /// Encrypting the ID token failed: the JOSE library refused the client's key (e.g. RSA under
+    /// 2048 bits, a JWK whose `alg` names another algorithm) or the encryption itself failed.
+    #[error("encrypting the ID token for client {client_id} with {alg}/{enc} failed: {reason}")]
+    Jwe {
+        /// The client.
+        client_id: String,
+        /// The registered `encrypted_response_alg`.
+        alg: &'static str,
+        /// The registered `encrypted_response_enc`.
+        enc: &'static str,
+        /// What failed, as the JOSE library said it.
+        reason: String,
     },
 }

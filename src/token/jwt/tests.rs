@@ -9,10 +9,10 @@ use openssl::pkey::PKey;
 use openssl::rsa::Rsa;
 use openssl::x509::{X509NameBuilder, X509};
 
-const ISS: &str = "https://chsim.example.dk/runtime/oauth2";
+pub(in crate::token) const ISS: &str = "https://chsim.example.dk/runtime/oauth2";
 
 /// A freshly generated RSA key with a self-signed certificate.
-fn fresh_credential() -> Credential {
+pub(in crate::token) fn fresh_credential() -> Credential {
     let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
     let mut name = X509NameBuilder::new().unwrap();
     name.append_entry_by_text("CN", "chsim jwt test").unwrap();
@@ -35,7 +35,8 @@ fn fresh_credential() -> Credential {
     .unwrap()
 }
 
-fn signer() -> JwtSigner {
+/// A signer for [`ISS`] with a fresh key.
+pub(in crate::token) fn signer() -> JwtSigner {
     JwtSigner::new(ISS.to_string(), &fresh_credential()).unwrap()
 }
 
