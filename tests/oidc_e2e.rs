@@ -357,3 +357,58 @@ async fn revocation_ends_an_access_token_and_a_refresh_tokens_grant() {
         "{e}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_age_sends_an_old_session_back_to_the_idp_with_force_authn() {
+    let clock = fixed_clock();
+    let chsim = start_with_clock(demo_config(), clock.clone()).await;
+    let browser = browser(&chsim);
+    let (verifier, challenge) = pkce();
+    let q = login(&chsim, &browser, "karen", &challenge).await;
+    let (_, tokens) = exchange(&chsim, &q["code"], &verifier).await;
+    // The fixed clock stands in the past, so the tokens are read, not verified, here.
+    let auth_time = |tokens: &serde_json::Value| {
+        let payload = tokens["id_token"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .nth(1)
+            .unwrap();
+        let claims: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap();
+        claims["auth_time"].as_i64().unwrap()
+    };
+    let first = auth_time(&tokens);
+    clock.advance(chrono::Duration::seconds(600));
+    // A max_age beyond any duration is no bound (and no panic): the session answers.
+    let out = browser
+        .get(&authorize_url(
+            &chsim,
+            &challenge,
+            &[("max_age", "1000000000000000000")],
+        ))
+        .await;
+    assert!(redirect_query(&out).contains_key("code"), "{}", out.url);
+    // max_age=60 after ten minutes: to the IdP, asked for a fresh login.
+    let stop_at_idp = Browser {
+        stop_at: Some(format!("{}/test-idp/", chsim.base)),
+        client: browser.client.clone(),
+    };
+    let (verifier, challenge) = pkce();
+    let out = stop_at_idp
+        .get(&authorize_url(&chsim, &challenge, &[("max_age", "60")]))
+        .await;
+    assert!(out.url.contains("/test-idp/korsbaek/sso"), "{}", out.url);
+    assert!(redirect_request(&out.url)
+        .xml
+        .contains(r#"ForceAuthn="true""#));
+    let idp_page = browser.get(&out.url).await;
+    let out = pick_user(&browser, &idp_page, "karen").await;
+    let q = redirect_query(&out);
+    let (_, tokens) = exchange(&chsim, &q["code"], &verifier).await;
+    assert_eq!(auth_time(&tokens), first + 600);
+}

@@ -53,6 +53,9 @@ async fn rp_initiated_logout_ends_the_session_everywhere_and_returns_with_state(
         "{}",
         out.body
     );
+    // The client's tokens ended with the session.
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&chsim, access).await.0, 401);
     // The session is gone: a silent login now needs the person.
     let (_, challenge) = pkce();
     let out = browser

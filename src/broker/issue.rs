@@ -158,6 +158,10 @@ impl Broker {
         let session_index = new_saml_id();
         // SAML: the signed assertion, POSTed. OIDC (issue #11 §3): a code in a redirect, which
         // the token endpoint exchanges for JWTs saying what this assertion would have said.
+        // The system's place in the session: the SAML SessionIndex, or the OIDC `sid` — a value
+        // of its own, since tokens travel to resource servers and the report's key
+        // (`/runtime/logins/<SessionIndex>`) must not be readable from them.
+        let mut participant_index = session_index.clone();
         let (url, saml) = match &login.oidc {
             None => {
                 let to = Recipient {
@@ -176,8 +180,9 @@ impl Broker {
                 (login.acs_url.clone(), Some(post))
             }
             Some(oidc) => {
+                participant_index = new_saml_id();
                 let url = self
-                    .issue_code(login, oidc, &identity, &session_index, now)
+                    .issue_code(login, oidc, &identity, &participant_index, now)
                     .await
                     .map_err(fail)?;
                 (url, None)
@@ -186,7 +191,7 @@ impl Broker {
         session.join(
             &user_system.entity_id,
             &identity.name_id,
-            &session_index,
+            &participant_index,
             now,
         );
         if keep {

@@ -235,11 +235,17 @@ impl Broker {
         // Issue #9 §2: the browser's SSO session answers without the chooser or the IdP when
         // its level is enough, unless the user system asks for a fresh login (ForceAuthn).
         let session = self.live_session(session).await?;
+        let now = self.clock.now();
+        // OIDC max_age: a session whose IdP login is older is not reused, and the IdP is asked
+        // for a fresh login too (else it would answer from its own, older, session).
+        let stale = session
+            .as_ref()
+            .is_some_and(|s| !login.fresh_enough(s, now));
         let login = PendingLogin {
             session: session.as_ref().map(|s| s.id.clone()),
+            force_authn: login.force_authn || stale,
             ..login
         };
-        let now = self.clock.now();
         if let Some(mut session) =
             session.filter(|s| !login.force_authn && login.fresh_enough(s, now))
         {

@@ -108,6 +108,12 @@ async fn authorize(
     })
 }
 
+/// A log reason that may carry a stranger's text: cut to 512 characters and logged with
+/// `Debug`, so that newlines and terminal escapes are escaped, not written.
+fn loggable(text: &str) -> String {
+    text.chars().take(512).collect()
+}
+
 /// Token answers are never cached (RFC 6749 §5.1).
 const NO_STORE: [(header::HeaderName, &str); 2] = [
     (header::CACHE_CONTROL, "no-store"),
@@ -115,7 +121,7 @@ const NO_STORE: [(header::HeaderName, &str); 2] = [
 ];
 
 fn token_refusal(f: TokenFailure, basic: bool) -> Response {
-    tracing::info!(target: "chsim::audit", event = "refused", stage = "token", reason = %f.log);
+    tracing::info!(target: "chsim::audit", event = "refused", stage = "token", reason = ?loggable(&f.log));
     let status = match f.error.code {
         ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -190,7 +196,7 @@ pub async fn userinfo(State(s): State<AppState>, headers: HeaderMap) -> Response
             description,
             log,
         }) => {
-            tracing::info!(target: "chsim::audit", event = "refused", stage = "userinfo", reason = %log);
+            tracing::info!(target: "chsim::audit", event = "refused", stage = "userinfo", reason = ?loggable(&log));
             // RFC 6750 §3: the error in the challenge; quotes and backslashes cannot appear in
             // a quoted-string unescaped.
             let clean: String = description
@@ -203,15 +209,15 @@ pub async fn userinfo(State(s): State<AppState>, headers: HeaderMap) -> Response
                     }
                 })
                 .collect();
-            let challenge =
-                format!("Bearer realm=\"chsim\", error=\"{error}\", error_description=\"{clean}\"");
-            let status = if error == "invalid_request" {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::UNAUTHORIZED
+            // RFC 6750 §3.1: a request without any token gets the challenge without an error.
+            let challenge = match error {
+                "" => "Bearer realm=\"chsim\"".to_string(),
+                _ => format!(
+                    "Bearer realm=\"chsim\", error=\"{error}\", error_description=\"{clean}\""
+                ),
             };
             let mut response = (
-                status,
+                StatusCode::UNAUTHORIZED,
                 NO_STORE,
                 Json(serde_json::json!({"error": error, "error_description": description})),
             )

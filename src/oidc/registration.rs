@@ -322,6 +322,14 @@ pub fn classify_uri(uri: &str) -> Result<RedirectKind, String> {
             Some(url::Host::Ipv6(ip)) if ip.is_loopback() => RedirectKind::HttpLoopback,
             _ => RedirectKind::HttpElsewhere,
         },
+        // Schemes a browser runs or reads locally are never a client's (RFC 8252 §7.1 wants a
+        // reverse-DNS private scheme): a redirect there would run script on chsim's origin.
+        "javascript" | "data" | "vbscript" | "file" | "blob" | "about" | "filesystem" => {
+            return Err(format!(
+                "`{uri}` uses the scheme `{}`, which no client may register; a native client uses a reverse-DNS scheme such as com.example.app:/callback",
+                parsed.scheme()
+            ))
+        }
         _ => RedirectKind::CustomScheme,
     })
 }
@@ -364,6 +372,31 @@ pub fn redirect_uri_verdict(application_type: ApplicationType, uri: &str) -> Uri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schemes_a_browser_runs_are_refused_for_every_client() {
+        for uri in [
+            "javascript:alert(document.domain)//",
+            "data:text/html,hi",
+            "vbscript:x",
+            "file:///etc/passwd",
+        ] {
+            let e = classify_uri(uri).unwrap_err();
+            assert!(e.contains("no client may register"), "{uri}: {e}");
+            assert!(matches!(
+                redirect_uri_verdict(ApplicationType::Native, uri),
+                UriVerdict::Refused(_)
+            ));
+        }
+        assert_eq!(
+            classify_uri("com.example.app:/callback"),
+            Ok(RedirectKind::CustomScheme)
+        );
+        assert_eq!(
+            classify_uri("http://127.0.0.2:8080/cb"),
+            Ok(RedirectKind::HttpLoopback)
+        );
+    }
 
     #[test]
     fn redirect_uris_follow_the_context_handlers_rules() {

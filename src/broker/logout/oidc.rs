@@ -34,6 +34,11 @@ impl Broker {
             detail,
         };
         let iss = &self.settings.oidc_endpoints.issuer;
+        // The session's end ends the system's tokens too (Back-Channel Logout §2.7: refresh
+        // tokens without offline access are revoked at logout).
+        if let Err(e) = self.revoke_session_grant(&p.session_index).await {
+            tracing::warn!(error = %e, "the OIDC tokens of an ended session could not be revoked");
+        }
         if let Some(uri) = &client.frontchannel_logout_uri {
             if by_soap {
                 return result(false, "not reached: the logout came by SOAP, and the system has only front-channel logout (it needs the browser)".into());
@@ -101,6 +106,15 @@ impl Broker {
         }
     }
 
+    /// Revokes the grant issued for the participant `sid`, if any.
+    async fn revoke_session_grant(&self, sid: &str) -> Result<(), BrokerError> {
+        use crate::broker::store::Kind;
+        if let Some(grant) = self.store.take::<String>(Kind::OidcSidGrant, sid).await? {
+            self.store.remove(Kind::OidcGrant, &grant).await?;
+        }
+        Ok(())
+    }
+
     /// Verifies an `id_token_hint` as one of chsim's ID tokens; it may have expired (an RP
     /// logs out long after its login).
     pub fn verify_id_token_hint(&self, token: &str) -> Result<Hint, String> {
@@ -146,6 +160,16 @@ impl Broker {
                 None => LogoutStep::Done(super::LogoutSummary::default()),
             });
         };
+        // The initiator is not told of its own logout, but its tokens end with the session too.
+        if let Some(client) = &request.client {
+            for p in session
+                .participants
+                .iter()
+                .filter(|p| p.user_system.as_str() == client.client_id)
+            {
+                self.revoke_session_grant(&p.session_index).await?;
+            }
+        }
         let initiator = Initiator::OidcClient {
             entity: request
                 .client

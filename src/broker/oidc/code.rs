@@ -21,6 +21,14 @@ impl Broker {
         sid: &str,
         now: DateTime<Utc>,
     ) -> Result<String, BrokerError> {
+        // max_age (OIDC Core §3.1.2.1): even the IdP's fresh answer must be recent enough.
+        let allowing_skew = now - self.settings.clock_skew;
+        if !login.authenticated_within_max_age(identity.authn_instant, allowing_skew) {
+            return Err(BrokerError::OidcRequest(crate::oidc::OAuthError::new(
+                crate::oidc::ErrorCode::LoginRequired,
+                "the identity provider answered with an authentication older than max_age",
+            )));
+        }
         let code = fresh_handle()?;
         let grant = CodeGrant {
             client_id: login.user_system.to_string(),

@@ -83,11 +83,15 @@ pub struct CodeGrant {
     pub claimed: Claimed,
 }
 
-/// The tokens of one code and its refresh family.
+/// The tokens of one code and its refresh family. Written once, when the code is exchanged,
+/// and never again: revoking it (removing it) cannot be undone by a concurrent refresh.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Grant {
     /// The client.
     pub client_id: String,
+    /// When the family ends (seconds): the code's exchange plus the longer of the token and
+    /// refresh-token lifetimes — an absolute bound however often it is refreshed.
+    pub expires_at: i64,
     /// The nonce of the authorization request (repeated in refreshed ID tokens).
     pub nonce: String,
     /// The scope.
@@ -133,13 +137,23 @@ impl PendingLogin {
         session: &super::session::Session,
         now: DateTime<Utc>,
     ) -> bool {
-        match self.oidc.as_ref().and_then(|o| o.max_age) {
-            Some(max_age) => {
-                let max = Duration::seconds(i64::try_from(max_age).unwrap_or(i64::MAX / 1000));
-                now - session.identity.authn_instant <= max
-            }
-            None => true,
-        }
+        self.authenticated_within_max_age(session.identity.authn_instant, now)
+    }
+
+    /// Whether an authentication at `authn_instant` satisfies the OIDC `max_age` (always true
+    /// without one; a `max_age` beyond what a duration holds is no bound).
+    pub(super) fn authenticated_within_max_age(
+        &self,
+        authn_instant: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let max = self
+            .oidc
+            .as_ref()
+            .and_then(|o| o.max_age)
+            .and_then(|m| i64::try_from(m).ok())
+            .and_then(Duration::try_seconds);
+        max.is_none_or(|max| now - authn_instant <= max)
     }
 }
 
@@ -155,12 +169,35 @@ impl BrokerError {
             (_, Some(status::NO_PASSIVE)) => ErrorCode::LoginRequired,
             (BrokerError::Cpu(_) | BrokerError::Store(_), _) => ErrorCode::TemporarilyUnavailable,
             (BrokerError::Token(_), _) => ErrorCode::ServerError,
+            (BrokerError::UnknownIdp { .. }, _) => ErrorCode::InvalidRequest,
             _ if saml.code == status::RESPONDER => ErrorCode::AccessDenied,
             _ => ErrorCode::InvalidRequest,
         };
-        let description = match self {
-            BrokerError::OidcRequest(e) => e.description.clone(),
-            other => other.to_string(),
+        // The redirect's query ends up in browser histories and the client's access logs: it
+        // says what kind of failure it was; the details (IdPs, NameIDs, internal errors) stay
+        // on chsim's page and in its log.
+        let description = match (self, code) {
+            (BrokerError::OidcRequest(e), _) => e.description.as_str(),
+            (_, ErrorCode::LoginRequired) => {
+                "the person must log in, which prompt=none does not allow"
+            }
+            (_, ErrorCode::InteractionRequired) => {
+                "the login needs the person (a higher level), which prompt=none does not allow"
+            }
+            (_, ErrorCode::TemporarilyUnavailable) => {
+                "chsim could not carry out the login now; try again"
+            }
+            (_, ErrorCode::ServerError) => "chsim could not issue the token; see chsim's log",
+            (
+                BrokerError::NoIdpMeetsLevel { .. }
+                | BrokerError::IdpCannotMeetLevel { .. }
+                | BrokerError::LevelTooLow { .. },
+                _,
+            ) => "the required assurance level was not reached",
+            (BrokerError::UnknownIdp { .. } | BrokerError::NoIdpAvailable, _) => {
+                "no identity provider could be used for this login"
+            }
+            _ => "the login was refused; chsim's page and log say why",
         };
         OAuthError::new(code, description)
     }

@@ -68,6 +68,22 @@ impl From<super::super::store::StoreError> for TokenFailure {
     }
 }
 
+/// Refuses a form with more than [`MAX_FIELDS`] fields or a field longer than
+/// [`MAX_FIELD_BYTES`], before anything in it is read (token and revocation endpoints).
+pub(super) fn bounded(form: &[(String, String)]) -> Result<(), TokenFailure> {
+    if form.len() > MAX_FIELDS
+        || form
+            .iter()
+            .any(|(n, v)| n.len() > MAX_FIELD_BYTES || v.len() > MAX_FIELD_BYTES)
+    {
+        return Err(TokenFailure::new(
+            ErrorCode::InvalidRequest,
+            format!("the request has more than {MAX_FIELDS} fields or a field longer than {MAX_FIELD_BYTES} bytes"),
+        ));
+    }
+    Ok(())
+}
+
 /// The one value of a form field; a repeated field is refused (RFC 6749 §3.2).
 pub(super) fn field<'a>(
     form: &'a [(String, String)],
@@ -99,16 +115,7 @@ impl Broker {
     /// The token endpoint: the JSON answer (RFC 6749 §5.1), or the refusal (§5.2).
     pub async fn token(&self, request: TokenRequest<'_>) -> Result<Value, TokenFailure> {
         let form = request.form;
-        if form.len() > MAX_FIELDS
-            || form
-                .iter()
-                .any(|(n, v)| n.len() > MAX_FIELD_BYTES || v.len() > MAX_FIELD_BYTES)
-        {
-            return Err(TokenFailure::new(
-                ErrorCode::InvalidRequest,
-                format!("the request has more than {MAX_FIELDS} fields or a field longer than {MAX_FIELD_BYTES} bytes"),
-            ));
-        }
+        bounded(form)?;
         let client = self.authenticate_client(request).await?;
         let now = self.clock.now();
         match required(form, "grant_type")? {
@@ -206,17 +213,25 @@ impl Broker {
             ));
         }
         let grant_id = fresh_handle()?;
+        let lifetime = self.grant_ttl(client);
         let kept = Grant {
             client_id: grant.client_id,
+            expires_at: now.timestamp() + i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2),
             nonce: grant.nonce,
             scope: grant.scope,
             claimed: grant.claimed,
         };
+        // The grant first, then the mark a second use revokes it by: never the other way round,
+        // or the revocation could come before the grant exists.
         self.store
-            .put(Kind::OidcCodeUsed, &key, &grant_id, self.grant_ttl(client))
+            .put(Kind::OidcGrant, &grant_id, &kept, lifetime)
             .await?;
         self.store
-            .put(Kind::OidcGrant, &grant_id, &kept, self.grant_ttl(client))
+            .put(Kind::OidcCodeUsed, &key, &grant_id, lifetime)
+            .await?;
+        // The session's logout revokes it (by sid).
+        self.store
+            .put(Kind::OidcSidGrant, &kept.claimed.sid, &grant_id, lifetime)
             .await?;
         crate::audit::oidc_tokens_issued(
             &client.client_id,
@@ -331,7 +346,9 @@ impl Broker {
             auth_time,
             person: &c.person,
         };
-        let exp = now + client.token_lifetime;
+        // No token outlives its family.
+        let family_end = DateTime::from_timestamp(grant.expires_at, 0).unwrap_or(now);
+        let exp = (now + client.token_lifetime).min(family_end);
         // The access token's jti names its grant, so that revoking the grant revokes it.
         let jti = format!("{grant_id}.{}", fresh_handle()?);
         let sign = |typ: Option<&str>, claims: &Value| {
@@ -352,7 +369,7 @@ impl Broker {
             ),
         )?;
         let at_hash = jwt::at_hash(client.signed_response_alg, &access_token);
-        let id_token = sign(
+        let signed_id_token = sign(
             None,
             &jwt::id_token_claims(
                 signer.issuer(),
@@ -364,6 +381,12 @@ impl Broker {
                 Some(&at_hash),
             ),
         )?;
+        // Issue #11 §3: signed, then encrypted to the client when it registered encryption.
+        let id_token = match crate::token::encrypt_id_token(&signed_id_token, client) {
+            Ok(Some(jwe)) => jwe,
+            Ok(None) => signed_id_token,
+            Err(e) => return Err(BrokerError::Token(e.to_string()).into()),
+        };
         let mut answer = json!({
             "access_token": access_token,
             "token_type": "Bearer",
@@ -376,14 +399,10 @@ impl Broker {
             let record = RefreshRecord {
                 grant: grant_id.to_string(),
                 client_id: client.client_id.clone(),
-                expires_at: (now + policy.lifetime).timestamp(),
+                expires_at: (now + policy.lifetime).timestamp().min(grant.expires_at),
                 rotated_out: false,
             };
             self.put_refresh(&digest(&refresh_token), &record, now)
-                .await?;
-            // The grant lives as long as its newest refresh token.
-            self.store
-                .put(Kind::OidcGrant, grant_id, grant, self.grant_ttl(client))
                 .await?;
             if let Value::Object(m) = &mut answer {
                 m.insert("refresh_token".into(), Value::String(refresh_token));

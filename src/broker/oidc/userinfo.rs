@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 /// `WWW-Authenticate`; the log may say more.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserinfoFailure {
-    /// `invalid_request` (no token) or `invalid_token`.
+    /// `invalid_token`, or empty when no token came (RFC 6750 §3.1).
     pub error: &'static str,
     /// `error_description`.
     pub description: String,
@@ -35,13 +35,14 @@ impl UserinfoFailure {
 impl Broker {
     /// The claims for the access token in `authorization` (`Bearer <token>`).
     pub async fn userinfo(&self, authorization: Option<&str>) -> Result<Value, UserinfoFailure> {
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
         let Some(token) = authorization.and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-                .map(str::trim)
+            h.split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, token)| token.trim())
         }) else {
             return Err(UserinfoFailure {
-                error: "invalid_request",
+                error: "",
                 description: "send the access token as Authorization: Bearer <token>".into(),
                 log: "userinfo without a bearer token".into(),
             });
@@ -106,6 +107,7 @@ impl Broker {
     /// Revocation (RFC 7009): a refresh token revokes its whole grant; an access token itself.
     /// Unknown, invalid or expired tokens are answered as revoked (§2.2).
     pub async fn revoke(&self, request: TokenRequest<'_>) -> Result<(), TokenFailure> {
+        super::token::bounded(request.form)?;
         let client = self.authenticate_client(request).await?;
         let Some(token) = field(request.form, "token")? else {
             return Err(TokenFailure {

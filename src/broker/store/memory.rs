@@ -81,6 +81,7 @@ fn budget(kind: Kind) -> u64 {
         Kind::OidcRefresh => 16 * MIB,
         Kind::OidcRevoked => 4 * MIB,
         Kind::ClientAssertion => 8 * MIB,
+        Kind::OidcSidGrant => 8 * MIB,
     }
 }
 

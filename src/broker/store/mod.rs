@@ -64,11 +64,13 @@ pub enum Kind {
     OidcRevoked,
     /// A client assertion's `client_id \n jti`, accepted once (private_key_jwt replay).
     ClientAssertion,
+    /// An OIDC participant's `sid` → the grant of its tokens, revoked when the session ends.
+    OidcSidGrant,
 }
 
 impl Kind {
     /// Every kind, for backends that set up one space per kind.
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Login,
         Kind::IdpRequest,
         Kind::Answered,
@@ -86,6 +88,7 @@ impl Kind {
         Kind::OidcRefresh,
         Kind::OidcRevoked,
         Kind::ClientAssertion,
+        Kind::OidcSidGrant,
     ];
 
     /// The namespace's name (a Redis key prefix, a log field).
@@ -108,6 +111,7 @@ impl Kind {
             Kind::OidcRefresh => "oidc-refresh",
             Kind::OidcRevoked => "oidc-revoked",
             Kind::ClientAssertion => "client-assertion",
+            Kind::OidcSidGrant => "oidc-sid-grant",
         }
     }
 }
