@@ -91,12 +91,24 @@ encrypted_response_alg = "RSA-OAEP-256"
 [[oidc_user_system.mapping]]
 job_role = "http://korsbaek.dk/roles/jobrole/ukendt/1"
 role = "http://jwt.test.example/roles/none/1"
+
+[[oidc_user_system]]
+client_id = "test-native"
+name = "A public client with refresh tokens but no rotation"
+cvr = "11111111"
+application_type = "native"
+token_endpoint_auth_method = "none"
+redirect_uris = ["com.example.app:/cb"]
+frontchannel_logout_uri = "https://native.test.example/logout"
+nsis_level = "Low"
+issue_refresh_token = true
 "#,
     );
     let (code, out) = check(&dir);
     assert_eq!(code, 1, "{out}");
     for (key, says) in [
         ("oidc_user_system[2].client_id", "registered twice"),
+        ("oidc_user_system[5].use_token_rotation", "must be true"),
         ("oidc_user_system[2].client_secret", "is required"),
         ("oidc_user_system[2].redirect_uris[0]", "https"),
         (

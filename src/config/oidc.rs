@@ -169,6 +169,17 @@ pub(super) fn check(c: &Config, problems: &mut Vec<ConfigProblem>) {
                 "has no effect without issue_refresh_token = true".into(),
             );
         }
+        // A public client cannot prove who presents its refresh token: only rotation (reuse
+        // detection) limits a stolen one (RFC 9700 §4.14.2).
+        if o.issue_refresh_token
+            && !o.use_token_rotation
+            && o.token_endpoint_auth_method == AuthMethod::None
+        {
+            problem(
+                "use_token_rotation",
+                "must be true when a client with token_endpoint_auth_method = \"none\" gets refresh tokens (RFC 9700 §4.14.2: a public client's refresh tokens are rotated)".into(),
+            );
+        }
     }
 }
 
