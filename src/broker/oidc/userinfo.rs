@@ -91,10 +91,9 @@ impl Broker {
             .is_some();
         let revoked = self
             .store
-            .get::<bool>(Kind::OidcRevoked, jti)
+            .marked(Kind::OidcRevoked, jti)
             .await
-            .map_err(store)?
-            .is_some();
+            .map_err(store)?;
         if !alive || revoked {
             return Err(UserinfoFailure::invalid(
                 "the access token was revoked",
@@ -161,13 +160,10 @@ impl Broker {
                 .get("exp")
                 .and_then(Value::as_i64)
                 .unwrap_or_default();
+            // A mark: when the in-memory budget is full the revocation fails loudly (503)
+            // rather than being forgotten early.
             self.store
-                .put(
-                    Kind::OidcRevoked,
-                    jti,
-                    &true,
-                    ttl(exp - now.timestamp() + 1),
-                )
+                .first_use(Kind::OidcRevoked, jti, ttl(exp - now.timestamp() + 1))
                 .await?;
         }
         Ok(())

@@ -50,7 +50,12 @@ pub const MOKA_ENTRY_BYTES: usize = 432;
 fn is_mark(kind: Kind) -> bool {
     matches!(
         kind,
-        Kind::Assertion | Kind::AuthnRequest | Kind::LogoutRequest | Kind::ClientAssertion
+        Kind::Assertion
+            | Kind::AuthnRequest
+            | Kind::LogoutRequest
+            | Kind::ClientAssertion
+            // A revocation must not be forgotten early: marks refuse new entries when full.
+            | Kind::OidcRevoked
     )
 }
 

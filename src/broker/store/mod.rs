@@ -245,6 +245,15 @@ impl Store {
         self.backend.put_new(kind, key, Vec::new(), ttl).await
     }
 
+    /// Whether `key` was recorded with [`Self::first_use`].
+    pub(in crate::broker) async fn marked(
+        &self,
+        kind: Kind,
+        key: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self.backend.get(kind, key).await?.is_some())
+    }
+
     /// Forgets `key`.
     pub(in crate::broker) async fn remove(&self, kind: Kind, key: &str) -> Result<(), StoreError> {
         self.backend.remove(kind, key).await
