@@ -412,3 +412,59 @@ async fn max_age_sends_an_old_session_back_to_the_idp_with_force_authn() {
     let (_, tokens) = exchange(&chsim, &q["code"], &verifier).await;
     assert_eq!(auth_time(&tokens), first + 600);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codes_refresh_families_and_revocations_hold_in_the_shared_redis_store() {
+    let redis = common::redis::RedisServer::start();
+    let mut config = demo_config();
+    config.chsim.store.backend = chsim::config::StoreBackend::Redis;
+    config.chsim.store.redis_url = Some(redis.url());
+    let chsim = start(config).await;
+    let browser = browser(&chsim);
+    let (verifier, challenge) = pkce();
+    let q = login(&chsim, &browser, "karen", &challenge).await;
+    let (status, first) = exchange(&chsim, &q["code"], &verifier).await;
+    assert_eq!(status, 200, "{first}");
+    let refresh = |token: String| {
+        let chsim = &chsim;
+        async move {
+            post(
+                chsim,
+                "/runtime/oauth2/token.idp",
+                Some((CLIENT, SECRET)),
+                &[("grant_type", "refresh_token"), ("refresh_token", &token)],
+            )
+            .await
+        }
+    };
+    let r1 = first["refresh_token"].as_str().unwrap().to_string();
+    let (status, second) = refresh(r1.clone()).await;
+    assert_eq!(status, 200, "{second}");
+    let access = second["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&chsim, access).await.0, 200);
+    // Revoking the access token is remembered in Redis.
+    let (status, _) = post(
+        &chsim,
+        "/runtime/oauth2/revoke.idp",
+        Some((CLIENT, SECRET)),
+        &[("token", access)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(userinfo(&chsim, access).await.0, 401);
+    // The rotated-out token again revokes the family; the code again is refused.
+    let (status, e) = refresh(r1).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    let r2 = second["refresh_token"].as_str().unwrap().to_string();
+    assert_eq!(refresh(r2).await.0, 400);
+    let (status, e) = exchange(&chsim, &q["code"], &verifier).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+}
