@@ -11,6 +11,8 @@
 
 mod common;
 
+use common::python::python;
+
 use common::{Browser, Outcome};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -28,17 +30,6 @@ impl Drop for Served {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn python() -> String {
-    std::env::var("CHSIM_PYTHON").unwrap_or_else(|_| {
-        let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
-        assert!(
-            Path::new(venv).exists(),
-            "{venv} is missing: run `make test` (it creates the venv with pysaml2), or set CHSIM_PYTHON"
-        );
-        venv.to_string()
-    })
 }
 
 /// Runs `peer.py <args>` and returns its JSON.

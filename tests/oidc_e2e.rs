@@ -271,20 +271,8 @@ async fn refresh_rotates_and_a_rotated_out_token_revokes_its_family() {
     let (verifier, challenge) = pkce();
     let q = login(&chsim, &browser, "karen", &challenge).await;
     let (_, first) = exchange(&chsim, &q["code"], &verifier).await;
-    let refresh = |token: String| {
-        let chsim = &chsim;
-        async move {
-            post(
-                chsim,
-                "/runtime/oauth2/token.idp",
-                Some((CLIENT, SECRET)),
-                &[("grant_type", "refresh_token"), ("refresh_token", &token)],
-            )
-            .await
-        }
-    };
     let r1 = first["refresh_token"].as_str().unwrap().to_string();
-    let (status, second) = refresh(r1.clone()).await;
+    let (status, second) = refresh(&chsim, &r1).await;
     assert_eq!(status, 200, "{second}");
     let r2 = second["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(r1, r2);
@@ -293,13 +281,13 @@ async fn refresh_rotates_and_a_rotated_out_token_revokes_its_family() {
     let (status, _, _) = userinfo(&chsim, second["access_token"].as_str().unwrap()).await;
     assert_eq!(status, 200);
     // The rotated-out token again: refused, and the whole family with it.
-    let (status, e) = refresh(r1).await;
+    let (status, e) = refresh(&chsim, &r1).await;
     assert_eq!(
         (status, e["error"].as_str()),
         (400, Some("invalid_grant")),
         "{e}"
     );
-    let (status, e) = refresh(r2).await;
+    let (status, e) = refresh(&chsim, &r2).await;
     assert_eq!(
         (status, e["error"].as_str()),
         (400, Some("invalid_grant")),
@@ -425,20 +413,8 @@ async fn codes_refresh_families_and_revocations_hold_in_the_shared_redis_store()
     let q = login(&chsim, &browser, "karen", &challenge).await;
     let (status, first) = exchange(&chsim, &q["code"], &verifier).await;
     assert_eq!(status, 200, "{first}");
-    let refresh = |token: String| {
-        let chsim = &chsim;
-        async move {
-            post(
-                chsim,
-                "/runtime/oauth2/token.idp",
-                Some((CLIENT, SECRET)),
-                &[("grant_type", "refresh_token"), ("refresh_token", &token)],
-            )
-            .await
-        }
-    };
     let r1 = first["refresh_token"].as_str().unwrap().to_string();
-    let (status, second) = refresh(r1.clone()).await;
+    let (status, second) = refresh(&chsim, &r1).await;
     assert_eq!(status, 200, "{second}");
     let access = second["access_token"].as_str().unwrap();
     assert_eq!(userinfo(&chsim, access).await.0, 200);
@@ -453,14 +429,14 @@ async fn codes_refresh_families_and_revocations_hold_in_the_shared_redis_store()
     assert_eq!(status, 200);
     assert_eq!(userinfo(&chsim, access).await.0, 401);
     // The rotated-out token again revokes the family; the code again is refused.
-    let (status, e) = refresh(r1).await;
+    let (status, e) = refresh(&chsim, &r1).await;
     assert_eq!(
         (status, e["error"].as_str()),
         (400, Some("invalid_grant")),
         "{e}"
     );
     let r2 = second["refresh_token"].as_str().unwrap().to_string();
-    assert_eq!(refresh(r2).await.0, 400);
+    assert_eq!(refresh(&chsim, &r2).await.0, 400);
     let (status, e) = exchange(&chsim, &q["code"], &verifier).await;
     assert_eq!(
         (status, e["error"].as_str()),

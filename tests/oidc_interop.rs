@@ -12,11 +12,12 @@
 
 mod common;
 
+use common::python::python;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use common::on_disk::demo_copy;
 use serde_json::Value;
-use std::path::Path;
 use std::process::{Child, Command};
 
 const KAREN: &str =
@@ -36,17 +37,6 @@ impl Drop for Served {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn python() -> String {
-    std::env::var("CHSIM_PYTHON").unwrap_or_else(|_| {
-        let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
-        assert!(
-            Path::new(venv).exists(),
-            "{venv} is missing: run `make test` (it creates the venv with Authlib and jwcrypto), or set CHSIM_PYTHON"
-        );
-        venv.to_string()
-    })
 }
 
 /// A client registered for `alg` (client_secret_basic, redirect `{public_url}/<id>/callback`),

@@ -9,6 +9,10 @@
 //! `make test`; `CHSIM_PYTHON` overrides).
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
+mod common;
+
+use common::python::python;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::Duration;
@@ -26,17 +30,6 @@ use std::process::{Command, Output};
 const ISS: &str = "https://chsim.example.dk/runtime/oauth2";
 const CLIENT: &str = "https://jwe-app.example.dk";
 const SECRET: &str = "s3cret:with&odd=chars æøå";
-
-fn python() -> String {
-    std::env::var("CHSIM_PYTHON").unwrap_or_else(|_| {
-        let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
-        assert!(
-            Path::new(venv).exists(),
-            "{venv} is missing: run `make test` (it creates the venv with jwcrypto), or set CHSIM_PYTHON"
-        );
-        venv.to_string()
-    })
-}
 
 /// chsim's signer and the client's encryption key, both fresh (chsim's own keygen), in `dir`.
 struct Keys {

@@ -148,12 +148,9 @@ fn malformed(message: String) -> TokenFailure {
 
 /// `POST /runtime/oauth2/token.idp`.
 pub async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let form = match form_body(&headers, &body) {
-        Ok(form) => form,
-        Err(message) => return token_refusal(malformed(message), false),
+    let (authorization, form) = match client_request(&headers, &body) {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
     let request = TokenRequest {
         authorization,
@@ -167,12 +164,9 @@ pub async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -
 
 /// `POST /runtime/oauth2/revoke.idp` (RFC 7009).
 pub async fn revoke(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let form = match form_body(&headers, &body) {
-        Ok(form) => form,
-        Err(message) => return token_refusal(malformed(message), false),
+    let (authorization, form) = match client_request(&headers, &body) {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
     let request = TokenRequest {
         authorization,
@@ -182,6 +176,21 @@ pub async fn revoke(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
         Ok(()) => (StatusCode::OK, NO_STORE).into_response(),
         Err(f) => token_refusal(f, authorization.is_some()),
     }
+}
+
+/// The `Authorization` header and the URL-decoded form of a client's POST.
+type ClientRequest<'h> = (Option<&'h str>, Vec<(String, String)>);
+
+/// A client's form POST (token and revocation endpoints): its `Authorization` header and form,
+/// or the RFC 6749 §5.2 answer to a body that is no form.
+#[allow(clippy::result_large_err)] // the Err is the finished response
+fn client_request<'h>(headers: &'h HeaderMap, body: &Bytes) -> Result<ClientRequest<'h>, Response> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    form_body(headers, body)
+        .map(|form| (authorization, form))
+        .map_err(|message| token_refusal(malformed(message), false))
 }
 
 /// `GET` and `POST /runtime/openidconnect/userinfo.idp` (OIDC Core §5.3, RFC 6750 §2.1).

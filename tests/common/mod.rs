@@ -16,6 +16,7 @@ pub mod attribute_service;
 pub mod idp;
 pub mod oidc;
 pub mod on_disk;
+pub mod python;
 pub mod redis;
 
 /// A running chsim.

@@ -136,6 +136,17 @@ pub async fn exchange(chsim: &Chsim, code: &str, verifier: &str) -> (u16, Value)
     .await
 }
 
+/// The refresh grant with the demo client's credentials.
+pub async fn refresh(chsim: &Chsim, token: &str) -> (u16, Value) {
+    post(
+        chsim,
+        "/runtime/oauth2/token.idp",
+        Some((CLIENT, SECRET)),
+        &[("grant_type", "refresh_token"), ("refresh_token", token)],
+    )
+    .await
+}
+
 pub async fn userinfo(chsim: &Chsim, access_token: &str) -> (u16, Value, String) {
     let resp = reqwest::Client::new()
         .get(format!("{}/runtime/openidconnect/userinfo.idp", chsim.base))
