@@ -297,6 +297,23 @@ pub enum BrokerError {
 }
 
 impl BrokerError {
+    /// A level a user system asked for (RequestedAuthnContext, `acr_values`) that, together
+    /// with its registered requirement, no level can meet under the NIST↔NSIS equivalence.
+    pub fn requested_level_unreachable(
+        user_system: &crate::trust::TrustedUserSystem,
+        requested: crate::assurance::Requirement,
+    ) -> Self {
+        BrokerError::NoIdpMeetsLevel {
+            user_system: user_system.name.clone(),
+            requirement: format!(
+                "{} together with the requested {requested}",
+                user_system.requirement
+            ),
+            offers: "no NSIS level counts as that NIST level under [assurance] in chsim.toml"
+                .into(),
+        }
+    }
+
     /// The SAML status the user system receives for this failure.
     pub fn saml_status(&self) -> Status {
         let (code, sub) = match self {

@@ -199,16 +199,7 @@ impl Broker {
             return Err(self.fail_to_user_system(
                 &login,
                 user_system,
-                BrokerError::NoIdpMeetsLevel {
-                    user_system: user_system.name.clone(),
-                    requirement: format!(
-                        "{} together with the requested {requested}",
-                        user_system.requirement
-                    ),
-                    offers:
-                        "no NSIS level counts as that NIST level under [assurance] in chsim.toml"
-                            .into(),
-                },
+                BrokerError::requested_level_unreachable(user_system, requested),
             ));
         }
         self.proceed(login, user_system, session, idp_hint, client_ip)
