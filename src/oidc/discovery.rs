@@ -2,9 +2,9 @@
 //! discovery document at `{issuer}/.well-known/openid-configuration` (OIDC Discovery 1.0 §3),
 //! which states only what chsim implements.
 
+use super::claims::CLAIM_TABLE;
 use super::registration::{AuthMethod, ContentEnc, KeyWrapAlg, SigningAlg};
 use crate::assurance::{NistLevel, NsisLevel};
-use crate::token::jwt::CLAIM_TABLE;
 use serde_json::{json, Value};
 
 /// The issuer's path: `iss` is `<public_url>/runtime/oauth2`, no trailing slash.

@@ -4,6 +4,7 @@
 //! broker's; the JWTs are rendered by `token::jwt`.
 
 pub mod authorize;
+pub mod claims;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;

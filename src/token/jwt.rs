@@ -8,7 +8,6 @@
 
 use super::{profile_attributes, Identity, TokenError};
 use crate::oidc::registration::SigningAlg;
-use crate::saml::oiosaml::{oiosaml2, oiosaml3};
 use crate::saml::Credential;
 use crate::trust::Profile;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -22,47 +21,7 @@ use std::fmt;
 #[cfg(test)]
 pub(super) mod tests;
 
-/// Each OIOSAML3 attribute chsim issues, the claim it becomes (the attribute URI itself) and
-/// what it says. The one table for SAML→OIDC: discovery's `claims_supported` comes from it, and
-/// a test checks that [`person_claims`] emits nothing outside it.
-pub const CLAIM_TABLE: &[(&str, &str, &str)] = &[
-    (
-        oiosaml3::SPEC_VERSION,
-        oiosaml3::SPEC_VERSION,
-        "OIOSAML spec version, `OIO-SAML-3.0`",
-    ),
-    (
-        oiosaml3::KOMBIT_SPEC_VER,
-        oiosaml3::KOMBIT_SPEC_VER,
-        "KOMBIT attribute profile version, `2.0`",
-    ),
-    (
-        oiosaml3::LOA,
-        oiosaml3::LOA,
-        "NSIS level reached: `Low`, `Substantial` or `High`",
-    ),
-    (
-        oiosaml2::ASSURANCE_LEVEL,
-        oiosaml2::ASSURANCE_LEVEL,
-        "NIST level reached: `1`…`4`",
-    ),
-    (
-        oiosaml3::CVR,
-        oiosaml3::CVR,
-        "the municipality's CVR number",
-    ),
-    (
-        oiosaml3::ORG_NAME,
-        oiosaml3::ORG_NAME,
-        "the organisation's name",
-    ),
-    (oiosaml3::EMAIL, oiosaml3::EMAIL, "the person's e-mail"),
-    (
-        oiosaml3::PRIVILEGES,
-        oiosaml3::PRIVILEGES,
-        "base64 OIOBPP PrivilegeList with the user system's roles",
-    ),
-];
+pub use crate::oidc::claims::CLAIM_TABLE;
 
 /// The back-channel logout event (OIDC Back-Channel Logout §2.4).
 pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
