@@ -231,3 +231,56 @@ nsis_level = "Substantial"
 fn on_page_attr(text: &str) -> String {
     html_escape::encode_double_quoted_attribute(text).to_string()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_persons_hint_ends_nothing_and_a_code_from_an_ended_session_is_refused() {
+    let chsim = start(demo_config()).await;
+    // The attacker's own, valid, ID token.
+    let attacker = tokens(&chsim, &browser(&chsim)).await;
+    // The victim's browser: a live session, and a code not yet redeemed.
+    let victim = browser(&chsim);
+    tokens(&chsim, &victim).await;
+    let (verifier, challenge) = pkce();
+    let out = victim
+        .get(&authorize_url(&chsim, &challenge, &[("prompt", "none")]))
+        .await;
+    let pending_code = redirect_query(&out)["code"].clone();
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("id_token_hint", attacker["id_token"].as_str().unwrap());
+    let resp = victim
+        .client
+        .get(format!(
+            "{}/runtime/openidconnect/logout.idp?{}",
+            chsim.base,
+            q.finish()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.headers().get("set-cookie").is_none(), "{resp:?}");
+    assert!(resp.text().await.unwrap().contains("nothing was ended"));
+    // The victim's session still answers.
+    let (_, challenge2) = pkce();
+    let out = victim
+        .get(&authorize_url(&chsim, &challenge2, &[("prompt", "none")]))
+        .await;
+    assert!(redirect_query(&out).contains_key("code"), "{}", out.url);
+    // The victim logs out; the code issued before is worth nothing now.
+    let resp = victim
+        .client
+        .post(format!("{}/runtime/session/logout", chsim.base))
+        .send()
+        .await
+        .unwrap();
+    victim.follow(resp, Vec::new()).await;
+    let (status, e) = exchange(&chsim, &pending_code, &verifier).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    assert!(
+        e["error_description"].as_str().unwrap().contains("ended"),
+        "{e}"
+    );
+}

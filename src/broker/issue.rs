@@ -182,7 +182,14 @@ impl Broker {
             Some(oidc) => {
                 participant_index = new_saml_id();
                 let url = self
-                    .issue_code(login, oidc, &identity, &participant_index, now)
+                    .issue_code(
+                        login,
+                        oidc,
+                        &identity,
+                        &participant_index,
+                        &session.reference,
+                        now,
+                    )
                     .await
                     .map_err(fail)?;
                 (url, None)

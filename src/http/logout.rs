@@ -42,6 +42,13 @@ pub fn render(s: &AppState, step: LogoutStep) -> Response {
         LogoutStep::Soap(envelope) => soap(envelope),
         LogoutStep::Done(summary) => (jar, Html(summary_page(s, &summary, ""))).into_response(),
         LogoutStep::Frames { urls, then } => frames(s, jar, &urls, *then),
+        // No session ended: the browser keeps its cookie.
+        LogoutStep::NothingEnded(Some(url)) => Redirect::to(url.as_str()).into_response(),
+        LogoutStep::NothingEnded(None) => Html(pages::page(
+            "Nothing to log out",
+            "<p>This browser has no chsim session of that login, so nothing was ended. Any other session of the browser is left as it was.</p>",
+        ))
+        .into_response(),
     }
 }
 

@@ -57,6 +57,14 @@ impl Broker {
                 .map_or("an OIDC user system".to_string(), ToString::to_string),
         };
         audit::logout_started(&session.reference, &started_by);
+        // Every OIDC code and token issued in the session ends with it (also the initiator's).
+        if session
+            .participants
+            .iter()
+            .any(|p| self.trust.oidc_client(p.user_system.as_str()).is_some())
+        {
+            self.end_oidc_grants(&session.reference).await?;
+        }
         let by_soap = matches!(
             initiator,
             Initiator::UserSystem {

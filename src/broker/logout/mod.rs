@@ -40,6 +40,9 @@ pub enum LogoutStep {
     Soap(String),
     /// A logout chsim started itself is finished: show what happened.
     Done(LogoutSummary),
+    /// An RP-initiated logout found no session of that login in the browser: nothing ended;
+    /// go to the client's `post_logout_redirect_uri`, if it gave one.
+    NothingEnded(Option<url::Url>),
     /// Load these front-channel logout URLs of OIDC user systems in iframes, then go on with
     /// `then` (issue #11 §3).
     Frames {

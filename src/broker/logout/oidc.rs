@@ -34,11 +34,6 @@ impl Broker {
             detail,
         };
         let iss = &self.settings.oidc_endpoints.issuer;
-        // The session's end ends the system's tokens too (Back-Channel Logout §2.7: refresh
-        // tokens without offline access are revoked at logout).
-        if let Err(e) = self.revoke_session_grant(&p.session_index).await {
-            tracing::warn!(error = %e, "the OIDC tokens of an ended session could not be revoked");
-        }
         if let Some(uri) = &client.frontchannel_logout_uri {
             if by_soap {
                 return result(false, "not reached: the logout came by SOAP, and the system has only front-channel logout (it needs the browser)".into());
@@ -102,16 +97,39 @@ impl Broker {
                     BACKCHANNEL_TIMEOUT.as_secs()
                 ),
             ),
-            Err(e) => result(false, format!("back-channel: could not be reached: {e}")),
+            // The registered address stays in the log, not on the person's page.
+            Err(e) => {
+                tracing::warn!(client = %client.client_id, error = %e, "back-channel logout could not reach the system");
+                result(
+                    false,
+                    "back-channel: could not be reached (see chsim's log)".into(),
+                )
+            }
         }
     }
 
-    /// Revokes the grant issued for the participant `sid`, if any.
-    async fn revoke_session_grant(&self, sid: &str) -> Result<(), BrokerError> {
+    /// Ends the OIDC codes, grants and tokens of the session `reference` (Back-Channel Logout
+    /// §2.7: tokens without offline access end at logout): refused from now on at the token
+    /// endpoint and userinfo, for as long as any of them could live.
+    pub(super) async fn end_oidc_grants(&self, reference: &str) -> Result<(), BrokerError> {
         use crate::broker::store::Kind;
-        if let Some(grant) = self.store.take::<String>(Kind::OidcSidGrant, sid).await? {
-            self.store.remove(Kind::OidcGrant, &grant).await?;
-        }
+        let longest = self
+            .trust
+            .user_systems
+            .values()
+            .filter_map(|u| u.oidc.as_ref())
+            .map(|c| {
+                c.refresh
+                    .map_or(c.token_lifetime, |r| r.lifetime.max(c.token_lifetime))
+            })
+            .max()
+            .unwrap_or_default();
+        let keep = (longest + chrono::Duration::minutes(15))
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(3600));
+        self.store
+            .first_use(Kind::OidcSessionEnded, reference, keep)
+            .await?;
         Ok(())
     }
 
@@ -155,26 +173,17 @@ impl Broker {
                 .is_none_or(|sid| s.participants.iter().any(|p| &p.session_index == sid))
         });
         let Some(session) = session else {
-            return Ok(match &request.redirect {
-                Some(url) => LogoutStep::Redirect(parse_url(url)?),
-                None => LogoutStep::Done(super::LogoutSummary::default()),
-            });
+            // Nothing ends, so the browser keeps its cookie (a stranger's or an old hint must
+            // not cut the browser off its own live session).
+            return Ok(LogoutStep::NothingEnded(
+                request.redirect.as_deref().map(parse_url).transpose()?,
+            ));
         };
-        // The initiator is not told of its own logout, but its tokens end with the session too.
-        if let Some(client) = &request.client {
-            for p in session
-                .participants
-                .iter()
-                .filter(|p| p.user_system.as_str() == client.client_id)
-            {
-                self.revoke_session_grant(&p.session_index).await?;
-            }
-        }
+        // Only a client a verified hint names is the initiator, which is not told of its own
+        // logout (its tokens end with the session all the same); a client_id alone is a claim.
+        let initiator_client = request.client.as_ref().filter(|_| request.hinted);
         let initiator = Initiator::OidcClient {
-            entity: request
-                .client
-                .as_ref()
-                .map(|c| crate::ids::EntityId::new(c.client_id.clone())),
+            entity: initiator_client.map(|c| crate::ids::EntityId::new(c.client_id.clone())),
             redirect: request.redirect.clone(),
         };
         self.begin_logout(session, initiator).await

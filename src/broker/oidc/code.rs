@@ -12,13 +12,15 @@ use chrono::{DateTime, Utc};
 
 impl Broker {
     /// Stores a code for `identity` (roles already mapped for the client) and returns the
-    /// redirect that carries it. `sid` is the SessionIndex of the client's place in the session.
+    /// redirect that carries it. `sid` is the client's place in the session, `session` the
+    /// session's public reference.
     pub(in crate::broker) async fn issue_code(
         &self,
         login: &PendingLogin,
         oidc: &OidcLogin,
         identity: &Identity,
         sid: &str,
+        session: &str,
         now: DateTime<Utc>,
     ) -> Result<String, BrokerError> {
         // max_age (OIDC Core §3.1.2.1): even the IdP's fresh answer must be recent enough.
@@ -40,6 +42,7 @@ impl Broker {
             claimed: Claimed {
                 sub: identity.name_id.clone(),
                 sid: sid.to_string(),
+                session: session.to_string(),
                 acr: jwt::acr(identity),
                 auth_time: identity.authn_instant.timestamp(),
                 person: jwt::person_claims(identity),

@@ -54,8 +54,11 @@ pub struct OidcLogin {
 pub struct Claimed {
     /// `sub`: the person's NameID.
     pub sub: String,
-    /// `sid`: the SessionIndex of this system's place in the SSO session.
+    /// `sid`: this system's place in the SSO session.
     pub sid: String,
+    /// The chsim session's public reference: when it ends, so do this grant's codes and tokens.
+    #[serde(default)]
+    pub session: String,
     /// `acr`.
     pub acr: String,
     /// `auth_time` (seconds).

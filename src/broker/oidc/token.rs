@@ -212,6 +212,7 @@ impl Broker {
                 "code_verifier does not match the code_challenge (PKCE S256)",
             ));
         }
+        self.session_alive(&grant.claimed.session).await?;
         let grant_id = fresh_handle()?;
         let lifetime = self.grant_ttl(client);
         let kept = Grant {
@@ -228,10 +229,6 @@ impl Broker {
             .await?;
         self.store
             .put(Kind::OidcCodeUsed, &key, &grant_id, lifetime)
-            .await?;
-        // The session's logout revokes it (by sid).
-        self.store
-            .put(Kind::OidcSidGrant, &kept.claimed.sid, &grant_id, lifetime)
             .await?;
         crate::audit::oidc_tokens_issued(
             &client.client_id,
@@ -289,6 +286,7 @@ impl Broker {
         else {
             return Err(TokenFailure::grant("the refresh token was revoked"));
         };
+        self.session_alive(&grant.claimed.session).await?;
         if policy.rotation {
             let retired = RefreshRecord {
                 rotated_out: true,
@@ -302,6 +300,17 @@ impl Broker {
         // Without rotation no new refresh token: the client keeps its own (reference §4).
         self.tokens_for(client, &record.grant, &grant, now, policy.rotation)
             .await
+    }
+
+    /// Refuses the codes and tokens of a chsim session that ended (single logout marks it; the
+    /// mark fails closed when the in-memory budget is full).
+    pub(super) async fn session_alive(&self, session: &str) -> Result<(), TokenFailure> {
+        if self.store.marked(Kind::OidcSessionEnded, session).await? {
+            return Err(TokenFailure::grant(
+                "the chsim session this grant belongs to has ended (logout)",
+            ));
+        }
+        Ok(())
     }
 
     async fn put_refresh(

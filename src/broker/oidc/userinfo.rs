@@ -83,21 +83,29 @@ impl Broker {
             description: "chsim could not check the token; try again".into(),
             log: e.to_string(),
         };
-        let alive = self
+        let kept = self
             .store
             .get::<Grant>(Kind::OidcGrant, grant)
             .await
-            .map_err(store)?
-            .is_some();
+            .map_err(store)?;
+        let alive = kept.is_some();
         let revoked = self
             .store
             .marked(Kind::OidcRevoked, jti)
             .await
             .map_err(store)?;
-        if !alive || revoked {
+        let ended = match &kept {
+            Some(g) => self
+                .store
+                .marked(Kind::OidcSessionEnded, &g.claimed.session)
+                .await
+                .map_err(store)?,
+            None => false,
+        };
+        if !alive || revoked || ended {
             return Err(UserinfoFailure::invalid(
                 "the access token was revoked",
-                format!("access token {jti}: grant alive {alive}, token revoked {revoked}"),
+                format!("access token {jti}: grant alive {alive}, token revoked {revoked}, session ended {ended}"),
             ));
         }
         Ok(claims)

@@ -56,6 +56,7 @@ fn is_mark(kind: Kind) -> bool {
             | Kind::ClientAssertion
             // A revocation must not be forgotten early: marks refuse new entries when full.
             | Kind::OidcRevoked
+            | Kind::OidcSessionEnded
     )
 }
 
@@ -86,7 +87,7 @@ fn budget(kind: Kind) -> u64 {
         Kind::OidcRefresh => 16 * MIB,
         Kind::OidcRevoked => 4 * MIB,
         Kind::ClientAssertion => 8 * MIB,
-        Kind::OidcSidGrant => 8 * MIB,
+        Kind::OidcSessionEnded => 8 * MIB,
     }
 }
 

@@ -64,8 +64,8 @@ pub enum Kind {
     OidcRevoked,
     /// A client assertion's `client_id \n jti`, accepted once (private_key_jwt replay).
     ClientAssertion,
-    /// An OIDC participant's `sid` → the grant of its tokens, revoked when the session ends.
-    OidcSidGrant,
+    /// A chsim session (its public reference) that ended: its OIDC codes and tokens are refused.
+    OidcSessionEnded,
 }
 
 impl Kind {
@@ -88,7 +88,7 @@ impl Kind {
         Kind::OidcRefresh,
         Kind::OidcRevoked,
         Kind::ClientAssertion,
-        Kind::OidcSidGrant,
+        Kind::OidcSessionEnded,
     ];
 
     /// The namespace's name (a Redis key prefix, a log field).
@@ -111,7 +111,7 @@ impl Kind {
             Kind::OidcRefresh => "oidc-refresh",
             Kind::OidcRevoked => "oidc-revoked",
             Kind::ClientAssertion => "client-assertion",
-            Kind::OidcSidGrant => "oidc-sid-grant",
+            Kind::OidcSessionEnded => "oidc-session-ended",
         }
     }
 }
