@@ -9,6 +9,7 @@ use crate::broker::store::{memory::MemoryStore, LoginStore, Store};
 use crate::broker::{Broker, BrokerSettings};
 use crate::clock::Clock;
 use crate::config::{self, Config, ConfigProblem, ConfigReport};
+use crate::demo_oidc::{ClientAuth, DemoOidc, DemoOidcConfig};
 use crate::demo_sp::{ChsimAsIdp, DemoSp};
 use crate::deployment::demo_keys::{is_loopback_url, refuse_demo_keys, KeyInUse};
 use crate::saml::bindings;
@@ -33,6 +34,9 @@ pub struct AppState {
     pub test_idps: Arc<BTreeMap<String, Arc<TestIdp>>>,
     /// Built-in demo SPs by id.
     pub demo_sps: Arc<BTreeMap<String, Arc<DemoSp>>>,
+    /// The built-in demo OIDC user system, when built-in parties are on and `demo-oidc` is
+    /// registered.
+    pub demo_oidc: Option<Arc<DemoOidc>>,
     /// Built-in test attribute services by id.
     pub test_attribute_services: Arc<BTreeMap<String, Arc<TestAttributeService>>>,
     /// Public base URL.
@@ -104,6 +108,62 @@ fn builtin_parties(
         )
     } else {
         (&[], &[], &[])
+    }
+}
+
+/// The demo OIDC user system, built from its registration (`[[oidc_user_system]]` with
+/// `client_id = "demo-oidc"`): the one thing it shares with chsim, as a real relying party shares
+/// its registration with the Context Handler. None without built-in parties, without that
+/// registration, or with one this relying party cannot use (said in the log).
+fn demo_oidc(config: &Config, clock: Arc<dyn Clock>) -> Option<DemoOidc> {
+    use crate::oidc::registration::AuthMethod;
+    if !config.chsim.demo.builtin_parties {
+        return None;
+    }
+    let registration = config
+        .user_systems
+        .oidc_user_system
+        .iter()
+        .find(|o| o.client_id == crate::demo_oidc::CLIENT_ID)?;
+    let auth = match registration.token_endpoint_auth_method {
+        AuthMethod::ClientSecretBasic => ClientAuth::Basic,
+        AuthMethod::ClientSecretPost => ClientAuth::Post,
+        AuthMethod::None => ClientAuth::None,
+        AuthMethod::PrivateKeyJwt => {
+            tracing::warn!("the demo OIDC user system (/demo-oidc/) is not served: its registration uses private_key_jwt, which it does not implement");
+            return None;
+        }
+    };
+    let built = DemoOidc::new(
+        DemoOidcConfig {
+            name: registration.name.clone(),
+            client_id: registration.client_id.clone(),
+            client_secret: registration.client_secret.clone(),
+            auth,
+            public_url: config.public_url().to_string(),
+        },
+        clock,
+    );
+    match built {
+        Ok(rp)
+            if registration
+                .redirect_uris
+                .iter()
+                .any(|u| config::resolved(config, u) == rp.redirect_uri()) =>
+        {
+            Some(rp)
+        }
+        Ok(rp) => {
+            tracing::warn!(
+                "the demo OIDC user system (/demo-oidc/) is not served: its registration does not list {} among its redirect_uris",
+                rp.redirect_uri()
+            );
+            None
+        }
+        Err(e) => {
+            tracing::warn!("the demo OIDC user system (/demo-oidc/) is not served: {e}");
+            None
+        }
     }
 }
 
@@ -533,6 +593,7 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
             )])
         })?;
     let store = Store::new(backend, Broker::lifetimes(&settings));
+    let demo_oidc = demo_oidc(config, clock.clone()).map(Arc::new);
     Ok(AppState {
         broker: Arc::new(Broker::new(
             settings,
@@ -546,6 +607,7 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState, C
         sp_metadata: Arc::new(sp_metadata),
         test_idps: Arc::new(test_idps),
         demo_sps: Arc::new(demo_sps),
+        demo_oidc,
         test_attribute_services: Arc::new(test_attribute_services),
         public_url: Arc::new(public_url),
         // Base64 inflates by 4/3; leave room for the other form fields.

@@ -14,7 +14,8 @@
 //! - [`broker`]: one login as a state machine, the SSO session and single logout; what it
 //!   remembers lives behind `broker::store` (moka in memory, or Redis).
 //! - [`test_idp`], [`demo_sp`]: built-in separate SAML parties for demos and tests;
-//!   [`party_logout`]: the single logout they both do with chsim.
+//!   [`party_logout`]: the single logout they both do with chsim. [`demo_oidc`]: the built-in
+//!   OIDC user system, a relying party that talks to chsim only over HTTP.
 //! - [`attribute_service`]: the attribute-service fallback (SOAP AttributeQuery, cache).
 //! - [`audit`]: audit events.
 //! - [`cpu`]: signature checks and decryption off the async workers, bounded in number and time.
@@ -37,6 +38,7 @@ pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod cpu;
+pub mod demo_oidc;
 pub mod demo_sp;
 pub mod deployment;
 pub mod fetch;

@@ -63,7 +63,8 @@ enum Command {
             default_value = "http://localhost:8080"
         )]
         url: String,
-        /// The user system's entityID (one of chsim's demo user systems).
+        /// The user system's entityID (one of chsim's demo user systems), or `demo-oidc` (the
+        /// demo OIDC user system's client_id).
         #[arg(long)]
         user_system: String,
         /// The municipality's CVR (picks its IdP in the chooser).
@@ -76,10 +77,10 @@ enum Command {
         #[arg(long)]
         idp: Option<String>,
         /// An AuthnContextClassRef the user system asks for, e.g.
-        /// https://data.gov.dk/concept/core/nsis/loa/High.
+        /// https://data.gov.dk/concept/core/nsis/loa/High (the OIDC system's acr_values).
         #[arg(long)]
         level: Option<String>,
-        /// The user system asks with ForceAuthn.
+        /// The user system asks with ForceAuthn (the OIDC system with prompt=login).
         #[arg(long)]
         force_authn: bool,
         /// Print the outcome as JSON.

@@ -239,6 +239,7 @@ async fn without_builtin_parties_their_addresses_answer_404_saying_why() {
     config.user_systems.user_system.clear();
     let chsim = start(config).await;
     assert!(chsim.state.test_idps.is_empty() && chsim.state.demo_sps.is_empty());
+    assert!(chsim.state.demo_oidc.is_none());
     let client = reqwest::Client::new();
     for path in [
         "/test-idp/korsbaek/metadata",
@@ -246,6 +247,9 @@ async fn without_builtin_parties_their_addresses_answer_404_saying_why() {
         "/test-attribute-service/soeby/metadata",
         "/demo-sp/oiosaml3/",
         "/demo-sp/oiosaml3/login",
+        "/demo-oidc/",
+        "/demo-oidc/login",
+        "/demo-oidc/frontchannel-logout?iss=x&sid=y",
         "/runtime/scripted/login?user_system=x&user=karen",
     ] {
         let resp = client

@@ -9,10 +9,16 @@ mod common;
 use chsim::scripted::{run, ScriptedLogin};
 use common::*;
 
+/// A scripted login to demo user system `sp`: `oiosaml3`, `oiosaml2`, or `demo-oidc` (the OIDC
+/// one, named by its client_id).
 fn login(chsim: &Chsim, sp: &str, cvr: &str, user: &str) -> ScriptedLogin {
     ScriptedLogin {
         base_url: chsim.base.clone(),
-        user_system: format!("{}/demo-sp/{sp}", chsim.base),
+        user_system: if sp == "demo-oidc" {
+            sp.to_string()
+        } else {
+            format!("{}/demo-sp/{sp}", chsim.base)
+        },
         municipality: Some(cvr.to_string()),
         user: user.to_string(),
         ..Default::default()
@@ -79,6 +85,76 @@ async fn a_scripted_login_reports_a_refusal_with_its_reason_and_status() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scripted_oidc_login_goes_through_the_demo_oidc_system() {
+    let chsim = start(demo_config()).await;
+    let out = run(&login(&chsim, "demo-oidc", "11111111", "karen"))
+        .await
+        .unwrap();
+    assert!(out.admitted, "{out:?}");
+    // Its own login address, chsim's authorization endpoint and chooser, the IdP, its callback.
+    for path in [
+        "/demo-oidc/login",
+        "/runtime/oauth2/authorize.idp",
+        "/runtime/saml2/choose",
+        "/test-idp/korsbaek/sso",
+        "/demo-oidc/callback",
+    ] {
+        assert!(
+            out.trace.iter().any(|p| p == path),
+            "{path}: {:?}",
+            out.trace
+        );
+    }
+    let token = out.token.clone().unwrap();
+    assert_eq!(token["user_system"], "demo-oidc");
+    assert!(
+        token["sub"]
+            .as_str()
+            .unwrap()
+            .starts_with("C=DK,O=11111111,CN=Karen Sagsbehandler"),
+        "{token}"
+    );
+    assert_eq!(token["level"]["nsis"], "Substantial");
+    assert_eq!(
+        token["acr"],
+        "https://data.gov.dk/concept/core/nsis/loa/Substantial"
+    );
+    assert_eq!(
+        token["privileges"][0]["privilege"],
+        "http://fagsystem-c.demo/roles/usersystemrole/laes-sag/1"
+    );
+    assert!(token["id_token"]["verified_with_kid"]
+        .as_str()
+        .unwrap()
+        .ends_with("-PS256"));
+    assert_eq!(token["userinfo"]["sub"], token["sub"]);
+    assert!(out
+        .describe()
+        .contains("class ref: https://data.gov.dk/concept/core/nsis/loa/Substantial"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scripted_oidc_login_above_the_persons_level_is_refused_with_chsims_reason() {
+    let chsim = start(demo_config()).await;
+    let mut high = login(&chsim, "demo-oidc", "11111111", "karen");
+    high.level = Some("https://data.gov.dk/concept/core/nsis/loa/High".into());
+    let out = run(&high).await.unwrap();
+    assert!(!out.admitted && out.token.is_none(), "{out:?}");
+    let r = out.refusal.clone().unwrap();
+    assert_eq!(r.http_status, 403);
+    assert!(r.message.contains("requires NSIS High"), "{}", r.message);
+    assert_eq!(r.saml_status, None);
+    assert_eq!(r.oauth_error.as_deref(), Some("access_denied"), "{r:?}");
+    assert!(
+        out.describe().starts_with(
+            "refused by chsim (HTTP 403; the user system got the OAuth error access_denied)"
+        ),
+        "{}",
+        out.describe()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_http_endpoint_runs_a_scripted_login_for_other_languages() {
     let chsim = start(demo_config()).await;
     let q = |sp: &str, user: &str| {
@@ -98,6 +174,15 @@ async fn the_http_endpoint_runs_a_scripted_login_for_other_languages() {
     assert_eq!(refused.status(), 403);
     let json: serde_json::Value = serde_json::from_str(&refused.text().await.unwrap()).unwrap();
     assert_eq!(json["admitted"], false);
+    let oidc = reqwest::get(format!(
+        "{}/runtime/scripted/login?user_system=demo-oidc&municipality=11111111&user=leder",
+        chsim.base
+    ))
+    .await
+    .unwrap();
+    assert_eq!(oidc.status(), 200);
+    let json: serde_json::Value = serde_json::from_str(&oidc.text().await.unwrap()).unwrap();
+    assert_eq!(json["token"]["level"]["nsis"], "High");
     let bad = reqwest::get(format!("{}/runtime/scripted/login?user=karen", chsim.base))
         .await
         .unwrap();
@@ -207,6 +292,7 @@ fn cell(out: &chsim::scripted::ScriptedOutcome, base: &str) -> String {
             .saml_sub_status
             .as_deref()
             .map(|s| s.rsplit(':').next().unwrap_or(s).to_string())
+            .or_else(|| r.oauth_error.clone())
             .unwrap_or_else(|| "no Response".into());
         format!(
             "refused ({status}){step_up}: {}",
@@ -221,15 +307,17 @@ fn cell(out: &chsim::scripted::ScriptedOutcome, base: &str) -> String {
 async fn the_readme_table_of_demo_outcomes_is_what_chsim_does() {
     let chsim = start(demo_config()).await;
     let mut table = String::from(
-        "| test user | Demo-fagsystem A (OIOSAML3, requires NSIS Substantial) | Demo-fagsystem B (OIOSAML2, requires NIST 3) |\n|---|---|---|\n",
+        "| test user | Demo-fagsystem A (OIOSAML3, requires NSIS Substantial) | Demo-fagsystem B (OIOSAML2, requires NIST 3) | Demo-fagsystem C (OIDC, `demo-oidc`, requires NSIS Substantial) |\n|---|---|---|---|\n",
     );
     for (cvr, user, who) in USERS {
         let a = run(&login(&chsim, "oiosaml3", cvr, user)).await.unwrap();
         let b = run(&login(&chsim, "oiosaml2", cvr, user)).await.unwrap();
+        let c = run(&login(&chsim, "demo-oidc", cvr, user)).await.unwrap();
         table.push_str(&format!(
-            "| `{user}` — {who} | {} | {} |\n",
+            "| `{user}` — {who} | {} | {} | {} |\n",
             cell(&a, &chsim.base),
-            cell(&b, &chsim.base)
+            cell(&b, &chsim.base),
+            cell(&c, &chsim.base)
         ));
     }
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");

@@ -406,21 +406,7 @@ impl ReceivedLogin {
         let (privileges, privileges_error) = match &self.privileges {
             None => (serde_json::Value::Null, serde_json::Value::Null),
             Some(Err(e)) => (serde_json::Value::Null, json!(e.to_string())),
-            Some(Ok(list)) => (
-                json!(list
-                    .groups
-                    .iter()
-                    .flat_map(|g| g.privileges.iter().map(move |p| json!({
-                        "scope": &*g.scope,
-                        "privilege": &**p,
-                        "constraints": g.constraints.iter().map(|c| json!({
-                            "name": &*c.name,
-                            "values": c.values.iter().map(|v| &**v).collect::<Vec<_>>(),
-                        })).collect::<Vec<_>>(),
-                    })))
-                    .collect::<Vec<_>>()),
-                serde_json::Value::Null,
-            ),
+            Some(Ok(list)) => (list.to_json(), serde_json::Value::Null),
         };
         json!({
             "admitted": true,

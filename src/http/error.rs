@@ -4,6 +4,7 @@
 
 use super::pages;
 use crate::broker::{BrokerError, Failure};
+use crate::demo_oidc::DemoOidcError;
 use crate::demo_sp::DemoSpError;
 use crate::party_logout::SloError;
 use crate::test_idp::TestIdpError;
@@ -19,6 +20,8 @@ pub enum AppError {
     TestIdp(TestIdpError),
     /// A demo user system refused.
     DemoSp(DemoSpError),
+    /// The demo OIDC user system refused or failed.
+    DemoOidc(DemoOidcError),
     /// No such page or party.
     NotFound(String),
     /// A request the endpoint cannot take.
@@ -47,6 +50,12 @@ impl From<TestIdpError> for AppError {
 impl From<DemoSpError> for AppError {
     fn from(e: DemoSpError) -> Self {
         AppError::DemoSp(e)
+    }
+}
+
+impl From<DemoOidcError> for AppError {
+    fn from(e: DemoOidcError) -> Self {
+        AppError::DemoOidc(e)
     }
 }
 
@@ -150,6 +159,53 @@ fn logout_error_page(party: &str, e: &SloError) -> Response {
     error_page(status, &title, &e.to_string(), advice, "")
 }
 
+/// The demo OIDC user system's failure page: chsim's error answer as it came (`error`,
+/// `error_description`, `state`), or the check that failed.
+fn demo_oidc_error_page(e: &DemoOidcError) -> Response {
+    let status = match e {
+        DemoOidcError::Authorization { .. } => StatusCode::OK,
+        DemoOidcError::Registration(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        DemoOidcError::Discovery { .. }
+        | DemoOidcError::Token(_)
+        | DemoOidcError::NoIdToken
+        | DemoOidcError::NoEndSession => StatusCode::BAD_GATEWAY,
+        DemoOidcError::NotLoggedIn | DemoOidcError::NoRefreshToken => StatusCode::CONFLICT,
+        DemoOidcError::NoCode
+        | DemoOidcError::FrontChannelIssuer { .. }
+        | DemoOidcError::FrontChannelSid => StatusCode::BAD_REQUEST,
+        DemoOidcError::UnknownState(_)
+        | DemoOidcError::WrongIssuer { .. }
+        | DemoOidcError::IdToken(_)
+        | DemoOidcError::AtHash(_)
+        | DemoOidcError::RefreshMismatch { .. } => StatusCode::FORBIDDEN,
+    };
+    let extra = match e {
+        DemoOidcError::Authorization {
+            error,
+            description,
+            state,
+        } => pages::table(
+            ("Parameter", "Value"),
+            &[
+                ("error".into(), error.clone()),
+                (
+                    "error_description".into(),
+                    description.clone().unwrap_or_default(),
+                ),
+                ("state".into(), state.clone().unwrap_or_default()),
+            ],
+        ),
+        _ => String::new(),
+    } + r#"<p><a class="button" href="/demo-oidc/">Back to the demo OIDC user system</a></p>"#;
+    error_page(
+        status,
+        "The demo OIDC user system did not log you in",
+        &e.to_string(),
+        "The demo OIDC user system shows what it received from chsim; chsim's own page and log say why.",
+        &extra,
+    )
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
@@ -251,6 +307,7 @@ impl IntoResponse for AppError {
                 };
                 error_page(status, "The demo user system did not log you in", &e.to_string(), "The demo user system shows what it received from chsim; see chsim's page for the cause.", "")
             }
+            AppError::DemoOidc(e) => demo_oidc_error_page(&e),
             AppError::NotFound(what) => error_page(
                 StatusCode::NOT_FOUND,
                 "Not found",

@@ -39,6 +39,13 @@ pub async fn start_page(State(s): State<AppState>, jar: CookieJar) -> Html<Strin
             id = pages::esc_attr(id),
         ));
     }
+    if let Some(rp) = &s.demo_oidc {
+        body.push_str(&format!(
+            r#"<li><a class="button" href="/demo-oidc/">{}</a> <small>OpenID Connect, client_id <code>{}</code></small></li>"#,
+            pages::esc(&rp.config().name),
+            pages::esc(&rp.config().client_id),
+        ));
+    }
     body.push_str("</ul><h2>chsim's metadata</h2>");
     body.push_str(&pages::table(
         ("What", "URL"),

@@ -2,6 +2,8 @@
 //! Context Handler so user systems and IdPs can swap metadata URLs (reference §1.2).
 
 mod builtin;
+mod demo_oidc;
+mod demo_oidc_page;
 mod error;
 mod form;
 mod home;
@@ -124,6 +126,16 @@ fn builtin_routes(router: Router<AppState>) -> Router<AppState> {
         .route("/demo-sp/{id}/acs", post(parties::demo_sp_acs))
         .route("/demo-sp/{id}/logout", post(party_logout::demo_sp_logout))
         .route("/demo-sp/{id}/slo", get(party_logout::demo_sp_slo))
+        .route("/demo-oidc/", get(demo_oidc::page))
+        .route("/demo-oidc/login", get(demo_oidc::login))
+        .route("/demo-oidc/callback", get(demo_oidc::callback))
+        .route("/demo-oidc/refresh", post(demo_oidc::refresh))
+        .route("/demo-oidc/userinfo", post(demo_oidc::userinfo))
+        .route("/demo-oidc/logout", post(demo_oidc::logout))
+        .route(
+            "/demo-oidc/frontchannel-logout",
+            get(demo_oidc::frontchannel_logout),
+        )
 }
 
 /// With `[demo] builtin_parties = false`, every address of a built-in party answers 404 saying
@@ -141,6 +153,8 @@ fn switched_off_routes(router: Router<AppState>) -> Router<AppState> {
         .route("/test-idp/{*rest}", off())
         .route("/test-attribute-service/{*rest}", off())
         .route("/demo-sp/{*rest}", off())
+        .route("/demo-oidc/", off())
+        .route("/demo-oidc/{*rest}", off())
 }
 
 fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

@@ -434,5 +434,5 @@ pub async fn demo_sp_acs(
 
 /// chsim's session, as the browser sees it (fetched by the browser from chsim, not by the demo
 /// user system, which stays a separate party).
-const SESSION_FRAME: &str = r#"<h2>Your chsim session</h2>
+pub(super) const SESSION_FRAME: &str = r#"<h2>Your chsim session</h2>
 <iframe src="/runtime/session" title="Your chsim session" style="width:100%;height:22rem;border:1px solid #ccc"></iframe>"#;

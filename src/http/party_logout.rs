@@ -32,7 +32,7 @@ fn time(t: DateTime<Utc>) -> String {
 }
 
 /// How an ended session ended, for the party's page.
-fn ended_text(at: DateTime<Utc>, how: &Ending) -> String {
+pub(super) fn ended_text(at: DateTime<Utc>, how: &Ending) -> String {
     match how {
         Ending::LoggedOutHere => format!("You logged out here at {}.", time(at)),
         Ending::SingleLogout { issuer, reason } => format!(
@@ -42,6 +42,10 @@ fn ended_text(at: DateTime<Utc>, how: &Ending) -> String {
                 .as_deref()
                 .map(|r| format!(", reason {r}"))
                 .unwrap_or_default()
+        ),
+        Ending::FrontChannel { issuer } => format!(
+            "You were logged out at {}: your session at chsim ended, and chsim ({issuer}) told this system by front-channel logout.",
+            time(at)
         ),
     }
 }

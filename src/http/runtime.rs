@@ -270,7 +270,7 @@ pub async fn scripted_login(
         return (
             axum::http::StatusCode::BAD_REQUEST,
             axum::Json(serde_json::json!({
-                "error": "give user_system (a demo user system's entityID) and user (a test user), and municipality (CVR) or idp (entityID)"
+                "error": "give user_system (a demo user system's entityID, or demo-oidc) and user (a test user), and municipality (CVR) or idp (entityID)"
             })),
         )
             .into_response();

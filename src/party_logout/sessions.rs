@@ -22,6 +22,11 @@ pub enum Ending {
         /// Its Reason, if any.
         reason: Option<String>,
     },
+    /// chsim's front-channel logout (OIDC) ended it: the session at chsim ended.
+    FrontChannel {
+        /// chsim's issuer, as the request named it.
+        issuer: String,
+    },
 }
 
 /// A session that ended, kept as a marker.

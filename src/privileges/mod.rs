@@ -94,6 +94,24 @@ impl PrivilegeList {
     pub fn is_empty(&self) -> bool {
         self.groups.iter().all(|g| g.privileges.is_empty())
     }
+
+    /// One entry per privilege — `{scope, privilege, constraints: [{name, values}]}` — as the
+    /// demo user systems (SAML and OIDC) report what they received.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        json!(self
+            .groups
+            .iter()
+            .flat_map(|g| g.privileges.iter().map(move |p| json!({
+                "scope": &*g.scope,
+                "privilege": &**p,
+                "constraints": g.constraints.iter().map(|c| json!({
+                    "name": &*c.name,
+                    "values": c.values.iter().map(|v| &**v).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            })))
+            .collect::<Vec<_>>())
+    }
 }
 
 /// What kind of scope a group has (reference §5.1). Unknown kinds are kept as they are.

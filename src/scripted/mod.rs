@@ -3,7 +3,9 @@
 //! AuthnRequest, chsim's chooser, a built-in test IdP's login form (again after a step-up), the
 //! IdP's answer and chsim's token, which the demo user system verifies and reports as JSON — and
 //! the outcome: admitted (subject, level, privileges) or refused (with chsim's reason and the
-//! SAML status the user system got).
+//! SAML status the user system got). With `user_system = "demo-oidc"` the same through the demo
+//! OIDC user system (issue #11 §4): its authorization request, chsim, the test IdP, its callback
+//! (which reports as JSON too), and on refusal the OAuth error it got.
 //!
 //! It is a client like a browser: it knows chsim only through its pages and messages. The CLI
 //! (`chsim login`) and the HTTP endpoint (`/runtime/scripted/login`) both use it.
@@ -19,7 +21,8 @@ pub struct ScriptedLogin {
     /// chsim's base URL, e.g. `http://localhost:8080`.
     pub base_url: String,
     /// The user system's entityID; it must be one of chsim's demo user systems
-    /// (`<base>/demo-sp/<id>`), whose key signs the AuthnRequest.
+    /// (`<base>/demo-sp/<id>`), whose key signs the AuthnRequest — or `demo-oidc`, the client_id
+    /// of the demo OIDC user system.
     pub user_system: String,
     /// The municipality's CVR, used to pick its IdP in the chooser.
     pub municipality: Option<String>,
@@ -27,9 +30,10 @@ pub struct ScriptedLogin {
     pub idp: Option<String>,
     /// The test user's login name at the test IdP.
     pub user: String,
-    /// An AuthnContextClassRef the user system asks for (raises its requirement).
+    /// An AuthnContextClassRef the user system asks for (raises its requirement); for the OIDC
+    /// system its `acr_values`.
     pub level: Option<String>,
-    /// The user system asks with ForceAuthn.
+    /// The user system asks with ForceAuthn (`prompt=login` for the OIDC system).
     pub force_authn: bool,
 }
 
@@ -46,6 +50,8 @@ pub struct Refusal {
     pub saml_status: Option<String>,
     /// The second-level SAML status.
     pub saml_sub_status: Option<String>,
+    /// The OAuth error (RFC 6749 §4.1.2.1) the OIDC user system received, when it received one.
+    pub oauth_error: Option<String>,
 }
 
 /// The outcome of a scripted login.
@@ -74,7 +80,7 @@ pub struct ScriptedOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum ScriptError {
     /// The user system is not a built-in demo user system.
-    #[error("`{0}` is not one of chsim's demo user systems (<base>/demo-sp/<id>); a scripted login needs one, since it signs the AuthnRequest with the demo user system's key")]
+    #[error("`{0}` is not one of chsim's demo user systems (<base>/demo-sp/<id>, or demo-oidc); a scripted login needs one, since it logs in through the demo user system itself")]
     NotDemoUserSystem(String),
     /// Neither a municipality nor an IdP was named.
     #[error("name the municipality (--municipality <cvr>) or the IdP (--idp <entityID>)")]
@@ -150,21 +156,38 @@ pub async fn run_bounded(login: &ScriptedLogin) -> Result<ScriptedOutcome, Scrip
 /// Runs one scripted login.
 pub async fn run(login: &ScriptedLogin) -> Result<ScriptedOutcome, ScriptError> {
     let base = login.base_url.trim_end_matches('/');
-    let sp_id = login
-        .user_system
-        .strip_prefix(&format!("{base}/demo-sp/"))
-        .map(|s| s.trim_end_matches('/'))
-        .filter(|s| !s.is_empty() && !s.contains('/'))
-        .ok_or_else(|| ScriptError::NotDemoUserSystem(login.user_system.clone()))?;
+    let oidc = login.user_system == crate::demo_oidc::CLIENT_ID;
+    // Where the login starts (the demo user system's login address) and where the demo user
+    // system reports what it received (its ACS, or its OIDC callback).
+    let (start_path, finish) = if oidc {
+        (
+            format!("{}/login", crate::demo_oidc::PATH),
+            format!("{}/callback", crate::demo_oidc::PATH),
+        )
+    } else {
+        let sp_id = login
+            .user_system
+            .strip_prefix(&format!("{base}/demo-sp/"))
+            .map(|s| s.trim_end_matches('/'))
+            .filter(|s| !s.is_empty() && !s.contains('/'))
+            .ok_or_else(|| ScriptError::NotDemoUserSystem(login.user_system.clone()))?;
+        (
+            format!("/demo-sp/{sp_id}/login"),
+            format!("/demo-sp/{sp_id}/acs"),
+        )
+    };
     if login.municipality.is_none() && login.idp.is_none() {
         return Err(ScriptError::NoMunicipality);
     }
+    // The OIDC system binds its login to the browser by a cookie (its state); a fresh store for
+    // each run, as a fresh browser.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(oidc)
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .map_err(|e| http_error(base, &e))?;
-    let mut start = url::Url::parse(&format!("{base}/demo-sp/{sp_id}/login"))
+    let mut start = url::Url::parse(&format!("{base}{start_path}"))
         .map_err(|e| ScriptError::NotDemoUserSystem(format!("{}: {e}", login.user_system)))?;
     {
         let mut q = start.query_pairs_mut();
@@ -192,7 +215,6 @@ pub async fn run(login: &ScriptedLogin) -> Result<ScriptedOutcome, ScriptError> 
         refusal: None,
         trace: Vec::new(),
     };
-    let acs = format!("/demo-sp/{sp_id}/acs");
     let mut idp_pages = 0u32;
     let mut request = client.get(start.clone());
     for _ in 0..MAX_STEPS {
@@ -217,7 +239,10 @@ pub async fn run(login: &ScriptedLogin) -> Result<ScriptedOutcome, ScriptError> 
                     url: location.to_string(),
                 });
             }
-            request = client.get(location);
+            request = client.get(location.clone());
+            if location.path() == finish {
+                request = request.header(reqwest::header::ACCEPT, "application/json");
+            }
             continue;
         }
         let is_json = resp
@@ -232,8 +257,14 @@ pub async fn run(login: &ScriptedLogin) -> Result<ScriptedOutcome, ScriptError> 
                 url: url.to_string(),
                 reason: e.to_string(),
             })?;
-        if is_json && url.path() == acs {
-            outcome.token = serde_json::from_str(&body).ok();
+        if is_json && url.path() == finish {
+            let report: Option<serde_json::Value> = serde_json::from_str(&body).ok();
+            // The OIDC system reports an error answer as `admitted: false` with chsim's error.
+            if let Some(r) = report.as_ref().filter(|r| r["admitted"] == false) {
+                outcome.refusal = Some(pages::oauth_refusal(r, status));
+                return Ok(outcome);
+            }
+            outcome.token = report;
             outcome.admitted = outcome.token.is_some();
             return Ok(outcome);
         }
@@ -243,7 +274,7 @@ pub async fn run(login: &ScriptedLogin) -> Result<ScriptedOutcome, ScriptError> 
                 status,
             })?;
             let mut next = client.post(target.clone()).form(&fields);
-            if target.path() == acs {
+            if target.path() == finish {
                 next = next.header(reqwest::header::ACCEPT, "application/json");
             }
             request = next;
@@ -304,6 +335,7 @@ pub async fn run(login: &ScriptedLogin) -> Result<ScriptedOutcome, ScriptError> 
                     advice: "Check the municipality's IdPs and their levels in municipalities.toml against the user system's requirement.".into(),
                     saml_status: None,
                     saml_sub_status: None,
+                    oauth_error: None,
                 });
                 return Ok(outcome);
             };
@@ -345,7 +377,12 @@ impl ScriptedOutcome {
             let mut out = format!(
                 "admitted to {}\n  subject: {}\n  level: {}{}\n  class ref: {}\n",
                 self.user_system,
-                s(&token["name_id"]),
+                // SAML's NameID, or OIDC's `sub` (the same value).
+                s(if token["name_id"].is_null() {
+                    &token["sub"]
+                } else {
+                    &token["name_id"]
+                }),
                 match (level["nsis"].as_str(), level["nist"].as_str()) {
                     (Some(n), Some(l)) => format!("NSIS {n}, NIST {l}"),
                     (Some(n), None) => format!("NSIS {n}"),
@@ -357,7 +394,11 @@ impl ScriptedOutcome {
                     (_, 0) => String::new(),
                     _ => " (after a step-up)".to_string(),
                 },
-                s(&token["authn_context_class_ref"]),
+                s(if token["authn_context_class_ref"].is_null() {
+                    &token["acr"]
+                } else {
+                    &token["authn_context_class_ref"]
+                }),
             );
             match token["privileges"].as_array() {
                 Some(list) => {
@@ -396,9 +437,10 @@ impl ScriptedOutcome {
             format!(
                 "refused by chsim (HTTP {}{})\n  {}\n  {}\n",
                 r.http_status,
-                match (&r.saml_status, &r.saml_sub_status) {
-                    (Some(s), Some(sub)) => format!("; the user system got {s} / {sub}"),
-                    (Some(s), None) => format!("; the user system got {s}"),
+                match (&r.saml_status, &r.saml_sub_status, &r.oauth_error) {
+                    (Some(s), Some(sub), _) => format!("; the user system got {s} / {sub}"),
+                    (Some(s), None, _) => format!("; the user system got {s}"),
+                    (None, _, Some(e)) => format!("; the user system got the OAuth error {e}"),
                     _ => String::new(),
                 },
                 r.message,

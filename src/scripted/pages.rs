@@ -1,6 +1,7 @@
 //! Reading chsim's own pages the way a browser-automation script would: the auto-submitting
 //! SAML form, the IdP chooser's links, the test IdP's user forms, and the error page with the
-//! non-success Response it offers to return to the user system.
+//! non-success Response (SAML) or the error redirect (OIDC) it offers to return to the user
+//! system.
 
 use super::Refusal;
 use regex::Regex;
@@ -17,6 +18,8 @@ static CHOOSER: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 static IDP_CVR: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r#"<p data-cvr="([^"]*)">This is"#).ok());
+static RETURN_LINK: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r#"<a class="button" href="([^"]*)">Return to "#).ok());
 static ERROR: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r#"(?s)<div class="error"><p><strong>(.*?)</strong></p><p>(.*?)</p></div>"#).ok()
 });
@@ -100,13 +103,41 @@ pub fn error_page(body: &str, status: u16) -> Option<Refusal> {
         .and_then(|v| crate::saml::binding::decode_post(&v, 1 << 20).ok())
         .map(|xml| status_codes(&xml))
         .unwrap_or((None, None));
+    // OIDC: the link back to the user system carries the OAuth error (RFC 6749 §4.1.2.1).
+    let oauth_error = RETURN_LINK
+        .as_ref()
+        .and_then(|re| re.captures(body))
+        .and_then(|l| url::Url::parse(&unescape(&l[1])).ok())
+        .and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "error")
+                .map(|(_, v)| v.into_owned())
+        });
     Some(Refusal {
         http_status: status,
         message: unescape(&c[1]),
         advice: unescape(&c[2]),
         saml_status,
         saml_sub_status,
+        oauth_error,
     })
+}
+
+/// The demo OIDC user system's JSON report of an error answer (`admitted: false`), as a refusal:
+/// chsim answered its authorization request with an OAuth error at once (`prompt=none`), or it
+/// refused what chsim sent.
+pub fn oauth_refusal(report: &serde_json::Value, status: u16) -> Refusal {
+    let text = |k: &str| report[k].as_str().map(str::to_string);
+    Refusal {
+        http_status: status,
+        message: text("error_description").unwrap_or_else(|| "(no error_description)".into()),
+        advice:
+            "The demo OIDC user system received this error answer from chsim; chsim's log says why."
+                .into(),
+        saml_status: None,
+        saml_sub_status: None,
+        oauth_error: text("error"),
+    }
 }
 
 /// The top-level and second-level StatusCode values of a Response.
