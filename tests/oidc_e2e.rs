@@ -444,3 +444,96 @@ async fn codes_refresh_families_and_revocations_hold_in_the_shared_redis_store()
         "{e}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oidc_login_answers_a_saml_user_system_without_the_idp() {
+    let chsim = start(demo_config()).await;
+    let browser = browser(&chsim);
+    let (_, challenge) = pkce();
+    login(&chsim, &browser, "karen", &challenge).await;
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("idp", &format!("{}/test-idp/korsbaek", chsim.base));
+    let out = browser
+        .get(&format!(
+            "{}/demo-sp/oiosaml3/login?{}",
+            chsim.base,
+            q.finish()
+        ))
+        .await;
+    assert!(
+        !out.url.contains("/test-idp/"),
+        "went to the IdP: {}",
+        out.url
+    );
+    assert!(
+        out.posted_to("/demo-sp/oiosaml3/acs", "SAMLResponse")
+            .is_some(),
+        "{}",
+        out.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_registered_encryption_gets_its_id_token_as_a_nested_jwe() {
+    let mut config = demo_config();
+    let text = r#"
+client_id = "enc-client"
+name = "Encrypting client"
+cvr = "29189846"
+application_type = "web"
+token_endpoint_auth_method = "client_secret_post"
+client_secret = "enc-secret-of-some-length"
+redirect_uris = ["{public_url}/demo-oidc/enc-callback"]
+backchannel_logout_uri = "https://enc.example/bc"
+nsis_level = "Substantial"
+encrypted_response_alg = "A256KW"
+"#;
+    config
+        .user_systems
+        .oidc_user_system
+        .push(toml::from_str(text).unwrap());
+    let chsim = start(config).await;
+    let browser = browser(&chsim);
+    let (verifier, challenge) = pkce();
+    let cb = format!("{}/demo-oidc/enc-callback", chsim.base);
+    let idp_page = browser
+        .get(&authorize_url(
+            &chsim,
+            &challenge,
+            &[("client_id", "enc-client"), ("redirect_uri", &cb)],
+        ))
+        .await;
+    let out = pick_user(&browser, &idp_page, "karen").await;
+    let q = redirect_query(&out);
+    let (status, tokens) = post(
+        &chsim,
+        "/runtime/oauth2/token.idp",
+        None,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("redirect_uri", &cb),
+            ("code_verifier", &verifier),
+            ("client_id", "enc-client"),
+            ("client_secret", "enc-secret-of-some-length"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    let jwe = tokens["id_token"].as_str().unwrap();
+    assert_eq!(jwe.split('.').count(), 5, "{jwe}");
+    // OIDC Core §10.2: the A256KW key is SHA-256 of the client secret.
+    let key = openssl::sha::sha256(b"enc-secret-of-some-length");
+    let decrypter = josekit::jwe::A256KW.decrypter_from_bytes(key).unwrap();
+    let (inner, header) = josekit::jwe::deserialize_compact(jwe, &decrypter).unwrap();
+    assert_eq!(header.content_type(), Some("JWT"));
+    assert_eq!(header.content_encryption(), Some("A256GCM"));
+    let claims = verified_for(
+        &chsim,
+        std::str::from_utf8(&inner).unwrap(),
+        "JWT",
+        "enc-client",
+    )
+    .await;
+    assert_eq!(claims["nonce"], "n-1");
+}
