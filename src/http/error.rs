@@ -249,14 +249,7 @@ impl IntoResponse for AppError {
                                     .unwrap_or_default(),
                                 action = pages::esc_attr(&d.url),
                                 value = pages::esc_attr(&post.saml_response),
-                                relay = post
-                                    .relay_state
-                                    .as_deref()
-                                    .map(|r| format!(
-                                        r#"<input type="hidden" name="RelayState" value="{}">"#,
-                                        pages::esc_attr(r)
-                                    ))
-                                    .unwrap_or_default(),
+                                relay = pages::relay_state_input(post.relay_state.as_deref()),
                             )
                         }
                         None => format!(

@@ -78,14 +78,7 @@ fn frames(s: &AppState, jar: CookieJar, urls: &[String], then: LogoutStep) -> Re
                 action = pages::esc_attr(&form.action),
                 field = pages::esc_attr(form.field),
                 value = pages::esc_attr(&form.value),
-                relay = form
-                    .relay_state
-                    .as_deref()
-                    .map(|r| format!(
-                        r#"<input type="hidden" name="RelayState" value="{}">"#,
-                        pages::esc_attr(r)
-                    ))
-                    .unwrap_or_default(),
+                relay = pages::relay_state_input(form.relay_state.as_deref()),
             ),
             "document.getElementById('chsim-continue-form').submit();",
         ),

@@ -32,14 +32,7 @@ pub fn auto_post(
     relay_state: Option<&str>,
     note: &str,
 ) -> String {
-    let relay = relay_state
-        .map(|r| {
-            format!(
-                r#"<input type="hidden" name="RelayState" value="{}">"#,
-                attr(r)
-            )
-        })
-        .unwrap_or_default();
+    let relay = relay_state_input(relay_state);
     let body = format!(
         r#"<p>{note}</p>
 <form method="post" action="{action}" id="saml-post">
@@ -53,6 +46,18 @@ pub fn auto_post(
         value = attr(value),
     );
     page("Continuing…", &body)
+}
+
+/// The hidden `RelayState` field of an HTTP-POST binding form (empty without one).
+pub fn relay_state_input(relay_state: Option<&str>) -> String {
+    relay_state
+        .map(|r| {
+            format!(
+                r#"<input type="hidden" name="RelayState" value="{}">"#,
+                attr(r)
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// Rows of a two-column table.

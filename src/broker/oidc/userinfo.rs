@@ -143,16 +143,17 @@ impl Broker {
             ),
         };
         // Whatever the hint, both kinds are tried (RFC 7009 §2.1).
+        let refresh_key = digest(token);
         if let Some(record) = self
             .store
-            .get::<RefreshRecord>(Kind::OidcRefresh, &digest(token))
+            .get::<RefreshRecord>(Kind::OidcRefresh, &refresh_key)
             .await?
         {
             if record.client_id != client.client_id {
                 return Err(foreign());
             }
             self.store.remove(Kind::OidcGrant, &record.grant).await?;
-            self.store.remove(Kind::OidcRefresh, &digest(token)).await?;
+            self.store.remove(Kind::OidcRefresh, &refresh_key).await?;
             return Ok(());
         }
         let now = self.clock.now();
